@@ -1,0 +1,336 @@
+import CLibPQ
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A connection to a PostgreSQL server through libpq.
+///
+/// One connection serves one thread of work at a time. Every value reaches the server as a
+/// parameter; every identifier that is put into SQL text must go through
+/// ``quoteIdentifier(_:)``. The connection is closed (`PQfinish`) when the object goes away.
+public final class PostgresConnection {
+    private let handle: OpaquePointer
+    /// Masks the password in every text this connection produces.
+    public let redactor: Redactor
+    /// Called after each statement with its SQL text (never its parameter values, which
+    /// may be secrets), its duration and its row count; for `--verbose` and event logs.
+    public var statementObserver: ((StatementEvent) -> Void)?
+
+    /// Connects (`PQconnectdbParams` with `expand_dbname`).
+    ///
+    /// The session is set up for hcconnect's decoding: `client_encoding` UTF8 and
+    /// `DateStyle` ISO (set only when the server's default differs, to save a round trip).
+    ///
+    /// - Parameter settings: Where to connect.
+    /// - Throws: ``PostgresError`` of kind `invalidConnectionString`, `connectionFailed` or
+    ///   `authenticationFailed`, with libpq's message redacted.
+    public init(settings: ConnectionSettings) throws(PostgresError) {
+        _ = try settings.explicitParameters()
+        let redactor = settings.redactor()
+        var parameters = settings.defaults
+        if let connectionString = settings.connectionString {
+            parameters.append(.init("dbname", connectionString))
+        }
+        parameters += settings.overrides
+        parameters.append(.init("client_encoding", "UTF8"))
+        for parameter in parameters where parameter.value.utf8.contains(0) || parameter.keyword.utf8.contains(0) {
+            throw PostgresError(.invalidConnectionString, message: "connection parameter \(parameter.keyword) contains a NUL byte")
+        }
+
+        let connection = withCStringArray(parameters.map(\.keyword)) { keywords in
+            withCStringArray(parameters.map(\.value)) { values in
+                PQconnectdbParams(keywords, values, 1)
+            }
+        }
+        guard let connection else {
+            throw PostgresError(.connectionFailed, message: "out of memory while connecting")
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let text = String(cString: PQerrorMessage(connection))
+            let needsPassword = PQconnectionNeedsPassword(connection) == 1
+            PQfinish(connection)
+            throw Self.connectionError(text, needsPassword: needsPassword, redactor: redactor)
+        }
+        self.handle = connection
+        self.redactor = redactor
+        if !(parameterStatus("DateStyle")?.hasPrefix("ISO") ?? false) {
+            try execute("SET DateStyle TO ISO")
+        }
+    }
+
+    deinit {
+        PQfinish(handle)
+    }
+
+    /// Classifies a failed connection attempt. libpq gives no SQLSTATE for these, so the
+    /// server's (English) messages for refused credentials are recognised by their words.
+    static func connectionError(_ text: String, needsPassword: Bool, redactor: Redactor) -> PostgresError {
+        let lowered = text.lowercased()
+        let authenticationMarkers = [
+            "password authentication failed", "authentication failed", "no password supplied",
+            "pg_hba.conf", "is not permitted to log in", "permission denied for database",
+            "role \"",
+        ]
+        let isAuthentication =
+            needsPassword
+            || authenticationMarkers.contains { marker in
+                lowered.contains(marker) && (marker != "role \"" || lowered.contains("does not exist"))
+            }
+        return PostgresError.fromLibpqMessage(
+            text, kind: isAuthentication ? .authenticationFailed : .connectionFailed, redactor: redactor)
+    }
+
+    // MARK: - Session facts
+
+    /// A server parameter reported at connection start or since (`PQparameterStatus`).
+    public func parameterStatus(_ name: String) -> String? {
+        PQparameterStatus(handle, name).map { String(cString: $0) }
+    }
+
+    /// The server version as an integer, e.g. 150018 (`PQserverVersion`).
+    public var serverVersion: Int { Int(PQserverVersion(handle)) }
+
+    /// A description of the endpoint without secrets: `user@host:port/database`.
+    public var endpointDescription: String {
+        let user = PQuser(handle).map { String(cString: $0) } ?? "?"
+        let host = PQhost(handle).map { String(cString: $0) } ?? "?"
+        let port = PQport(handle).map { String(cString: $0) } ?? "?"
+        let database = PQdb(handle).map { String(cString: $0) } ?? "?"
+        return "\(user)@\(host):\(port)/\(database)"
+    }
+
+    /// True while a transaction block is open (`PQtransactionStatus`).
+    public var isInTransaction: Bool {
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
+    }
+
+    // MARK: - Statements
+
+    /// Runs a statement and returns all of its rows, buffered (`PQexecParams`).
+    ///
+    /// Use it for results of bounded size; stream large ones with ``forEachRow(_:_:_:)``.
+    ///
+    /// - Parameters:
+    ///   - sql: One statement, with `$1`, `$2`, ... for the parameters.
+    ///   - parameters: The values, in text format.
+    /// - Returns: The rows.
+    /// - Throws: ``PostgresError``.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [PostgresParameter] = []) throws(PostgresError) -> PostgresRows {
+        let start = ContinuousClock.now
+        let result = try withParameters(sql, parameters) { sqlPointer, count, values in
+            PQexecParams(handle, sqlPointer, count, nil, values, nil, nil, 0)
+        }
+        do {
+            let rows = PostgresRows(result: try check(result))
+            report(sql, since: start, rows: rows.count, failed: false)
+            return rows
+        } catch {
+            report(sql, since: start, rows: 0, failed: true)
+            throw error
+        }
+    }
+
+    private func report(_ sql: String, since start: ContinuousClock.Instant, rows: Int, failed: Bool) {
+        guard let statementObserver else { return }
+        statementObserver(
+            StatementEvent(sql: sql, duration: ContinuousClock.now - start, rowCount: rows, failed: failed))
+    }
+
+    /// Runs a statement and returns the number of rows it affected (`PQcmdTuples`).
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [PostgresParameter] = []) throws(PostgresError) -> Int {
+        let rows = try query(sql, parameters)
+        return Int(String(cString: PQcmdTuples(rows.result.pointer))) ?? 0
+    }
+
+    /// Runs a statement and calls `body` with each row as it arrives, in libpq's single-row
+    /// mode (`PQsendQueryParams`, `PQsetSingleRowMode`), so memory does not grow with the
+    /// number of rows.
+    ///
+    /// When `body` throws, the statement is cancelled (`PQcancel`), the rest of the result is
+    /// discarded, and the error is rethrown; the connection stays usable.
+    ///
+    /// - Parameters:
+    ///   - sql: One statement, with `$1`, `$2`, ... for the parameters.
+    ///   - parameters: The values, in text format.
+    ///   - body: Called once per row.
+    /// - Throws: ``PostgresError``, or what `body` throws.
+    public func forEachRow(
+        _ sql: String, _ parameters: [PostgresParameter] = [], _ body: (PostgresRow) throws -> Void
+    ) throws {
+        let start = ContinuousClock.now
+        var rowCount = 0
+        defer { report(sql, since: start, rows: rowCount, failed: false) }
+        let sent = try withParameters(sql, parameters) { sqlPointer, count, values in
+            PQsendQueryParams(handle, sqlPointer, count, nil, values, nil, nil, 0)
+        }
+        guard sent == 1 else { throw lastConnectionError() }
+        var failure: (any Error)?
+        if PQsetSingleRowMode(handle) != 1 {
+            failure = PostgresError(.unexpectedResult, message: "libpq refused single-row mode")
+        }
+        while let pointer = PQgetResult(handle) {
+            let result = ResultHandle(pointer)
+            switch PQresultStatus(pointer) {
+            case PGRES_SINGLE_TUPLE:
+                guard failure == nil else { continue }
+                rowCount += 1
+                do {
+                    try body(PostgresRow(result: result, row: 0))
+                } catch {
+                    failure = error
+                    cancel()
+                }
+            case PGRES_TUPLES_OK, PGRES_COMMAND_OK:
+                break
+            default:
+                if failure == nil { failure = error(from: pointer) }
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Runs `body` in a transaction: `COMMIT` when it returns, `ROLLBACK` when it throws.
+    /// Inside an open transaction it uses a savepoint instead, so calls nest.
+    ///
+    /// - Throws: What `body` throws, or a ``PostgresError`` from `BEGIN`/`COMMIT` (a
+    ///   commit that the server turns into a rollback is an error too).
+    public func withTransaction<T>(_ body: () throws -> T) throws -> T {
+        let nested = isInTransaction
+        try execute(nested ? "SAVEPOINT hcconnect_nested" : "BEGIN")
+        let value: T
+        do {
+            value = try body()
+        } catch {
+            _ = try? execute(nested ? "ROLLBACK TO SAVEPOINT hcconnect_nested" : "ROLLBACK")
+            throw error
+        }
+        if nested {
+            try execute("RELEASE SAVEPOINT hcconnect_nested")
+        } else {
+            let rows = try query("COMMIT")
+            let status = String(cString: PQcmdStatus(rows.result.pointer))
+            guard status == "COMMIT" else {
+                throw PostgresError(.server, message: "the transaction was rolled back instead of committed")
+            }
+        }
+        return value
+    }
+
+    /// Runs SQL text that may hold several statements and no parameters (`PQexec`).
+    ///
+    /// For trusted scripts only (test fixtures, the emulation); never pass it user input.
+    public func executeUnsafeScript(_ sql: String) throws(PostgresError) {
+        guard !sql.utf8.contains(0) else {
+            throw PostgresError(.invalidInput, message: "the script contains a NUL byte")
+        }
+        _ = try check(PQexec(handle, sql))
+    }
+
+    /// Asks the server to cancel the running statement (`PQgetCancel`, `PQcancel`). Safe to
+    /// call when nothing runs.
+    public func cancel() {
+        guard let cancel = PQgetCancel(handle) else { return }
+        defer { PQfreeCancel(cancel) }
+        var buffer = [CChar](repeating: 0, count: 256)
+        _ = PQcancel(cancel, &buffer, Int32(buffer.count))
+    }
+
+    // MARK: - The choke point
+
+    /// Turns a `PGresult` into a result handle, or into an error when its status says so.
+    private func check(_ pointer: OpaquePointer?) throws(PostgresError) -> ResultHandle {
+        guard let pointer else { throw lastConnectionError() }
+        let result = ResultHandle(pointer)
+        switch PQresultStatus(pointer) {
+        case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY, PGRES_SINGLE_TUPLE:
+            return result
+        default:
+            throw error(from: pointer)
+        }
+    }
+
+    /// The error a failed result describes, with its diagnostic fields.
+    private func error(from result: OpaquePointer) -> PostgresError {
+        func field(_ code: Int32) -> String? {
+            PQresultErrorField(result, code).map { redactor.redact(String(cString: $0)) }
+        }
+        let sqlState = field(HC_PG_DIAG_SQLSTATE)
+        if sqlState == nil, PQstatus(handle) == CONNECTION_BAD {
+            let text = String(cString: PQresultErrorMessage(result))
+            return PostgresError.fromLibpqMessage(
+                text.isEmpty ? "the connection to the server was lost" : text, kind: .connectionLost,
+                redactor: redactor)
+        }
+        guard let message = field(HC_PG_DIAG_MESSAGE_PRIMARY) else {
+            return PostgresError.fromLibpqMessage(
+                String(cString: PQresultErrorMessage(result)), kind: .server, redactor: redactor)
+        }
+        return PostgresError(
+            .server, message: message, sqlState: sqlState, detail: field(HC_PG_DIAG_MESSAGE_DETAIL),
+            hint: field(HC_PG_DIAG_MESSAGE_HINT))
+    }
+
+    /// The error libpq holds for the connection (`PQerrorMessage`).
+    private func lastConnectionError() -> PostgresError {
+        let text = String(cString: PQerrorMessage(handle))
+        let kind: PostgresError.Kind = PQstatus(handle) == CONNECTION_BAD ? .connectionLost : .unexpectedResult
+        return PostgresError.fromLibpqMessage(
+            text.isEmpty ? "libpq reported an error without a message" : text, kind: kind, redactor: redactor)
+    }
+
+    /// Calls `body` with the statement text and the parameters as C strings, valid only
+    /// inside `body`.
+    private func withParameters<T>(
+        _ sql: String, _ parameters: [PostgresParameter],
+        _ body: (UnsafePointer<CChar>, Int32, UnsafePointer<UnsafePointer<CChar>?>?) -> T
+    ) throws(PostgresError) -> T {
+        guard !sql.utf8.contains(0) else {
+            throw PostgresError(.invalidInput, message: "the statement contains a NUL byte")
+        }
+        for (index, parameter) in parameters.enumerated() where parameter.textValue?.utf8.contains(0) ?? false {
+            throw PostgresError(.invalidInput, message: "parameter $\(index + 1) contains a NUL byte")
+        }
+        return sql.withCString { sqlPointer in
+            withOptionalCStringArray(parameters.map(\.textValue)) { values in
+                body(sqlPointer, Int32(parameters.count), values)
+            }
+        }
+    }
+}
+
+/// One statement that ran, as reported to ``PostgresConnection/statementObserver``.
+public struct StatementEvent: Sendable {
+    /// The statement's text, with `$n` placeholders where the values went.
+    public let sql: String
+    /// From sending the statement to its last row.
+    public let duration: Duration
+    /// The rows it returned.
+    public let rowCount: Int
+    /// True when the statement failed.
+    public let failed: Bool
+}
+
+/// Calls `body` with a NULL-terminated array of C strings copied from `strings`; the copies
+/// are freed when `body` returns.
+func withCStringArray<T>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> T) -> T {
+    withOptionalCStringArray(strings.map { Optional($0) }) { pointer in
+        body(pointer!)
+    }
+}
+
+/// Like ``withCStringArray(_:_:)`` with nil entries passed as NULL pointers (SQL NULL
+/// parameters); the array is NULL-terminated as well.
+func withOptionalCStringArray<T>(
+    _ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> T
+) -> T {
+    let copies: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0)! } }
+    defer { copies.forEach { free($0) } }
+    let pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } } + [nil]
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
+}
