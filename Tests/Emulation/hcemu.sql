@@ -1,0 +1,804 @@
+-- hcemu.sql: an emulation of Heroku Connect's database side, for tests and demos.
+--
+-- Load once per database (loading it again is harmless):
+--     psql -v ON_ERROR_STOP=1 -q -f Tests/Emulation/hcemu.sql
+--
+-- It installs
+--   * the hstore extension and public.get_xmlbinary(), exactly as Heroku Connect has them;
+--   * schema hcemu with installer functions that build a connection in ANY schema:
+--       hcemu.create_connection(schema_name text) RETURNS void
+--       hcemu.map_table(schema_name text, table_name text, columns text,
+--                       read_only boolean DEFAULT false) RETURNS void
+--       hcemu.create_standard_connection(schema_name text) RETURNS void
+--       hcemu.drop_connection(schema_name text) RETURNS void
+--       hcemu.generate_log(schema_name text, archived integer, live integer,
+--                          failed_fraction double precision DEFAULT 0.1) RETURNS void
+--     and helpers hcemu.qi(text), hcemu.sfid(text, bigint), hcemu.sfid18(text),
+--     hcemu.u(bigint, integer).
+--
+-- The tables, sequences, indexes, triggers and trigger functions follow a real connection's
+-- schema dump; only the schema name changes. Function bodies are kept verbatim (including
+-- their "-- VERSION n --" markers): Heroku Connect writes the schema in them as a
+-- double-quoted identifier ("org"."_trigger_log"), and so do we (hcemu.qi).
+--
+-- Quoting: identifiers go through format('%I') / hcemu.qi, literals through format('%L') /
+-- quote_literal, and generated function bodies are passed to CREATE FUNCTION as quoted
+-- literals (not dollar-quoted), so a schema name may contain anything, even "$$".
+--
+-- Limitation shared with the real thing: pg_notify channel names must be shorter than 64
+-- bytes, so schema names longer than 48 bytes make every insert into _trigger_log fail.
+
+\set ON_ERROR_STOP 1
+SET client_min_messages = warning;   -- no "already exists, skipping" notices on a reload
+
+CREATE EXTENSION IF NOT EXISTS hstore WITH SCHEMA public;
+
+-- Verbatim from Heroku Connect. 'base64' (the default) = a user session; Connect's worker
+-- sets xmlbinary to another value ('hex') so that its own writes are not logged.
+CREATE OR REPLACE FUNCTION public.get_xmlbinary() RETURNS character varying
+    LANGUAGE plpgsql
+    AS $$
+    DECLARE xmlbin varchar;
+    BEGIN
+        select into xmlbin setting from pg_settings where name='xmlbinary';
+        RETURN xmlbin;
+    END;
+$$;
+
+CREATE SCHEMA IF NOT EXISTS hcemu;
+COMMENT ON SCHEMA hcemu IS 'Heroku Connect emulation installers (Tests/Emulation/hcemu.sql)';
+
+------------------------------------------------------------------------------------------
+-- Helpers
+------------------------------------------------------------------------------------------
+
+-- Always double-quoted identifier, the way Heroku Connect writes the schema in its
+-- function bodies ("org"."_trigger_log"); equals quote_ident() output for names that need
+-- quoting.
+CREATE OR REPLACE FUNCTION hcemu.qi(name text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT
+    AS $fn$ SELECT '"' || replace(name, '"', '""') || '"' $fn$;
+
+-- The 18-character case-safe form of a 15-character Salesforce id: appends the 3-character
+-- checksum (one character per 5-character chunk, bit i set when character i is A-Z).
+CREATE OR REPLACE FUNCTION hcemu.sfid18(id15 text) RETURNS character varying
+    LANGUAGE plpgsql IMMUTABLE STRICT
+    AS $fn$
+DECLARE
+    suffix text := '';
+    bits integer;
+    c integer;
+BEGIN
+    IF length(id15) <> 15 THEN
+        RAISE EXCEPTION 'hcemu.sfid18: expected 15 characters, got %', quote_literal(id15);
+    END IF;
+    FOR chunk IN 0..2 LOOP
+        bits := 0;
+        FOR i IN 0..4 LOOP
+            c := ascii(substr(id15, chunk * 5 + i + 1, 1));
+            IF c BETWEEN 65 AND 90 THEN
+                bits := bits | (1 << i);
+            END IF;
+        END LOOP;
+        suffix := suffix || substr('ABCDEFGHIJKLMNOPQRSTUVWXYZ012345', bits + 1, 1);
+    END LOOP;
+    RETURN id15 || suffix;
+END;
+$fn$;
+
+-- A deterministic, well-formed 18-character Salesforce id: 3-character key prefix
+-- ('001' account, '003' contact, '006' opportunity, '005' user, '00D' org), pod '5e',
+-- '0000', six base-62 characters derived from n (a bijection for 0 <= n < 62^6), and the
+-- real checksum suffix, e.g. hcemu.sfid('001', 1) = '0015e00000042stAAA'.
+CREATE OR REPLACE FUNCTION hcemu.sfid(prefix text, n bigint) RETURNS character varying
+    LANGUAGE plpgsql IMMUTABLE STRICT
+    AS $fn$
+DECLARE
+    alphabet constant text := '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+    -- 62^6 = 56800235584; the multiplier 48271 is coprime to 62
+    m bigint := ((abs(n) % 56800235584) * 48271 + 916132) % 56800235584;
+    body text := '';
+BEGIN
+    IF length(prefix) <> 3 THEN
+        RAISE EXCEPTION 'hcemu.sfid: key prefix must have 3 characters, got %', quote_literal(prefix);
+    END IF;
+    FOR i IN 1..6 LOOP
+        body := substr(alphabet, (m % 62)::integer + 1, 1) || body;
+        m := m / 62;
+    END LOOP;
+    RETURN hcemu.sfid18(prefix || '5e0000' || body);
+END;
+$fn$;
+
+-- Deterministic pseudo-random number in [0, 1) for (n, k); inlinable, used by generate_log.
+CREATE OR REPLACE FUNCTION hcemu.u(n bigint, k integer) RETURNS double precision
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $fn$ SELECT (hashint8(n * 64 + k)::bigint & 2147483647)::double precision / 2147483648.0 $fn$;
+
+------------------------------------------------------------------------------------------
+-- hcemu.create_connection(schema_name): the connection-wide objects.
+------------------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION hcemu.create_connection(schema_name text) RETURNS void
+    LANGUAGE plpgsql
+    SET client_min_messages = warning
+    AS $fn$
+DECLARE
+    s  text;   -- schema as identifier for DDL, format('%I')
+    qs text;   -- schema always double-quoted, for function bodies (as Connect writes it)
+    body text;
+BEGIN
+    IF schema_name IS NULL OR schema_name = '' THEN
+        RAISE EXCEPTION 'hcemu.create_connection: schema name must not be empty';
+    END IF;
+    s := format('%I', schema_name);
+    qs := hcemu.qi(schema_name);
+
+    EXECUTE format('CREATE SCHEMA IF NOT EXISTS %s', s);
+
+    -- _trigger_log ------------------------------------------------------------------
+    EXECUTE format($ddl$
+        CREATE TABLE IF NOT EXISTS %1$s._trigger_log (
+            id integer NOT NULL,
+            txid bigint,
+            created_at timestamp with time zone DEFAULT now(),
+            updated_at timestamp with time zone DEFAULT now(),
+            processed_at timestamp with time zone,
+            processed_tx bigint,
+            state character varying(8),
+            action character varying(7),
+            table_name character varying(128),
+            record_id integer,
+            sfid character varying(18),
+            old text,
+            "values" text,
+            sf_result integer,
+            sf_message text,
+            CONSTRAINT _trigger_log_pkey PRIMARY KEY (id)
+        )$ddl$, s);
+    EXECUTE format('CREATE SEQUENCE IF NOT EXISTS %1$s._trigger_log_id_seq AS integer'
+                   ' START WITH 1 INCREMENT BY 1 NO MINVALUE NO MAXVALUE CACHE 1', s);
+    EXECUTE format('ALTER SEQUENCE %1$s._trigger_log_id_seq OWNED BY %1$s._trigger_log.id', s);
+    EXECUTE format('ALTER TABLE ONLY %1$s._trigger_log ALTER COLUMN id SET DEFAULT nextval(%2$L::regclass)',
+                   s, s || '._trigger_log_id_seq');
+    EXECUTE format('CREATE INDEX IF NOT EXISTS _trigger_log_idx_created_at ON %1$s._trigger_log USING btree (created_at)', s);
+    EXECUTE format('CREATE INDEX IF NOT EXISTS _trigger_log_idx_state_id ON %1$s._trigger_log USING btree (state, id)', s);
+    EXECUTE format('CREATE INDEX IF NOT EXISTS _trigger_log_idx_state_table_name ON %1$s._trigger_log USING btree (state, table_name)'
+                   ' WHERE (((state)::text = ''NEW''::text) OR ((state)::text = ''PENDING''::text))', s);
+
+    -- _trigger_log_archive: same columns, no defaults, no sequence --------------------
+    EXECUTE format($ddl$
+        CREATE TABLE IF NOT EXISTS %1$s._trigger_log_archive (
+            id integer NOT NULL,
+            txid bigint,
+            created_at timestamp with time zone,
+            updated_at timestamp with time zone,
+            processed_at timestamp with time zone,
+            processed_tx bigint,
+            state character varying(8),
+            action character varying(7),
+            table_name character varying(128),
+            record_id integer,
+            sfid character varying(18),
+            old text,
+            "values" text,
+            sf_result integer,
+            sf_message text,
+            CONSTRAINT _trigger_log_archive_pkey PRIMARY KEY (id)
+        )$ddl$, s);
+    EXECUTE format('CREATE INDEX IF NOT EXISTS _trigger_log_archive_idx_created_at ON %1$s._trigger_log_archive USING btree (created_at)', s);
+    EXECUTE format('CREATE INDEX IF NOT EXISTS _trigger_log_archive_idx_record_id ON %1$s._trigger_log_archive USING btree (record_id)', s);
+    EXECUTE format('CREATE INDEX IF NOT EXISTS _trigger_log_archive_idx_state_table_name ON %1$s._trigger_log_archive USING btree (state, table_name)'
+                   ' WHERE ((state)::text = ''FAILED''::text)', s);
+
+    -- _hcmeta -------------------------------------------------------------------------
+    EXECUTE format($ddl$
+        CREATE TABLE IF NOT EXISTS %1$s._hcmeta (
+            id integer NOT NULL,
+            hcver integer,
+            org_id character varying(50),
+            details text,
+            CONSTRAINT _hcmeta_pkey PRIMARY KEY (id)
+        )$ddl$, s);
+    EXECUTE format('CREATE SEQUENCE IF NOT EXISTS %1$s._hcmeta_id_seq AS integer'
+                   ' START WITH 1 INCREMENT BY 1 NO MINVALUE NO MAXVALUE CACHE 1', s);
+    EXECUTE format('ALTER SEQUENCE %1$s._hcmeta_id_seq OWNED BY %1$s._hcmeta.id', s);
+    EXECUTE format('ALTER TABLE ONLY %1$s._hcmeta ALTER COLUMN id SET DEFAULT nextval(%2$L::regclass)',
+                   s, s || '._hcmeta_id_seq');
+    EXECUTE format('INSERT INTO %1$s._hcmeta (hcver, org_id) SELECT 11, %2$L'
+                   ' WHERE NOT EXISTS (SELECT 1 FROM %1$s._hcmeta)', s, hcemu.sfid('00D', 4711));
+
+    -- _sf_event_log -------------------------------------------------------------------
+    EXECUTE format($ddl$
+        CREATE TABLE IF NOT EXISTS %1$s._sf_event_log (
+            id integer NOT NULL,
+            table_name character varying(128),
+            action character varying(7),
+            synced_at timestamp with time zone DEFAULT now(),
+            sf_timestamp timestamp with time zone,
+            sfid character varying(20),
+            record text,
+            processed boolean,
+            CONSTRAINT _sf_event_log_pkey PRIMARY KEY (id)
+        )$ddl$, s);
+    EXECUTE format('CREATE SEQUENCE IF NOT EXISTS %1$s._sf_event_log_id_seq AS integer'
+                   ' START WITH 1 INCREMENT BY 1 NO MINVALUE NO MAXVALUE CACHE 1', s);
+    EXECUTE format('ALTER SEQUENCE %1$s._sf_event_log_id_seq OWNED BY %1$s._sf_event_log.id', s);
+    EXECUTE format('ALTER TABLE ONLY %1$s._sf_event_log ALTER COLUMN id SET DEFAULT nextval(%2$L::regclass)',
+                   s, s || '._sf_event_log_id_seq');
+    EXECUTE format('CREATE INDEX IF NOT EXISTS idx__sf_event_log_comp_key ON %1$s._sf_event_log USING btree (table_name, synced_at)', s);
+    EXECUTE format('CREATE INDEX IF NOT EXISTS idx__sf_event_log_sfid ON %1$s._sf_event_log USING btree (sfid)', s);
+
+    -- tlog_notify_trigger: wakes Connect (and any LISTENer) on every new live row -------
+    body := format($body$
+            DECLARE
+             BEGIN
+               -- VERSION 1 --
+               PERFORM pg_notify(%1$s, 'ping');
+               RETURN new;
+             END;
+            $body$, quote_literal(schema_name || '.hc_trigger_log'));
+    EXECUTE format('CREATE OR REPLACE FUNCTION %1$s.tlog_notify_trigger() RETURNS trigger LANGUAGE plpgsql AS %2$L', s, body);
+    EXECUTE format('CREATE OR REPLACE TRIGGER tlog_insert_trigger AFTER INSERT ON %1$s._trigger_log'
+                   ' FOR EACH ROW EXECUTE FUNCTION %1$s.tlog_notify_trigger()', s);
+
+    -- hc_capture_insert_from_row (VERSION 1) ------------------------------------------
+    body := format($body$
+        DECLARE
+            excluded_cols_standard text[] = ARRAY['_hc_lastop', '_hc_err']::text[];
+            retval int;
+        BEGIN
+            -- VERSION 1 --
+            IF (source_row -> 'id') IS NULL THEN
+                -- source_row is required to have an int id value
+                RETURN NULL;
+            END IF;
+            excluded_cols_standard := array_remove(
+                array_remove(excluded_cols, 'id'), 'sfid') || excluded_cols_standard;
+            INSERT INTO %1$s."_trigger_log" (
+                action, table_name, txid, created_at, state, record_id, values)
+            VALUES (
+                'INSERT', table_name, txid_current(), clock_timestamp(), 'NEW',
+                (source_row -> 'id')::int,
+                source_row - excluded_cols_standard
+            ) RETURNING id INTO retval;
+            RETURN retval;
+        END;
+        $body$, qs);
+    EXECUTE format('CREATE OR REPLACE FUNCTION %1$s.hc_capture_insert_from_row('
+                   'source_row public.hstore, table_name character varying, excluded_cols text[] DEFAULT ARRAY[]::text[])'
+                   ' RETURNS integer LANGUAGE plpgsql AS %2$L', s, body);
+
+    -- hc_capture_update_from_row (VERSION 1) ------------------------------------------
+    body := format($body$
+        DECLARE
+            excluded_cols_standard text[] = ARRAY['_hc_lastop', '_hc_err']::text[];
+            excluded_cols text[];
+            retval int;
+        BEGIN
+            -- VERSION 1 --
+            IF (source_row -> 'id') IS NULL THEN
+                -- source_row is required to have an int id value
+                RETURN NULL;
+            END IF;
+            IF array_length(columns_to_include, 1) <> 0 THEN
+                excluded_cols := array(
+                    select skeys(source_row)
+                    except
+                    select unnest(columns_to_include)
+                );
+            END IF;
+            excluded_cols_standard := excluded_cols || excluded_cols_standard;
+            INSERT INTO %1$s."_trigger_log" (
+                action, table_name, txid, created_at, state, record_id, sfid, values, old)
+            VALUES (
+                'UPDATE', table_name, txid_current(), clock_timestamp(), 'NEW',
+                (source_row -> 'id')::int, source_row -> 'sfid',
+                source_row - excluded_cols_standard, NULL
+            ) RETURNING id INTO retval;
+            RETURN retval;
+        END;
+        $body$, qs);
+    EXECUTE format('CREATE OR REPLACE FUNCTION %1$s.hc_capture_update_from_row('
+                   'source_row public.hstore, table_name character varying, columns_to_include text[] DEFAULT ARRAY[]::text[])'
+                   ' RETURNS integer LANGUAGE plpgsql AS %2$L', s, body);
+END;
+$fn$;
+
+------------------------------------------------------------------------------------------
+-- hcemu.map_table(schema_name, table_name, columns, read_only): one mapped object.
+-- `columns` is a raw SQL fragment of column definitions (trusted input), e.g.
+-- 'name varchar(255), billingcity varchar(40)'; it may be '' or NULL.
+------------------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION hcemu.map_table(schema_name text, table_name text, columns text,
+                                           read_only boolean DEFAULT false) RETURNS void
+    LANGUAGE plpgsql
+    SET client_min_messages = warning
+    AS $fn$
+DECLARE
+    s  text;
+    qs text;
+    t  text;
+    seq text;
+    logger text;
+    status text;
+    cols text := coalesce(nullif(btrim(columns), ''), '');
+BEGIN
+    IF table_name IS NULL OR table_name = '' THEN
+        RAISE EXCEPTION 'hcemu.map_table: table name must not be empty';
+    END IF;
+    IF to_regclass(format('%I._trigger_log', schema_name)) IS NULL THEN
+        RAISE EXCEPTION 'hcemu.map_table: schema % holds no connection; call hcemu.create_connection first',
+            quote_ident(schema_name);
+    END IF;
+    s  := format('%I', schema_name);
+    qs := hcemu.qi(schema_name);
+    t  := format('%I.%I', schema_name, table_name);
+    seq := format('%I.%I', schema_name, table_name || '_id_seq');
+    IF cols <> '' THEN
+        cols := cols || ',';
+    END IF;
+
+    EXECUTE format($ddl$
+        CREATE TABLE IF NOT EXISTS %1$s (
+            %2$s
+            createddate timestamp without time zone,
+            systemmodstamp timestamp without time zone,
+            isdeleted boolean,
+            sfid character varying(18),
+            id integer NOT NULL,
+            _hc_lastop character varying(32),
+            _hc_err text,
+            CONSTRAINT %3$I PRIMARY KEY (id)
+        )$ddl$, t, cols, table_name || '_pkey');
+    EXECUTE format('CREATE SEQUENCE IF NOT EXISTS %1$s AS integer'
+                   ' START WITH 1 INCREMENT BY 1 NO MINVALUE NO MAXVALUE CACHE 1', seq);
+    EXECUTE format('ALTER SEQUENCE %1$s OWNED BY %2$s.id', seq, t);
+    EXECUTE format('ALTER TABLE ONLY %1$s ALTER COLUMN id SET DEFAULT nextval(%2$L::regclass)', t, seq);
+    EXECUTE format('CREATE UNIQUE INDEX IF NOT EXISTS %1$I ON %2$s USING btree (sfid)',
+                   'hcu_idx_' || table_name || '_sfid', t);
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %1$I ON %2$s USING btree (systemmodstamp)',
+                   'hc_idx_' || table_name || '_systemmodstamp', t);
+
+    -- hc_<table>_status (verbatim) ------------------------------------------------------
+    status := $body$
+                    BEGIN
+                      IF (get_xmlbinary() = 'base64') THEN  -- user op
+                        NEW._hc_lastop = 'PENDING';
+                        NEW._hc_err = NULL;
+                        RETURN NEW;
+                      ELSE  -- connect op
+                        IF (TG_OP = 'UPDATE' AND NEW._hc_lastop IS NOT NULL AND NEW._hc_lastop != OLD._hc_lastop) THEN
+                            RETURN NEW;
+                        END IF;
+                        NEW._hc_lastop = 'SYNCED';
+                        NEW._hc_err = NULL;
+                        RETURN NEW;
+                      END IF;
+                    END;
+                 $body$;
+
+    -- hc_<table>_logger (VERSION 4) --------------------------------------------------------
+    IF read_only THEN
+        logger := format($body$
+        DECLARE
+            trigger_row %1$s."_trigger_log";
+            excluded_cols text[] = ARRAY['_hc_lastop', '_hc_err']::text[];
+        BEGIN
+            -- VERSION 4 --
+            trigger_row = ROW();
+            trigger_row.id = nextval(%2$s);
+            trigger_row.action = TG_OP::text;
+            trigger_row.table_name = TG_TABLE_NAME::text;
+            trigger_row.txid = txid_current();
+            trigger_row.created_at = clock_timestamp();
+            trigger_row.state = 'READONLY';
+            IF (TG_OP = 'DELETE') THEN
+                trigger_row.record_id = OLD.id;
+                trigger_row.old = hstore(OLD.*) - excluded_cols;
+                IF (OLD.sfid IS NOT NULL) THEN
+                    trigger_row.sfid = OLD.sfid;
+                END IF;
+            ELSEIF (TG_OP = 'INSERT') THEN
+                trigger_row.record_id = NEW.id;
+                trigger_row.values = hstore(NEW.*) - excluded_cols;
+            ELSEIF (TG_OP = 'UPDATE') THEN
+                trigger_row.record_id = NEW.id;
+                trigger_row.old = hstore(OLD.*) - excluded_cols;
+                trigger_row.values = (hstore(NEW.*) - hstore(trigger_row.old)) - excluded_cols;
+                IF (OLD.sfid IS NOT NULL) THEN
+                    trigger_row.sfid = OLD.sfid;
+                END IF;
+            END IF;
+            INSERT INTO %1$s."_trigger_log" VALUES (trigger_row.*);
+            RETURN NULL;
+        END;
+        $body$, qs, quote_literal(qs || '."_trigger_log_id_seq"'));
+    ELSE
+        logger := format($body$
+        DECLARE
+            trigger_row %1$s."_trigger_log";
+            excluded_cols text[] = ARRAY['_hc_lastop', '_hc_err']::text[];
+        BEGIN
+            -- VERSION 4 --
+            trigger_row = ROW();
+            trigger_row.id = nextval(%2$s);
+            trigger_row.action = TG_OP::text;
+            trigger_row.table_name = TG_TABLE_NAME::text;
+            trigger_row.txid = txid_current();
+            trigger_row.created_at = clock_timestamp();
+            trigger_row.state = 'NEW';
+            IF (TG_OP = 'DELETE') THEN
+                trigger_row.record_id = OLD.id;
+                trigger_row.old = hstore(OLD.*) - excluded_cols;
+                IF (OLD.sfid IS NOT NULL) THEN
+                    trigger_row.sfid = OLD.sfid;
+                ELSE
+                    trigger_row.state = 'IGNORE';
+                END IF;
+            ELSEIF (TG_OP = 'INSERT') THEN
+                trigger_row.record_id = NEW.id;
+                trigger_row.values = hstore(NEW.*) - excluded_cols;
+            ELSEIF (TG_OP = 'UPDATE') THEN
+                trigger_row.record_id = NEW.id;
+                trigger_row.old = hstore(OLD.*) - excluded_cols;
+                trigger_row.values = (hstore(NEW.*) - hstore(trigger_row.old)) - excluded_cols;
+                IF (trigger_row.values = '') THEN
+                    -- nothing changed, ignore
+                    trigger_row.state = 'IGNORE';
+                END IF;
+                IF (OLD.sfid IS NOT NULL) THEN
+                    trigger_row.sfid = OLD.sfid;
+                END IF;
+            END IF;
+            INSERT INTO %1$s."_trigger_log" VALUES (trigger_row.*);
+            RETURN NULL;
+        END;
+        $body$, qs, quote_literal(qs || '."_trigger_log_id_seq"'));
+    END IF;
+
+    EXECUTE format('CREATE OR REPLACE FUNCTION %1$s.%2$I() RETURNS trigger LANGUAGE plpgsql AS %3$L',
+                   s, 'hc_' || table_name || '_status', status);
+    EXECUTE format('CREATE OR REPLACE FUNCTION %1$s.%2$I() RETURNS trigger LANGUAGE plpgsql AS %3$L',
+                   s, 'hc_' || table_name || '_logger', logger);
+    EXECUTE format('CREATE OR REPLACE TRIGGER %1$I BEFORE INSERT OR UPDATE ON %2$s'
+                   ' FOR EACH ROW EXECUTE FUNCTION %3$s.%4$I()',
+                   'hc_' || table_name || '_status_trigger', t, s, 'hc_' || table_name || '_status');
+    EXECUTE format('CREATE OR REPLACE TRIGGER %1$I AFTER INSERT OR DELETE OR UPDATE ON %2$s'
+                   ' FOR EACH ROW WHEN ((public.get_xmlbinary())::text = ''base64''::text)'
+                   ' EXECUTE FUNCTION %3$s.%4$I()',
+                   'hc_' || table_name || '_logtrigger', t, s, 'hc_' || table_name || '_logger');
+END;
+$fn$;
+
+------------------------------------------------------------------------------------------
+-- hcemu.create_standard_connection(schema_name): a connection with four mappings.
+------------------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION hcemu.create_standard_connection(schema_name text) RETURNS void
+    LANGUAGE plpgsql
+    AS $fn$
+BEGIN
+    PERFORM hcemu.create_connection(schema_name);
+    PERFORM hcemu.map_table(schema_name, 'account',
+        'name character varying(255), accountnumber character varying(40),'
+        ' billingcity character varying(40), billingcountry character varying(80),'
+        ' phone character varying(40), industry character varying(40),'
+        ' numberofemployees integer, annualrevenue double precision,'
+        ' external_id__c character varying(255), description text,'
+        ' ownerid character varying(18), lastmodifieddate timestamp without time zone');
+    PERFORM hcemu.map_table(schema_name, 'contact',
+        'firstname character varying(40), lastname character varying(80),'
+        ' email character varying(80), phone character varying(40),'
+        ' title character varying(128), accountid character varying(18),'
+        ' mailingcity character varying(40), external_id__c character varying(255)');
+    PERFORM hcemu.map_table(schema_name, 'opportunity',
+        'name character varying(120), stagename character varying(255),'
+        ' amount double precision, closedate date, probability double precision,'
+        ' accountid character varying(18)');
+    -- a reserved word on purpose, and a read-only mapping
+    PERFORM hcemu.map_table(schema_name, 'user',
+        'username character varying(80), email character varying(128),'
+        ' firstname character varying(40), lastname character varying(80),'
+        ' alias character varying(8), isactive boolean',
+        true);
+END;
+$fn$;
+
+------------------------------------------------------------------------------------------
+-- hcemu.drop_connection(schema_name)
+------------------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION hcemu.drop_connection(schema_name text) RETURNS void
+    LANGUAGE plpgsql
+    SET client_min_messages = warning
+    AS $fn$
+BEGIN
+    EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', schema_name);
+END;
+$fn$;
+
+------------------------------------------------------------------------------------------
+-- hcemu.generate_log(schema_name, archived, live, failed_fraction): a large, realistic,
+-- deterministic log for plan checks and benchmarks, set-based.
+--
+-- * `archived` rows go to _trigger_log_archive with ids base+1 .. base+archived, created
+--   30..2 days ago: SUCCESS, FAILED (failed_fraction), and ~1% IGNORED, ~2% MERGED,
+--   ~0.5% REQUEUED.
+-- * `live` rows go to _trigger_log with the following ids, created in the last 2 days:
+--   FAILED (failed_fraction), and of the rest ~35% NEW, ~10% PENDING, ~55% SUCCESS.
+--   The id sequence is set past them.
+-- base is the highest id already present in either table (0 on a fresh connection).
+-- Tables account (45%), contact (40%), opportunity (15%); actions INSERT 25%, UPDATE 65%,
+-- DELETE 10%. `values`/`old` are hstore text shaped like the loggers' output (INSERT: all
+-- columns, sfid NULL; UPDATE: 1-2 changed columns + the full old row; DELETE: old only),
+-- with some NULLs, commas, quotes, "=>", a backslash, newlines and non-ASCII text.
+-- record_id ranges over a per-table record space (about total/50 accounts, total/20
+-- contacts, total/100 opportunities) so that records have histories; sfid is the record's
+-- hcemu.sfid() on UPDATE/DELETE rows. created_at grows with id. Processed rows (not NEW or
+-- PENDING) have processed_at = updated_at = created_at + 20 s..10 min and a processed_tx;
+-- sf_result is 1 on FAILED and 0 on SUCCESS rows; FAILED and IGNORED rows carry a
+-- Salesforce error in sf_message. The rows are a pure function of (ids, arguments), apart
+-- from timestamps relative to now(). The mapped tables themselves are not touched.
+-- Both tables are ANALYZEd at the end.
+------------------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION hcemu.generate_log(schema_name text, archived integer, live integer,
+                                              failed_fraction double precision DEFAULT 0.1) RETURNS void
+    LANGUAGE plpgsql
+    -- hash joins keep the generated (id) order, so no sort is needed and the tables come out
+    -- physically ordered by id and created_at, like a real log
+    SET enable_mergejoin = off
+    SET work_mem = '64MB'
+    AS $fn$
+DECLARE
+    s text;
+    base bigint;
+    total bigint;
+    n_account integer;
+    n_contact integer;
+    n_opportunity integer;
+    seq text;
+    gen text;
+BEGIN
+    IF archived IS NULL OR live IS NULL OR archived < 0 OR live < 0 THEN
+        RAISE EXCEPTION 'hcemu.generate_log: archived and live must be >= 0';
+    END IF;
+    IF failed_fraction IS NULL OR failed_fraction < 0 OR failed_fraction > 1 THEN
+        RAISE EXCEPTION 'hcemu.generate_log: failed_fraction must be between 0 and 1';
+    END IF;
+    IF to_regclass(format('%I._trigger_log', schema_name)) IS NULL
+       OR to_regclass(format('%I._trigger_log_archive', schema_name)) IS NULL THEN
+        RAISE EXCEPTION 'hcemu.generate_log: schema % holds no connection', quote_ident(schema_name);
+    END IF;
+    s := format('%I', schema_name);
+    EXECUTE format('SELECT greatest((SELECT coalesce(max(id), 0) FROM %1$s._trigger_log),'
+                   ' (SELECT coalesce(max(id), 0) FROM %1$s._trigger_log_archive))', s)
+        INTO base;
+    total := archived::bigint + live;
+    IF base + total > 2147483647 THEN
+        RAISE EXCEPTION 'hcemu.generate_log: ids would overflow integer';
+    END IF;
+    -- record-id space per table, shared by archive and live rows so histories overlap
+    n_account     := greatest(50,  total / 50)::integer;
+    n_contact     := greatest(100, total / 20)::integer;
+    n_opportunity := greatest(30,  total / 100)::integer;
+
+    -- $1 first id, $2 row count, $3 is archive, $4 failed fraction, $5 from, $6 to,
+    -- $7/$8/$9 records per table (account/contact/opportunity)
+    gen := $gen$
+WITH sf AS MATERIALIZED (
+    -- the Salesforce ids of the records the generated rows refer to
+    SELECT x.tbl AS k_tbl, x.rec AS k_rec, hcemu.sfid(x.prefix, x.rec) AS k_sfid
+    FROM (
+        SELECT DISTINCT p.tbl, p.prefix, p.rec
+        FROM (
+            SELECT CASE WHEN hcemu.u($1 + i, 1) < 0.45 THEN 'account'
+                        WHEN hcemu.u($1 + i, 1) < 0.85 THEN 'contact'
+                        ELSE 'opportunity' END AS tbl,
+                   CASE WHEN hcemu.u($1 + i, 1) < 0.45 THEN '001'
+                        WHEN hcemu.u($1 + i, 1) < 0.85 THEN '003'
+                        ELSE '006' END AS prefix,
+                   1 + floor(hcemu.u($1 + i, 4) * CASE WHEN hcemu.u($1 + i, 1) < 0.45 THEN $7
+                                                       WHEN hcemu.u($1 + i, 1) < 0.85 THEN $8
+                                                       ELSE $9 END)::integer AS rec
+            FROM generate_series(0::bigint, $2::bigint - 1) AS g(i)
+            UNION ALL   -- accounts referenced by contacts and opportunities
+            SELECT 'account', '001', a.rec FROM generate_series(1, least($7, greatest($2, 1))) AS a(rec)
+        ) p
+    ) x
+),
+r1 AS (
+    SELECT ($1 + i)::integer AS id, i,
+           hcemu.u($1 + i, 1) AS u_tbl,  hcemu.u($1 + i, 2) AS u_act,
+           hcemu.u($1 + i, 3) AS u_st,   hcemu.u($1 + i, 4) AS u_rec,
+           hcemu.u($1 + i, 5) AS u_var,  hcemu.u($1 + i, 6) AS u_msg,
+           hcemu.u($1 + i, 7) AS u_time, hcemu.u($1 + i, 8) AS u_proc
+    FROM generate_series(0::bigint, $2::bigint - 1) AS g(i)
+    OFFSET 0
+),
+r2 AS (
+    SELECT r1.*,
+           CASE WHEN u_tbl < 0.45 THEN 'account' WHEN u_tbl < 0.85 THEN 'contact'
+                ELSE 'opportunity' END AS tbl,
+           CASE WHEN u_act < 0.25 THEN 'INSERT' WHEN u_act < 0.90 THEN 'UPDATE'
+                ELSE 'DELETE' END AS act,
+           CASE WHEN $3 THEN
+                    CASE WHEN u_st < $4 THEN 'FAILED'
+                         WHEN u_st < $4 + (1 - $4) * 0.010 THEN 'IGNORED'
+                         WHEN u_st < $4 + (1 - $4) * 0.030 THEN 'MERGED'
+                         WHEN u_st < $4 + (1 - $4) * 0.035 THEN 'REQUEUED'
+                         ELSE 'SUCCESS' END
+                ELSE
+                    CASE WHEN u_st < $4 THEN 'FAILED'
+                         WHEN u_st < $4 + (1 - $4) * 0.35 THEN 'NEW'
+                         WHEN u_st < $4 + (1 - $4) * 0.45 THEN 'PENDING'
+                         ELSE 'SUCCESS' END
+           END AS st,
+           1 + floor(u_rec * CASE WHEN u_tbl < 0.45 THEN $7 WHEN u_tbl < 0.85 THEN $8
+                                  ELSE $9 END)::integer AS rec,
+           floor(u_var * 4)::integer AS variant,
+           $5::timestamptz + ($6::timestamptz - $5::timestamptz) * ((i + u_time) / greatest($2, 1)) AS ts,
+           (1000000 + ($1 + i) / 3)::bigint AS tx
+    FROM r1
+    OFFSET 0
+),
+r3 AS (
+    SELECT r2.*,
+           CASE WHEN act <> 'INSERT' THEN s.k_sfid END AS rec_sfid,
+           acc.k_sfid AS acc_sfid,
+           -- stable per-record attributes
+           (ARRAY['Acme','Globex','Initech','Umbrella','Stark Industries','Wayne Enterprises',
+                  'Hooli','Vandelay Industries','Soylent','Tyrell'])[1 + rec % 10] || ' ' || rec AS acc_name,
+           (ARRAY['Berlin','Munich','Paris','London','New York','San Francisco','Tokyo',
+                  'São Paulo','Zürich','Toronto'])[1 + rec % 10] AS city,
+           (ARRAY['Germany','Germany','France','United Kingdom','United States','United States',
+                  'Japan','Brazil','Switzerland','Canada'])[1 + rec % 10] AS country,
+           (ARRAY['Berlin','Munich','Paris','London','New York','San Francisco','Tokyo',
+                  'São Paulo','Zürich','Toronto'])[1 + (rec + 1 + variant) % 10] AS city2,
+           (ARRAY['Germany','Germany','France','United Kingdom','United States','United States',
+                  'Japan','Brazil','Switzerland','Canada'])[1 + (rec + 1 + variant) % 10] AS country2,
+           (ARRAY['Anna','Ben','Chloé','David','Emma','Felix','Grace','Hiro','Ines','Jamal'])[1 + rec % 10] AS fname,
+           (ARRAY['Müller','Smith','O''Brien','Tanaka','García','Schmidt','Rossi','Dubois','Kowalski','Nguyen'])[1 + (rec / 10) % 10] AS lname,
+           (timestamp '2023-01-02 08:00:00' + rec * interval '7 minutes 13 seconds') AS rec_created
+    FROM r2
+    LEFT JOIN sf s ON s.k_tbl = r2.tbl AND s.k_rec = r2.rec
+    LEFT JOIN sf acc ON acc.k_tbl = 'account' AND acc.k_rec = 1 + r2.rec % least($7, greatest($2, 1))
+    OFFSET 0
+),
+r4 AS (
+    SELECT r3.*,
+        CASE tbl
+        WHEN 'account' THEN public.hstore(
+            ARRAY['id','sfid','name','accountnumber','billingcity','billingcountry','phone','industry',
+                  'numberofemployees','annualrevenue','external_id__c','description','ownerid',
+                  'lastmodifieddate','createddate','systemmodstamp','isdeleted'],
+            ARRAY[rec::text, rec_sfid, acc_name, 'AC-' || lpad(rec::text, 6, '0'), city, country,
+                  CASE WHEN rec % 7 = 0 THEN NULL ELSE '+49 30 ' || lpad((rec * 7919 % 10000000)::text, 7, '0') END,
+                  CASE WHEN rec % 5 = 0 THEN NULL
+                       ELSE (ARRAY['Technology','Manufacturing','Retail','Banking','Healthcare',
+                                   'Energy','Media','Education'])[1 + rec % 8] END,
+                  (1 + rec * 37 % 5000)::text,
+                  ((rec * 7919 % 100000) * 1000)::double precision::text,
+                  'EXT-A-' || rec,
+                  CASE WHEN rec % 11 = 0 THEN 'Key account, renewal due in Q3 => call "Anna" first'
+                       WHEN rec % 13 = 0 THEN E'Line 1\nLine 2 with a backslash \\ and ünïcödé'
+                       ELSE NULL END,
+                  (ARRAY[hcemu.sfid('005', 1), hcemu.sfid('005', 2), hcemu.sfid('005', 3)])[1 + rec % 3],
+                  CASE WHEN act = 'INSERT' THEN NULL ELSE (rec_created + interval '3 days')::text END,
+                  CASE WHEN act = 'INSERT' THEN NULL ELSE rec_created::text END,
+                  CASE WHEN act = 'INSERT' THEN NULL ELSE (rec_created + interval '3 days')::text END,
+                  CASE WHEN act = 'INSERT' THEN NULL ELSE 'f' END])
+        WHEN 'contact' THEN public.hstore(
+            ARRAY['id','sfid','firstname','lastname','email','phone','title','accountid',
+                  'mailingcity','external_id__c','createddate','systemmodstamp','isdeleted'],
+            ARRAY[rec::text, rec_sfid, fname, lname,
+                  lower(translate(fname || '.' || replace(lname, '''', ''), 'éüíáó', 'euiao')) || rec || '@example.com',
+                  CASE WHEN rec % 4 = 0 THEN NULL ELSE '+1 415 555 ' || lpad((rec % 10000)::text, 4, '0') END,
+                  (ARRAY['CEO','CTO','VP Sales','Buyer','Engineer',NULL,'Office Manager',NULL])[1 + rec % 8],
+                  acc_sfid, city, 'EXT-C-' || rec,
+                  CASE WHEN act = 'INSERT' THEN NULL ELSE rec_created::text END,
+                  CASE WHEN act = 'INSERT' THEN NULL ELSE (rec_created + interval '1 day')::text END,
+                  CASE WHEN act = 'INSERT' THEN NULL ELSE 'f' END])
+        ELSE public.hstore(
+            ARRAY['id','sfid','name','stagename','amount','closedate','probability','accountid',
+                  'createddate','systemmodstamp','isdeleted'],
+            ARRAY[rec::text, rec_sfid, acc_name || ' - ' || (ARRAY['Renewal','Upsell','New Business'])[1 + rec % 3],
+                  (ARRAY['Prospecting','Qualification','Needs Analysis','Proposal/Price Quote',
+                         'Negotiation/Review','Closed Won','Closed Lost'])[1 + rec % 7],
+                  ((rec * 104729 % 500) * 100 + 5000)::double precision::text,
+                  (date '2024-01-01' + (rec % 700))::text,
+                  (ARRAY[10,20,25,75,90,100,0])[1 + rec % 7]::double precision::text,
+                  acc_sfid,
+                  CASE WHEN act = 'INSERT' THEN NULL ELSE rec_created::text END,
+                  CASE WHEN act = 'INSERT' THEN NULL ELSE (rec_created + interval '2 days')::text END,
+                  CASE WHEN act = 'INSERT' THEN NULL ELSE 'f' END])
+        END AS fullrow
+    FROM r3
+    OFFSET 0
+)
+SELECT
+    id,
+    tx AS txid,
+    ts AS created_at,
+    CASE WHEN st IN ('NEW', 'PENDING') THEN NULL ELSE ts + (20 + u_proc * 600) * interval '1 second' END AS updated_at,
+    CASE WHEN st IN ('NEW', 'PENDING') THEN NULL ELSE ts + (20 + u_proc * 600) * interval '1 second' END AS processed_at,
+    CASE WHEN st IN ('NEW', 'PENDING') THEN NULL ELSE tx + 40000 + (u_proc * 1000)::bigint END AS processed_tx,
+    st::character varying(8) AS state,
+    act::character varying(7) AS action,
+    tbl::character varying(128) AS table_name,
+    rec AS record_id,
+    rec_sfid::character varying(18) AS sfid,
+    CASE WHEN act = 'INSERT' THEN NULL ELSE fullrow::text END AS old,
+    CASE act
+    WHEN 'INSERT' THEN fullrow::text
+    WHEN 'DELETE' THEN NULL
+    ELSE (CASE tbl
+          WHEN 'account' THEN
+              CASE variant
+              WHEN 0 THEN public.hstore('phone', CASE WHEN id % 9 = 0 THEN NULL
+                                                      ELSE '+49 89 ' || lpad((id % 10000000)::text, 7, '0') END)
+              WHEN 1 THEN public.hstore(ARRAY['billingcity','billingcountry'], ARRAY[city2, country2])
+              WHEN 2 THEN public.hstore('name', acc_name || ' GmbH')
+              ELSE public.hstore(ARRAY['industry','numberofemployees'],
+                                 ARRAY['Consulting', (2 + rec * 37 % 5000 + id % 50)::text])
+              END
+          WHEN 'contact' THEN
+              CASE variant
+              WHEN 0 THEN public.hstore('email', lower(left(fname, 1)) || rec || '.' || id || '@example.org')
+              WHEN 1 THEN public.hstore('phone', CASE WHEN id % 9 = 0 THEN NULL
+                                                      ELSE '+1 212 555 ' || lpad((id % 10000)::text, 4, '0') END)
+              WHEN 2 THEN public.hstore('title', (ARRAY['Head of IT','CFO','Account Manager'])[1 + id % 3])
+              ELSE public.hstore(ARRAY['mailingcity','phone'], ARRAY[city2, NULL])
+              END
+          ELSE
+              CASE variant
+              WHEN 0 THEN public.hstore(ARRAY['stagename','probability'], ARRAY['Closed Won', '100'])
+              WHEN 1 THEN public.hstore('amount', ((id % 900) * 100 + 1000)::double precision::text)
+              WHEN 2 THEN public.hstore('closedate', (date '2025-01-01' + (id % 365))::text)
+              ELSE public.hstore('name', acc_name || ' - Expansion ' || (id % 100))
+              END
+          END)::text
+    END AS "values",
+    CASE st WHEN 'FAILED' THEN 1 WHEN 'SUCCESS' THEN 0 END AS sf_result,
+    CASE WHEN st IN ('FAILED', 'IGNORED') THEN
+        (ARRAY[
+            'REQUIRED_FIELD_MISSING: Required fields are missing: [LastName]',
+            'DUPLICATE_VALUE: duplicate value found: External_Id__c duplicates value on record with id: 0015e00000AbCdEAAV',
+            'UNABLE_TO_LOCK_ROW: unable to obtain exclusive access to this record or 1 records: 0015e00000XyZaBAAV',
+            'FIELD_CUSTOM_VALIDATION_EXCEPTION: Billing City is required for customers in Germany',
+            'INVALID_EMAIL_ADDRESS: Email: invalid email address: bob@@example.com',
+            'STRING_TOO_LONG: Name: data value too large: ' || acc_name || ' International Holdings Worldwide Subsidiary Group of Companies (max length=80)',
+            'ENTITY_IS_DELETED: entity is deleted',
+            'INSUFFICIENT_ACCESS_OR_READONLY: insufficient access rights on object id'
+        ])[1 + floor(u_msg * 8)::integer]
+    END AS sf_message
+FROM r4
+$gen$;
+
+    IF archived > 0 THEN
+        EXECUTE format('INSERT INTO %1$s._trigger_log_archive (id, txid, created_at, updated_at, processed_at,'
+                       ' processed_tx, state, action, table_name, record_id, sfid, old, "values", sf_result, sf_message) %2$s',
+                       s, gen)
+            USING base + 1, archived, true, failed_fraction,
+                  now() - interval '30 days', now() - interval '2 days',
+                  n_account, n_contact, n_opportunity;
+    END IF;
+    IF live > 0 THEN
+        EXECUTE format('INSERT INTO %1$s._trigger_log (id, txid, created_at, updated_at, processed_at,'
+                       ' processed_tx, state, action, table_name, record_id, sfid, old, "values", sf_result, sf_message) %2$s',
+                       s, gen)
+            USING base + archived + 1, live, false, failed_fraction,
+                  now() - interval '2 days', now() - interval '1 minute',
+                  n_account, n_contact, n_opportunity;
+    END IF;
+
+    -- later inserts (loggers, capture procedures) continue after the generated ids
+    seq := pg_get_serial_sequence(format('%s._trigger_log', s), 'id');
+    IF seq IS NOT NULL AND base + total > 0 THEN
+        PERFORM setval(seq, greatest(base + total, (SELECT last_value FROM pg_sequences
+                                                   WHERE format('%I.%I', schemaname, sequencename) = seq)));
+    END IF;
+
+    EXECUTE format('ANALYZE %1$s._trigger_log_archive', s);
+    EXECUTE format('ANALYZE %1$s._trigger_log', s);
+END;
+$fn$;
+
+RESET client_min_messages;

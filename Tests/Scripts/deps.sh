@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# deps.sh: make sure the build and test dependencies are present (Debian/Ubuntu).
+#
+#   deps.sh           install what is missing (as root), or say how (otherwise)
+#   deps.sh --check   only check; exit 1 and say what is missing
+#
+# Needs: the Debian packages libpq-dev (libpq + headers, for the CLibPQ module),
+# postgresql (the server binaries, for Tests/Scripts/pg.sh) and pkg-config (SwiftPM finds
+# libpq through it), and a Swift toolchain on PATH. Quiet when everything is present.
+set -euo pipefail
+
+prog=$(basename "$0")
+packages=(libpq-dev postgresql pkg-config)
+
+usage() {
+    echo "usage: $prog [--check]" >&2
+    exit 2
+}
+
+check_only=false
+case ${1:-} in
+    '') ;;
+    --check) check_only=true ;;
+    -h | --help) usage ;;
+    *) usage ;;
+esac
+[ $# -le 1 ] || usage
+
+installed() {
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "$prog: dpkg-query not found: this script supports Debian and Ubuntu only." >&2
+    echo "$prog: install libpq (with headers and its pkg-config file), the PostgreSQL server and pkg-config by hand." >&2
+    exit 1
+fi
+
+missing=()
+for pkg in "${packages[@]}"; do
+    if ! installed "$pkg"; then
+        missing+=("$pkg")
+    fi
+done
+
+status=0
+if [ ${#missing[@]} -gt 0 ]; then
+    if $check_only; then
+        echo "$prog: missing packages: ${missing[*]}" >&2
+        echo "$prog: install them with: sudo apt-get install ${missing[*]}" >&2
+        status=1
+    elif [ "$(id -u)" -eq 0 ]; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-upgrade "${missing[@]}" >/dev/null
+        for pkg in "${missing[@]}"; do
+            if ! installed "$pkg"; then
+                echo "$prog: failed to install $pkg" >&2
+                status=1
+            fi
+        done
+    else
+        echo "$prog: missing packages: ${missing[*]}" >&2
+        echo "sudo apt-get install ${missing[*]}" >&2
+        status=1
+    fi
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+    echo "$prog: 'swift' is not on PATH: install a Swift 6 toolchain (https://www.swift.org/install/linux/)" >&2
+    echo "$prog: and add its usr/bin directory to PATH." >&2
+    status=1
+fi
+
+exit "$status"
