@@ -1,0 +1,107 @@
+import Postgres
+
+/// A schema holding a Heroku Connect connection, as found in the catalog: its name and its
+/// mapped tables.
+public struct ConnectSchema: Sendable {
+    /// The schema's name.
+    public let name: SQLIdentifier
+    /// The mapped tables, by name.
+    public let mappedTables: [MappedTable]
+
+    /// The tables every Heroku Connect schema has.
+    public static let requiredTables = ["_trigger_log", "_trigger_log_archive", "_hcmeta"]
+
+    /// Creates a description without looking at the catalog (for tests and callers that
+    /// inspected it already).
+    public init(name: SQLIdentifier, mappedTables: [MappedTable]) {
+        self.name = name
+        self.mappedTables = mappedTables
+    }
+
+    /// Reads the catalog in one statement and checks that `schemaName` is a usable Heroku
+    /// Connect schema: it exists, has the trigger log, its archive and `_hcmeta`, and the
+    /// database has hstore.
+    ///
+    /// - Throws: ``HerokuConnectError`` naming what is missing, or ``PostgresError``.
+    public static func inspect(_ connection: PostgresConnection, schemaName: String) throws -> ConnectSchema {
+        let name = try SQLIdentifier(schemaName)
+        let rows = try connection.query(inspectionSQL, [.text(schemaName)])
+        let row = rows[0]
+        let connectSchemas = try row.stringArray(3)?.compactMap { $0 } ?? []
+        guard try row.bool(0) == true else {
+            throw HerokuConnectError.schemaNotFound(schema: schemaName, connectSchemas: connectSchemas)
+        }
+        let present = Set(try row.stringArray(1)?.compactMap { $0 } ?? [])
+        let missing = requiredTables.filter { !present.contains($0) }
+        guard missing.isEmpty else {
+            throw HerokuConnectError.notAConnectSchema(
+                schema: schemaName, missingTables: missing, connectSchemas: connectSchemas)
+        }
+        guard try row.bool(2) == true else { throw HerokuConnectError.hstoreMissing(schema: schemaName) }
+        let tableNames = try row.stringArray(4)?.compactMap { $0 } ?? []
+        let readOnly = try row.stringArray(5)?.compactMap { $0 } ?? []
+        let tables = zip(tableNames, readOnly).map { MappedTable(name: $0, isReadOnly: $1 == "t" || $1 == "true") }
+        return ConnectSchema(name: name, mappedTables: tables)
+    }
+
+    /// Schema facts, Connect schemas of the database, and the mapped tables: tables with
+    /// `id`, `sfid` and `_hc_lastop` columns; read-only when a trigger function on them
+    /// writes READONLY rows.
+    private static let inspectionSQL = """
+        WITH mapped AS (
+          SELECT c.relname,
+                 EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
+                         JOIN pg_catalog.pg_proc p ON p.oid = g.tgfoid
+                         WHERE g.tgrelid = c.oid AND NOT g.tgisinternal
+                           AND p.prosrc LIKE '%''READONLY''%') AS read_only
+          FROM pg_catalog.pg_class c
+          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
+            AND (SELECT count(*) FROM pg_catalog.pg_attribute a
+                 WHERE a.attrelid = c.oid AND NOT a.attisdropped
+                   AND a.attname IN ('id', 'sfid', '_hc_lastop')) = 3
+        )
+        SELECT
+          EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1),
+          ARRAY(SELECT c.relname::text FROM pg_catalog.pg_class c
+                JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
+                  AND c.relname IN ('_trigger_log', '_trigger_log_archive', '_hcmeta')),
+          EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'hstore'),
+          ARRAY(SELECT n.nspname::text FROM pg_catalog.pg_namespace n
+                WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+                              WHERE c.relnamespace = n.oid AND c.relname = '_trigger_log')
+                ORDER BY 1),
+          ARRAY(SELECT relname::text FROM mapped ORDER BY relname),
+          ARRAY(SELECT read_only::text FROM mapped ORDER BY relname)
+        """
+
+    /// The mapped table with this name: exact first, then ignoring case (users type
+    /// Salesforce's `Account` for the table `account`).
+    public func mappedTable(named name: String) -> MappedTable? {
+        mappedTables.first { $0.name == name }
+            ?? mappedTables.first { $0.name.lowercased() == name.lowercased() }
+    }
+
+    /// The mapped table with this name, or ``HerokuConnectError/tableNotMapped(table:schema:suggestions:)``
+    /// with the closest names.
+    public func requireMappedTable(named name: String) throws(HerokuConnectError) -> MappedTable {
+        if let table = mappedTable(named: name) { return table }
+        throw HerokuConnectError.tableNotMapped(
+            table: name, schema: self.name.name,
+            suggestions: closestMatches(to: name, among: mappedTables.map(\.name)))
+    }
+}
+
+/// A table of the schema that Heroku Connect syncs with a Salesforce object.
+public struct MappedTable: Sendable, Hashable {
+    /// The table's name (the object's API name in lower case).
+    public let name: String
+    /// True for a read-only mapping (its changes are logged as READONLY and not synced).
+    public let isReadOnly: Bool
+
+    public init(name: String, isReadOnly: Bool) {
+        self.name = name
+        self.isReadOnly = isReadOnly
+    }
+}

@@ -1,0 +1,49 @@
+import Postgres
+
+/// Why a Heroku Connect operation could not be done, in terms an operator can act on.
+public enum HerokuConnectError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The schema does not exist; `connectSchemas` lists the schemas that hold a trigger log.
+    case schemaNotFound(schema: String, connectSchemas: [String])
+    /// The schema exists but lacks tables every Heroku Connect schema has.
+    case notAConnectSchema(schema: String, missingTables: [String], connectSchemas: [String])
+    /// The hstore extension, which the trigger log's capture procedures need, is not installed.
+    case hstoreMissing(schema: String)
+    /// No mapped table has this name in the schema.
+    case tableNotMapped(table: String, schema: String, suggestions: [String])
+    /// No entry with this id in the live log or the archive.
+    case entryNotFound(id: Int)
+    /// The mapped table has no record with this sfid.
+    case sfidNotFound(table: String, sfid: String)
+
+    public var description: String {
+        switch self {
+        case .schemaNotFound(let schema, let connectSchemas):
+            return "schema \"\(schema)\" does not exist" + Self.hint(connectSchemas)
+        case .notAConnectSchema(let schema, let missing, let connectSchemas):
+            return "schema \"\(schema)\" is not a Heroku Connect schema (no "
+                + missing.map { "\($0)" }.joined(separator: ", ") + ")" + Self.hint(connectSchemas.filter { $0 != schema })
+        case .hstoreMissing(let schema):
+            return "the hstore extension is not installed in this database, so schema \"\(schema)\" cannot be a working Heroku Connect schema (CREATE EXTENSION hstore)"
+        case .tableNotMapped(let table, let schema, let suggestions):
+            var text = "no mapped table \"\(table)\" in schema \"\(schema)\""
+            if !suggestions.isEmpty {
+                text += "; did you mean " + suggestions.map { "\"\($0)\"" }.joined(separator: " or ") + "?"
+            }
+            return text
+        case .entryNotFound(let id):
+            return "no trigger log entry with id \(id) (live or archive)"
+        case .sfidNotFound(let table, let sfid):
+            return "\(table) has no record with sfid \(sfid)"
+        }
+    }
+
+    private static func hint(_ connectSchemas: [String]) -> String {
+        switch connectSchemas.count {
+        case 0: return "; this database has no Heroku Connect schema"
+        case 1: return "; the Heroku Connect schema here is \"\(connectSchemas[0])\" (use --schema or HEROKU_CONNECT_SCHEMA)"
+        default:
+            return "; Heroku Connect schemas here: " + connectSchemas.map { "\"\($0)\"" }.joined(separator: ", ")
+                + " (use --schema or HEROKU_CONNECT_SCHEMA)"
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import Postgres
+
+/// One row of `<schema>._trigger_log` or `<schema>._trigger_log_archive`: a local change to a
+/// mapped table and what Heroku Connect made of it.
+///
+/// Every column but `id` is nullable in the database, and so it is here.
+public struct TriggerLogEntry: Sendable, Equatable {
+    /// The log id; archived rows keep the id they had in the live log.
+    public var id: Int
+    /// `txid_current()` of the transaction that captured the change.
+    public var txid: Int64?
+    /// When the change was captured.
+    public var createdAt: PostgresTimestamp?
+    /// When the row was last updated (NULL on rows written by the logger trigger).
+    public var updatedAt: PostgresTimestamp?
+    /// When Heroku Connect processed the row.
+    public var processedAt: PostgresTimestamp?
+    /// The transaction in which Heroku Connect processed the row.
+    public var processedTx: Int64?
+    /// The sync state.
+    public var state: TriggerLogState?
+    /// The captured write.
+    public var action: TriggerLogAction?
+    /// The mapped table, bare and lower-case (`account`).
+    public var tableName: String?
+    /// The mapped table's `id` of the record (not the sfid).
+    public var recordID: Int?
+    /// The Salesforce id; NULL for INSERT captures.
+    public var sfid: String?
+    /// The row before the change (UPDATE, DELETE).
+    public var old: HStore?
+    /// The written fields: all (INSERT), changed only (UPDATE), none (DELETE).
+    public var values: HStore?
+    /// Heroku Connect's result code.
+    public var sfResult: Int?
+    /// Salesforce's message for a failed write.
+    public var sfMessage: String?
+    /// True when the row was read from the archive.
+    public var isArchived: Bool
+
+    /// Creates an entry; every column but the id defaults to NULL.
+    public init(
+        id: Int, txid: Int64? = nil, createdAt: PostgresTimestamp? = nil, updatedAt: PostgresTimestamp? = nil,
+        processedAt: PostgresTimestamp? = nil, processedTx: Int64? = nil, state: TriggerLogState? = nil,
+        action: TriggerLogAction? = nil, tableName: String? = nil, recordID: Int? = nil, sfid: String? = nil,
+        old: HStore? = nil, values: HStore? = nil, sfResult: Int? = nil, sfMessage: String? = nil,
+        isArchived: Bool = false
+    ) {
+        self.id = id
+        self.txid = txid
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.processedAt = processedAt
+        self.processedTx = processedTx
+        self.state = state
+        self.action = action
+        self.tableName = tableName
+        self.recordID = recordID
+        self.sfid = sfid
+        self.old = old
+        self.values = values
+        self.sfResult = sfResult
+        self.sfMessage = sfMessage
+        self.isArchived = isArchived
+    }
+
+    /// The column names of the log, in table order; `archived` is hcconnect's own.
+    public static let columnNames = [
+        "id", "txid", "created_at", "updated_at", "processed_at", "processed_tx", "state", "action",
+        "table_name", "record_id", "sfid", "old", "values", "sf_result", "sf_message",
+    ]
+
+    /// The select list reading the columns in ``columnNames`` order.
+    static let selectList =
+        "id, txid, created_at, updated_at, processed_at, processed_tx, state, action, table_name, "
+        + "record_id, sfid, old, \"values\", sf_result, sf_message"
+
+    /// Decodes a row selected with ``selectList`` followed by the `archived` flag.
+    init(row: PostgresRow) throws(PostgresError) {
+        guard let id = try row.int(0) else {
+            throw PostgresError(.unexpectedResult, message: "a trigger log row has no id")
+        }
+        self.init(
+            id: id,
+            txid: try row.int(1).map(Int64.init),
+            createdAt: try row.timestamp(2),
+            updatedAt: try row.timestamp(3),
+            processedAt: try row.timestamp(4),
+            processedTx: try row.int(5).map(Int64.init),
+            state: row.string(6).map(TriggerLogState.init(rawValue:)),
+            action: row.string(7).map(TriggerLogAction.init(rawValue:)),
+            tableName: row.string(8),
+            recordID: try row.int(9),
+            sfid: row.string(10),
+            old: row.string(11).map(HStore.init(text:)),
+            values: row.string(12).map(HStore.init(text:)),
+            sfResult: try row.int(13),
+            sfMessage: row.string(14),
+            isArchived: try row.bool(15) ?? false)
+    }
+
+    /// `live` or `archive`: where the entry was read.
+    public var location: TriggerLogLocation { isArchived ? .archive : .live }
+}
+
+/// The two tables of the trigger log.
+public enum TriggerLogLocation: String, Sendable, CaseIterable {
+    /// `<schema>._trigger_log`.
+    case live
+    /// `<schema>._trigger_log_archive`.
+    case archive
+
+    /// The table's name in the schema.
+    public var tableName: String {
+        switch self {
+        case .live: "_trigger_log"
+        case .archive: "_trigger_log_archive"
+        }
+    }
+}

@@ -1,0 +1,246 @@
+import Postgres
+
+/// A selection of trigger log entries: which tables to read (live, archive or both),
+/// filters, order and limit. A value type; each method returns a refined copy:
+///
+/// ```swift
+/// let query = TriggerLogQuery.failed().tables(["account"]).since(.ago(seconds: 86_400)).limit(50)
+/// ```
+///
+/// Every filter value becomes a statement parameter. The filters are written so that the
+/// log's indexes serve them: `state` and `table_name` match the partial indexes, time
+/// bounds and ordering use `created_at`, and a limit is pushed into each table's branch.
+public struct TriggerLogQuery: Sendable, Equatable {
+    /// Which of the two tables to read.
+    public enum Source: String, Sendable, CaseIterable {
+        case live, archive, all
+
+        /// The tables this source covers.
+        public var locations: [TriggerLogLocation] {
+            switch self {
+            case .live: [.live]
+            case .archive: [.archive]
+            case .all: [.live, .archive]
+            }
+        }
+    }
+
+    /// The order of the entries.
+    public enum Order: Sendable, Equatable {
+        /// By `created_at`, newest first (ties by id, highest first).
+        case newestFirst
+        /// By `created_at`, oldest first: a record's history (ties by id).
+        case oldestFirst
+        /// By id, lowest first.
+        case idAscending
+    }
+
+    /// A mapped record: table name and record id.
+    public struct RecordKey: Sendable, Equatable {
+        public var tableName: String
+        public var recordID: Int
+
+        public init(tableName: String, recordID: Int) {
+            self.tableName = tableName
+            self.recordID = recordID
+        }
+    }
+
+    public var source: Source = .all
+    /// Entries in any of these states; empty means any state.
+    public var states: [TriggerLogState] = []
+    /// Entries of any of these tables; empty means any table.
+    public var tables: [String] = []
+    /// Entries with any of these actions; empty means any action.
+    public var actions: [TriggerLogAction] = []
+    /// Entries created at or after this time.
+    public var createdSince: TimeBound?
+    /// Entries created before this time.
+    public var createdUntil: TimeBound?
+    /// Entries whose `sf_message` contains this text, ignoring case.
+    public var messageContains: String?
+    /// Entries for any of these record ids.
+    public var recordIDs: [Int] = []
+    /// Entries with any of these sfids.
+    public var sfids: [SalesforceID] = []
+    /// Entries with any of these log ids.
+    public var ids: [Int] = []
+    /// Entries for this record (same `table_name` and `record_id`).
+    public var record: RecordKey?
+    /// Entries whose id is not among these.
+    public var excludedIDs: [Int] = []
+    public var order: Order = .newestFirst
+    /// At most this many entries.
+    public var limit: Int?
+
+    /// All entries of both tables, newest first.
+    public init() {}
+
+    /// FAILED entries, live and archive, newest first.
+    public static func failed() -> TriggerLogQuery {
+        TriggerLogQuery().states([.failed])
+    }
+
+    /// Every entry for the same record as `entry` (same `table_name` and `record_id`), live
+    /// and archive, oldest first: the record's sync history, `entry` included. An entry
+    /// without a table or record id is related only to itself.
+    public static func relatedTo(_ entry: TriggerLogEntry) -> TriggerLogQuery {
+        var query = TriggerLogQuery()
+        query.order = .oldestFirst
+        if let tableName = entry.tableName, let recordID = entry.recordID {
+            query.record = RecordKey(tableName: tableName, recordID: recordID)
+        } else {
+            query.ids = [entry.id]
+        }
+        return query
+    }
+
+    /// The history of one record, oldest first, live and archive.
+    public static func history(table: String, recordID: Int) -> TriggerLogQuery {
+        var query = TriggerLogQuery()
+        query.order = .oldestFirst
+        query.record = RecordKey(tableName: table, recordID: recordID)
+        return query
+    }
+
+    // MARK: - Refinements
+
+    public func source(_ source: Source) -> Self { with { $0.source = source } }
+    public func states(_ states: [TriggerLogState]) -> Self { with { $0.states = states } }
+    public func tables(_ tables: [String]) -> Self { with { $0.tables = tables } }
+    public func actions(_ actions: [TriggerLogAction]) -> Self { with { $0.actions = actions } }
+    public func since(_ bound: TimeBound?) -> Self { with { $0.createdSince = bound } }
+    public func until(_ bound: TimeBound?) -> Self { with { $0.createdUntil = bound } }
+    public func message(containing text: String?) -> Self { with { $0.messageContains = text } }
+    public func recordIDs(_ ids: [Int]) -> Self { with { $0.recordIDs = ids } }
+    public func sfids(_ sfids: [SalesforceID]) -> Self { with { $0.sfids = sfids } }
+    public func ids(_ ids: [Int]) -> Self { with { $0.ids = ids } }
+    public func excluding(ids: [Int]) -> Self { with { $0.excludedIDs = ids } }
+    public func ordered(_ order: Order) -> Self { with { $0.order = order } }
+    public func limit(_ limit: Int?) -> Self { with { $0.limit = limit } }
+
+    private func with(_ change: (inout Self) -> Void) -> Self {
+        var copy = self
+        change(&copy)
+        return copy
+    }
+
+    // MARK: - SQL
+
+    /// The statement that selects the entries, with its parameters.
+    ///
+    /// With both tables, one statement: a `UNION ALL` of the two branches, each filtered
+    /// (and, with a limit, ordered and limited) on its own so both use their indexes.
+    func selectStatement(schema: SQLIdentifier) -> (sql: String, parameters: [PostgresParameter]) {
+        var parameters: [PostgresParameter] = []
+        let conditions = whereClause(&parameters)
+        let orderBy = orderByClause
+        var limitText = ""
+        if let limit {
+            parameters.append(.int(limit))
+            limitText = " LIMIT $\(parameters.count)"
+        }
+        let branches = source.locations.map { location -> String in
+            let table = SQLIdentifier.qualified(schema, try! SQLIdentifier(location.tableName))
+            var branch = "SELECT \(TriggerLogEntry.selectList), \(location == .archive) AS archived FROM \(table)"
+            if !conditions.isEmpty { branch += " WHERE " + conditions }
+            if source.locations.count > 1, !limitText.isEmpty {
+                branch = "(" + branch + " ORDER BY " + orderBy + limitText + ")"
+            }
+            return branch
+        }
+        if branches.count == 1 {
+            return (branches[0] + " ORDER BY " + orderBy + limitText, parameters)
+        }
+        let sql = "SELECT * FROM (" + branches.joined(separator: " UNION ALL ") + ") AS entries ORDER BY "
+            + orderBy + limitText
+        return (sql, parameters)
+    }
+
+    /// The statement that counts the entries (ignoring order and limit).
+    func countStatement(schema: SQLIdentifier) -> (sql: String, parameters: [PostgresParameter]) {
+        var parameters: [PostgresParameter] = []
+        let conditions = whereClause(&parameters)
+        let counts = source.locations.map { location -> String in
+            let table = SQLIdentifier.qualified(schema, try! SQLIdentifier(location.tableName))
+            return "(SELECT count(*) FROM \(table)" + (conditions.isEmpty ? "" : " WHERE " + conditions) + ")"
+        }
+        return ("SELECT " + counts.joined(separator: " + "), parameters)
+    }
+
+    private var orderByClause: String {
+        switch order {
+        case .newestFirst: "created_at DESC, id DESC"
+        case .oldestFirst: "created_at, id"
+        case .idAscending: "id"
+        }
+    }
+
+    /// The filter conditions joined by AND, appending their values to `parameters`.
+    private func whereClause(_ parameters: inout [PostgresParameter]) -> String {
+        var conditions: [String] = []
+        func placeholder(_ value: PostgresParameter) -> String {
+            parameters.append(value)
+            return "$\(parameters.count)"
+        }
+        /// `column = $n` for one value (so partial index predicates can be proved), `= ANY`
+        /// for several.
+        func oneOf(_ column: String, _ values: [String], type: String) {
+            guard !values.isEmpty else { return }
+            let unique = values.uniqued()
+            if unique.count == 1 {
+                conditions.append("\(column) = \(placeholder(.text(unique[0])))")
+            } else {
+                conditions.append("\(column) = ANY(\(placeholder(.array(unique)))::\(type)[])")
+            }
+        }
+        oneOf("state", states.map(\.rawValue), type: "text")
+        oneOf("table_name", tables, type: "text")
+        oneOf("action", actions.map(\.rawValue), type: "text")
+        if let record {
+            conditions.append("table_name = \(placeholder(.text(record.tableName)))")
+            conditions.append("record_id = \(placeholder(.int(record.recordID)))")
+        }
+        oneOf("record_id", recordIDs.map(String.init), type: "int")
+        oneOf("sfid", sfids.flatMap { [$0.value, $0.id15] }, type: "text")
+        oneOf("id", ids.map(String.init), type: "int")
+        if !excludedIDs.isEmpty {
+            conditions.append("id <> ALL(\(placeholder(.array(excludedIDs)))::int[])")
+        }
+        if let createdSince {
+            conditions.append("created_at >= " + timeExpression(createdSince, placeholder))
+        }
+        if let createdUntil {
+            conditions.append("created_at < " + timeExpression(createdUntil, placeholder))
+        }
+        if let messageContains {
+            conditions.append("sf_message ILIKE \(placeholder(.text("%" + Self.escapeLike(messageContains) + "%")))")
+        }
+        return conditions.joined(separator: " AND ")
+    }
+
+    private func timeExpression(_ bound: TimeBound, _ placeholder: (PostgresParameter) -> String) -> String {
+        switch bound {
+        case .absolute(let text): "\(placeholder(.text(text)))::timestamptz"
+        case .ago(let seconds): "statement_timestamp() - \(placeholder(.text("\(seconds) seconds")))::interval"
+        }
+    }
+
+    /// Escapes `\`, `%` and `_` so the text matches itself literally in a LIKE pattern.
+    static func escapeLike(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            if character == "\\" || character == "%" || character == "_" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
+    }
+}
+
+extension Array where Element: Hashable {
+    /// The elements without repetitions, in first-seen order.
+    func uniqued() -> [Element] {
+        var seen = Set<Element>()
+        return filter { seen.insert($0).inserted }
+    }
+}

@@ -1,0 +1,139 @@
+import Postgres
+
+/// Reads a Heroku Connect schema's trigger log, its archive and its mapped records.
+///
+/// Created for a schema that ``ConnectSchema/inspect(_:schemaName:)`` found usable; all of
+/// its statements are parameterised, and the only identifiers in their text are the
+/// schema's, the log tables' and mapped tables' from the catalog, quoted.
+public final class TriggerLogStore {
+    /// The connection every statement runs on.
+    public let connection: PostgresConnection
+    /// The schema and its mapped tables.
+    public let schema: ConnectSchema
+
+    /// Opens the store for `schemaName`, checking the schema first.
+    ///
+    /// - Throws: ``HerokuConnectError`` when the schema is not usable, ``PostgresError``.
+    public convenience init(connection: PostgresConnection, schemaName: String) throws {
+        self.init(connection: connection, schema: try ConnectSchema.inspect(connection, schemaName: schemaName))
+    }
+
+    /// Opens the store for a schema already inspected.
+    public init(connection: PostgresConnection, schema: ConnectSchema) {
+        self.connection = connection
+        self.schema = schema
+    }
+
+    /// Calls `body` with each selected entry as it arrives from the server, so memory does
+    /// not grow with the number of entries.
+    ///
+    /// - Throws: ``PostgresError``, or what `body` throws (which stops the query).
+    public func forEachEntry(matching query: TriggerLogQuery, _ body: (TriggerLogEntry) throws -> Void) throws {
+        let statement = query.selectStatement(schema: schema.name)
+        try connection.forEachRow(statement.sql, statement.parameters) { row in
+            try body(try TriggerLogEntry(row: row))
+        }
+    }
+
+    /// The selected entries, all in memory; for selections of bounded size.
+    public func entries(matching query: TriggerLogQuery) throws -> [TriggerLogEntry] {
+        let statement = query.selectStatement(schema: schema.name)
+        return try connection.query(statement.sql, statement.parameters).map { row in
+            try TriggerLogEntry(row: row)
+        }
+    }
+
+    /// How many entries the query selects, ignoring its limit.
+    public func count(matching query: TriggerLogQuery) throws -> Int {
+        let statement = query.countStatement(schema: schema.name)
+        return try connection.query(statement.sql, statement.parameters)[0].int(0) ?? 0
+    }
+
+    /// The entry with this id: the live one when the id is in both tables.
+    ///
+    /// - Throws: ``HerokuConnectError/entryNotFound(id:)``, ``PostgresError``.
+    public func entry(id: Int) throws -> TriggerLogEntry {
+        let found = try entries(matching: TriggerLogQuery().ids([id]).ordered(.idAscending))
+        guard let entry = found.first(where: { !$0.isArchived }) ?? found.first else {
+            throw HerokuConnectError.entryNotFound(id: id)
+        }
+        return entry
+    }
+
+    /// True when an entry with this id exists in the other table as well (a row that was
+    /// copied, or a move that is under way).
+    public func isInBothTables(id: Int) throws -> Bool {
+        try count(matching: TriggerLogQuery().ids([id])) > 1
+    }
+
+    /// The record of a mapped table as it is now, every column as text; nil when there is
+    /// no record with this id.
+    public func currentRecord(in table: MappedTable, recordID: Int) throws -> MappedRecord? {
+        let sql = "SELECT * FROM \(try qualified(table)) WHERE id = $1"
+        let rows = try connection.query(sql, [.int(recordID)])
+        guard let row = rows.first else { return nil }
+        let fields = (0..<row.columnCount).map { HStore.Pair(row.columnName($0), row.string($0)) }
+        return MappedRecord(table: table.name, fields: fields)
+    }
+
+    /// The `id` of the record with this sfid in a mapped table (through its unique sfid
+    /// index); nil when there is none.
+    public func recordID(in table: MappedTable, sfid: SalesforceID) throws -> Int? {
+        let sql = "SELECT id FROM \(try qualified(table)) WHERE sfid = ANY($1::text[]) ORDER BY sfid = $2 DESC LIMIT 1"
+        let rows = try connection.query(sql, [.array([sfid.value, sfid.id15]), .text(sfid.value)])
+        return try rows.first?.int(0)
+    }
+
+    /// Entry counts per table, location and state, over the whole log.
+    public func stateCounts() throws -> [StateCount] {
+        let branches = TriggerLogLocation.allCases.map { location in
+            "SELECT table_name, state, \(location == .archive) AS archived, count(*) FROM "
+                + SQLIdentifier.qualified(schema.name, try! SQLIdentifier(location.tableName))
+                + " GROUP BY table_name, state"
+        }
+        let rows = try connection.query(branches.joined(separator: " UNION ALL ") + " ORDER BY 1, 3, 2")
+        return try rows.map { row in
+            StateCount(
+                tableName: row.string(0), location: try row.bool(2) == true ? .archive : .live,
+                state: row.string(1).map(TriggerLogState.init(rawValue:)), count: try row.int(3) ?? 0)
+        }
+    }
+
+    private func qualified(_ table: MappedTable) throws -> String {
+        SQLIdentifier.qualified(schema.name, try SQLIdentifier(table.name))
+    }
+}
+
+/// A record of a mapped table: its columns and their text values, in table order.
+public struct MappedRecord: Sendable, Equatable {
+    /// The mapped table.
+    public let table: String
+    /// Each column and its value as text (nil for NULL).
+    public let fields: [HStore.Pair]
+
+    public init(table: String, fields: [HStore.Pair]) {
+        self.table = table
+        self.fields = fields
+    }
+
+    /// The value of a column: nil when there is no such column, `.some(nil)` for NULL.
+    public subscript(column: String) -> String?? {
+        guard let field = fields.first(where: { $0.key == column }) else { return nil }
+        return .some(field.value)
+    }
+}
+
+/// How many entries of one table are in one state in one of the log's tables.
+public struct StateCount: Sendable, Equatable {
+    public let tableName: String?
+    public let location: TriggerLogLocation
+    public let state: TriggerLogState?
+    public let count: Int
+
+    public init(tableName: String?, location: TriggerLogLocation, state: TriggerLogState?, count: Int) {
+        self.tableName = tableName
+        self.location = location
+        self.state = state
+        self.count = count
+    }
+}
