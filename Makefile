@@ -1,0 +1,49 @@
+# hcconnect — build, test, demo and install.
+#
+#   make demo     build, start a demo database and run hcconnect against it
+#   make test     start a throwaway PostgreSQL and run every test
+#   make build    debug build
+#   make release  optimised build
+#   make install  install the binary and the man page under PREFIX (default /usr/local)
+
+SWIFT  ?= swift
+PREFIX ?= /usr/local
+BINDIR  = $(DESTDIR)$(PREFIX)/bin
+MANDIR  = $(DESTDIR)$(PREFIX)/share/man/man1
+
+.PHONY: all deps build release test demo demo-stop install uninstall clean
+
+all: build
+
+# Installs the Debian packages the build needs when they are missing (apt-get as root;
+# otherwise it prints the command to run).
+deps:
+	@bash Tests/Scripts/deps.sh
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product hcconnect
+
+test: deps
+	@bash Tests/Scripts/test.sh
+
+demo: deps
+	@bash Tests/Scripts/demo.sh
+
+demo-stop:
+	@bash Tests/Scripts/pg.sh stop .build/pg-demo
+
+install: release
+	install -d $(BINDIR) $(MANDIR)
+	install -m 755 "$$($(SWIFT) build -c release --show-bin-path)/hcconnect" $(BINDIR)/hcconnect
+	install -m 644 docs/hcconnect.1 $(MANDIR)/hcconnect.1
+
+uninstall:
+	rm -f $(BINDIR)/hcconnect $(MANDIR)/hcconnect.1
+
+clean:
+	-@bash Tests/Scripts/pg.sh stop .build/pg-test
+	-@bash Tests/Scripts/pg.sh stop .build/pg-demo
+	rm -rf .build

@@ -1,0 +1,39 @@
+/// One option a command accepts: its name, whether it takes a value, and its help.
+struct OptionSpec: Sendable, Equatable {
+    /// How an option is written.
+    enum Kind: Sendable, Equatable {
+        /// `--name`, no value.
+        case flag
+        /// `--name VALUE` or `--name=VALUE`, at most once.
+        case value(String)
+        /// `--name V1,V2` or repeated `--name V1 --name V2`: the values accumulate.
+        case list(String)
+    }
+
+    /// The long name, without dashes.
+    let name: String
+    /// A one-letter alias (`-h`), if any.
+    let short: Character?
+    let kind: Kind
+    /// One line of help.
+    let help: String
+
+    init(_ name: String, short: Character? = nil, _ kind: Kind, _ help: String) {
+        self.name = name
+        self.short = short
+        self.kind = kind
+        self.help = help
+    }
+
+    /// `--name VALUE` as shown in help.
+    var synopsis: String {
+        let short = self.short.map { "-\($0), " } ?? ""
+        switch kind {
+        case .flag: return short + "--" + name
+        case .value(let valueName): return short + "--\(name) \(valueName)"
+        case .list(let valueName): return short + "--\(name) \(valueName)[,\(valueName)...]"
+        }
+    }
+
+    var takesValue: Bool { kind != .flag }
+}

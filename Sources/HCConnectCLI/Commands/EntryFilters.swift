@@ -1,0 +1,126 @@
+import HerokuConnect
+import Postgres
+
+/// The filter options shared by the listing commands, checked before anything connects.
+struct EntryFilters {
+    var source: TriggerLogQuery.Source = .all
+    var states: [TriggerLogState] = []
+    var tables: [String] = []
+    var actions: [TriggerLogAction] = []
+    var since: TimeBound?
+    var until: TimeBound?
+    var message: String?
+    var recordIDs: [Int] = []
+    var sfids: [SalesforceID] = []
+    var limit: Int?
+    var all = false
+
+    static let table = OptionSpec("table", .list("TABLE"), "Only entries of these mapped tables")
+    static let source = OptionSpec("in", .value("WHERE"), "live, archive or all (default all)")
+    static let state = OptionSpec("state", .list("STATE"), "Only entries in these states (NEW, FAILED, ...)")
+    static let action = OptionSpec("action", .list("ACTION"), "Only INSERT, UPDATE or DELETE entries")
+    static let since = OptionSpec("since", .value("TIME"), "Created at or after TIME: ISO 8601, or an age like 30m, 6h, 2d")
+    static let until = OptionSpec("until", .value("TIME"), "Created before TIME: ISO 8601, or an age like 30m, 6h, 2d")
+    static let message = OptionSpec("message", .value("TEXT"), "sf_message contains TEXT (ignoring case)")
+    static let recordID = OptionSpec("record-id", .list("ID"), "Only entries for these record ids (the mapped table's id)")
+    static let sfid = OptionSpec("sfid", .list("SFID"), "Only entries with these Salesforce ids (15 or 18 characters)")
+    static let limit = OptionSpec("limit", .value("N"), "At most N entries")
+    static let all = OptionSpec("all", .flag, "No limit, even on a terminal (which shows 100 by default)")
+
+    /// The filters of `failed`.
+    static let specs: [OptionSpec] = [table, source, action, since, until, message, recordID, sfid, limit, all]
+
+    /// Reads and checks the filter options present in `arguments`.
+    ///
+    /// - Throws: ``ArgumentError`` naming the option and value at fault.
+    init(_ arguments: ParsedArguments) throws(ArgumentError) {
+        if let where_ = arguments.value("in") {
+            guard let source = TriggerLogQuery.Source(rawValue: where_.lowercased()) else {
+                throw .invalidValue(option: "--in", value: where_, reason: "is not live, archive or all")
+            }
+            self.source = source
+        }
+        states = try arguments.list("state").map { name throws(ArgumentError) in
+            guard let state = TriggerLogState(userInput: name) else {
+                let names = TriggerLogState.documented.map(\.rawValue)
+                let close = closestMatches(to: name, among: names, limit: 1)
+                throw .invalidValue(
+                    option: "--state", value: name,
+                    reason: "is not a trigger log state" + (close.isEmpty ? "" : "; did you mean \(close[0])?")
+                        + " (states: " + names.joined(separator: ", ") + ")")
+            }
+            return state
+        }
+        tables = arguments.list("table")
+        actions = try arguments.list("action").map { name throws(ArgumentError) in
+            guard let action = TriggerLogAction(userInput: name) else {
+                throw .invalidValue(option: "--action", value: name, reason: "is not INSERT, UPDATE or DELETE")
+            }
+            return action
+        }
+        since = try Self.time(arguments, "since")
+        until = try Self.time(arguments, "until")
+        if case .ago(let start)? = since, case .ago(let end)? = until, start <= end {
+            throw .invalidCombination("--since (\(arguments.value("since")!)) is not before --until (\(arguments.value("until")!))")
+        }
+        if let message = arguments.value("message") {
+            guard !message.isEmpty else {
+                throw .invalidValue(option: "--message", value: message, reason: "is empty")
+            }
+            self.message = message
+        }
+        recordIDs = try arguments.list("record-id").map { text throws(ArgumentError) in
+            try Self.positiveInteger(text, option: "--record-id", noun: "record id")
+        }
+        sfids = try arguments.list("sfid").map { text throws(ArgumentError) in
+            guard let sfid = SalesforceID(text) else {
+                throw .invalidValue(option: "--sfid", value: text, reason: "is not a Salesforce id (15 or 18 letters and digits)")
+            }
+            return sfid
+        }
+        if let limit = arguments.value("limit") {
+            self.limit = try Self.positiveInteger(limit, option: "--limit", noun: "limit")
+        }
+        all = arguments.flag("all")
+        if all, limit != nil { throw .conflictingOptions("--all", "--limit") }
+    }
+
+    /// The filters applied to `query`, with table names resolved against the schema's
+    /// mapped tables.
+    ///
+    /// - Throws: ``HerokuConnectError/tableNotMapped(table:schema:suggestions:)``.
+    func applied(to query: TriggerLogQuery, schema: ConnectSchema) throws -> TriggerLogQuery {
+        var query = query
+        query.source = source
+        if !states.isEmpty { query.states = states }
+        if !tables.isEmpty { query.tables = try tables.map { try schema.requireMappedTable(named: $0).name } }
+        query.actions = actions
+        query.createdSince = since
+        query.createdUntil = until
+        query.messageContains = message
+        query.recordIDs = recordIDs
+        query.sfids = sfids
+        return query
+    }
+
+    private static func time(_ arguments: ParsedArguments, _ name: String) throws(ArgumentError) -> TimeBound? {
+        guard let text = arguments.value(name) else { return nil }
+        guard let bound = TimeBound(parsing: text) else {
+            throw .invalidValue(
+                option: "--" + name, value: text,
+                reason: "is not a time; use ISO 8601 (2026-11-24, 2026-11-24T10:00:00Z) or an age (30m, 6h, 2d, 1w)")
+        }
+        return bound
+    }
+
+    /// Parses a positive integer that fits PostgreSQL's `integer`.
+    static func positiveInteger(_ text: String, option: String, noun: String) throws(ArgumentError) -> Int {
+        guard let value = Int(text), value > 0 else {
+            throw .invalidValue(option: option, value: text, reason: "is not a \(noun) (a whole number above 0)")
+        }
+        guard value <= Int(Int32.max) else {
+            throw .invalidValue(option: option, value: text, reason: "is too large for a \(noun) (at most \(Int32.max))")
+        }
+        return value
+    }
+}

@@ -1,0 +1,47 @@
+import HerokuConnect
+
+/// Writes the entries a query selects, the way every listing command does: streamed in the
+/// chosen format; for a person at a terminal at most 100 rows (unless --limit or --all
+/// says otherwise) with a note of how many more there are and how to see them; for a
+/// script everything, never cut silently.
+enum EntryListing {
+    /// The rows a person sees when no limit is given.
+    static let personLimit = 100
+
+    /// Writes the entries and returns the number written.
+    ///
+    /// - Parameters:
+    ///   - query: The selection, without a limit.
+    ///   - filters: The --limit and --all the user gave.
+    ///   - noun: What the entries are, for notes ("FAILED entries").
+    @discardableResult
+    static func write(
+        _ context: CommandContext, store: TriggerLogStore, query: TriggerLogQuery, filters: EntryFilters, noun: String
+    ) throws -> Int {
+        let shown = filters.all ? nil : filters.limit ?? (context.isForPerson ? personLimit : nil)
+        // A person is told when there are more; fetching one more row says so cheaply.
+        let probe = context.isForPerson ? shown.map { $0 + 1 } : shown
+        var writer = EntryWriters.make(context.format, output: context.output, style: context.style)
+        var written = 0
+        var hasMore = false
+        try store.forEachEntry(matching: query.limit(probe)) { entry in
+            if let shown, written == shown {
+                hasMore = true
+                return
+            }
+            writer.write(entry)
+            written += 1
+        }
+        writer.finish()
+        if hasMore {
+            let total = try store.count(matching: query)
+            let flag = filters.limit == nil ? "--limit \(total) or --all" : "a larger --limit or --all"
+            context.note(
+                "… \(total - written) more \(noun) not shown (\(total) in all); use \(flag) to see them,"
+                    + " or --format csv or json for scripts")
+        } else if written == 0, context.isForPerson {
+            context.note("No \(noun).")
+        }
+        return written
+    }
+}

@@ -1,0 +1,37 @@
+import HerokuConnect
+
+/// `hcconnect failed`: FAILED entries, live and archive, newest first.
+enum FailedCommand: Command {
+    static let help = CommandHelp(
+        name: "failed",
+        summary: "List FAILED trigger log entries, live and archive, newest first",
+        usage: ["failed [--table T] [--in live|archive|all] [--action A] [--since TIME] [--until TIME]",
+                "       [--message TEXT] [--record-id N] [--sfid ID] [--limit N | --all]"],
+        description: """
+            Lists the entries Heroku Connect could not write to Salesforce, with Salesforce's \
+            message, from the live log and the archive in one listing, newest first. On a \
+            terminal the first 100 are shown (with the count of the rest); piped or with \
+            --format json, csv or ids, all of them are written.
+            """,
+        examples: [
+            ("hcconnect failed", "every failure, newest first"),
+            ("hcconnect failed --table account --since 2d", "failures of account rows captured in the last two days"),
+            ("hcconnect failed --message UNABLE_TO_LOCK_ROW --in live", "lock errors still in the live log"),
+            ("hcconnect failed --table account --format ids", "just the ids, one per line, for later commands"),
+            ("hcconnect failed --json > failures.jsonl", "everything, one JSON object per line"),
+        ])
+
+    static let options = EntryFilters.specs
+    static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
+
+    static func run(_ context: CommandContext) throws -> ExitStatus {
+        guard context.arguments.positionals.isEmpty else {
+            throw ArgumentError.unexpectedArgument(context.arguments.positionals[0])
+        }
+        let filters = try EntryFilters(context.arguments)
+        let store = try context.triggerLog()
+        let query = try filters.applied(to: .failed(), schema: store.schema)
+        try EntryListing.write(context, store: store, query: query, filters: filters, noun: "FAILED entries")
+        return .success
+    }
+}

@@ -1,0 +1,71 @@
+import HerokuConnect
+
+/// `hcconnect history TABLE RECORD_ID` or `--sfid SFID`: a record's sync history.
+enum HistoryCommand: Command {
+    static let help = CommandHelp(
+        name: "history",
+        summary: "List a record's sync history, by record id or sfid",
+        usage: ["history TABLE RECORD_ID [--state S] [--in live|archive|all] [--limit N | --all]",
+                "history TABLE --sfid SFID [...]"],
+        description: """
+            Lists, oldest first, every entry of the live log and the archive for one record \
+            of a mapped table, given by its id (the table's id column) or by its Salesforce \
+            id. An sfid is looked up in the mapped table; when the record is no longer \
+            there, the entries that carry the sfid lead to it.
+            """,
+        examples: [
+            ("hcconnect history account 42", "everything captured for account 42"),
+            ("hcconnect history contact --sfid 0035e00000AbCdEAAV", "the same, by Salesforce id"),
+            ("hcconnect history account 42 --state FAILED --json", "its failures, as JSON"),
+        ])
+
+    /// The filters that make sense within one record's history.
+    static let filterSpecs = [
+        EntryFilters.state, EntryFilters.source, EntryFilters.action, EntryFilters.since, EntryFilters.until,
+        EntryFilters.message, EntryFilters.limit, EntryFilters.all,
+    ]
+    static let options = [OptionSpec("sfid", .value("SFID"), "The record's Salesforce id, in place of RECORD_ID")] + filterSpecs
+    static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
+
+    static func run(_ context: CommandContext) throws -> ExitStatus {
+        let positionals = context.arguments.positionals
+        guard let tableName = positionals.first else { throw ArgumentError.missingArgument("TABLE (a mapped table)") }
+        let sfidText = context.arguments.value("sfid")
+        var recordID: Int?
+        switch (positionals.count, sfidText) {
+        case (1, nil): throw ArgumentError.missingArgument("RECORD_ID or --sfid SFID")
+        case (2, nil): recordID = try EntryFilters.positiveInteger(positionals[1], option: "RECORD_ID", noun: "record id")
+        case (2, .some): throw ArgumentError.conflictingOptions("RECORD_ID", "--sfid")
+        case (1, .some): break
+        default: throw ArgumentError.unexpectedArgument(positionals[2])
+        }
+        let sfid = try sfidText.map { text throws(ArgumentError) in
+            guard let sfid = SalesforceID(text) else {
+                throw .invalidValue(option: "--sfid", value: text, reason: "is not a Salesforce id (15 or 18 letters and digits)")
+            }
+            return sfid
+        }
+        var filterArguments = context.arguments
+        filterArguments.positionals = []
+        let filters = try EntryFilters(filterArguments)
+        let store = try context.triggerLog()
+        let table = try store.schema.requireMappedTable(named: tableName)
+        if let sfid {
+            recordID = try store.recordID(in: table, sfid: sfid)
+            if recordID == nil {
+                let carrying = try store.entries(
+                    matching: TriggerLogQuery().tables([table.name]).sfids([sfid]).limit(1))
+                guard let found = carrying.first?.recordID else {
+                    throw HerokuConnectError.sfidNotFound(table: table.name, sfid: sfid.value)
+                }
+                context.note("\(table.name) has no record with sfid \(sfid) now; showing the history of record id \(found), which the log ties to it")
+                recordID = found
+            }
+        }
+        guard let recordID else { return .internalError }
+        var query = try filters.applied(to: .history(table: table.name, recordID: recordID), schema: store.schema)
+        query.sfids = []
+        try EntryListing.write(context, store: store, query: query, filters: filters, noun: "entries for \(table.name) \(recordID)")
+        return .success
+    }
+}

@@ -1,0 +1,36 @@
+import HerokuConnect
+
+/// `hcconnect list`: entries in any state.
+enum ListCommand: Command {
+    static let help = CommandHelp(
+        name: "list",
+        summary: "List trigger log entries in any state, newest first",
+        usage: ["list [--state S[,S...]] [--table T] [--in live|archive|all] [--action A] [--since TIME]",
+                "     [--until TIME] [--message TEXT] [--record-id N] [--sfid ID] [--limit N | --all]"],
+        description: """
+            Lists trigger log entries from the live log and the archive, newest first, in \
+            every state or in those given with --state (NEW, PENDING, SUCCESS, FAILED, \
+            MERGED, IGNORE, IGNORED, READONLY, REQUEUE, REQUEUED). Entries in states \
+            outside that list are listed too, as stored.
+            """,
+        examples: [
+            ("hcconnect list --state NEW,PENDING --in live", "the backlog waiting for Heroku Connect"),
+            ("hcconnect list --table contact --since 1h", "everything captured for contact in the last hour"),
+            ("hcconnect list --sfid 0035e00000AbCdEAAV", "every entry for one Salesforce record"),
+        ])
+
+    static let options = [EntryFilters.state] + EntryFilters.specs
+    static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
+
+    static func run(_ context: CommandContext) throws -> ExitStatus {
+        guard context.arguments.positionals.isEmpty else {
+            throw ArgumentError.unexpectedArgument(context.arguments.positionals[0])
+        }
+        let filters = try EntryFilters(context.arguments)
+        let store = try context.triggerLog()
+        let query = try filters.applied(to: TriggerLogQuery(), schema: store.schema)
+        let noun = filters.states.isEmpty ? "entries" : filters.states.map(\.rawValue).joined(separator: "/") + " entries"
+        try EntryListing.write(context, store: store, query: query, filters: filters, noun: noun)
+        return .success
+    }
+}

@@ -1,0 +1,39 @@
+import HerokuConnect
+
+/// `hcconnect related ID`: every entry for the same record as an entry.
+enum RelatedCommand: Command {
+    static let help = CommandHelp(
+        name: "related",
+        summary: "List every entry for the same record as an entry: its sync history",
+        usage: ["related ID [--exclude-self] [--state S] [--in live|archive|all] [--limit N | --all]"],
+        description: """
+            Lists, oldest first, every entry with the same table and record id as entry ID, \
+            from the live log and the archive: the record's sync history, the entry itself \
+            included unless --exclude-self is given. Records are matched by table_name and \
+            record_id, because sfid is NULL on INSERT entries.
+            """,
+        examples: [
+            ("hcconnect related 4711", "what happened to the record of entry 4711"),
+            ("hcconnect related 4711 --exclude-self --state FAILED", "its other failures"),
+        ])
+
+    static let options = [OptionSpec("exclude-self", .flag, "Leave entry ID itself out")] + HistoryCommand.filterSpecs
+    static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
+
+    static func run(_ context: CommandContext) throws -> ExitStatus {
+        let positionals = context.arguments.positionals
+        guard let idText = positionals.first else { throw ArgumentError.missingArgument("ID (a trigger log id)") }
+        guard positionals.count == 1 else { throw ArgumentError.unexpectedArgument(positionals[1]) }
+        let id = try EntryFilters.positiveInteger(idText, option: "ID", noun: "trigger log id")
+        let filters = try EntryFilters(context.arguments)
+        let store = try context.triggerLog()
+        let entry = try store.entry(id: id)
+        var query = try filters.applied(to: .relatedTo(entry), schema: store.schema)
+        if context.arguments.flag("exclude-self") { query = query.excluding(ids: [id]) }
+        if context.isForPerson, let table = entry.tableName, let recordID = entry.recordID {
+            context.note(context.errorStyle.dim("History of \(DisplayText.sanitized(table)) \(recordID), oldest first:"))
+        }
+        try EntryListing.write(context, store: store, query: query, filters: filters, noun: "related entries")
+        return .success
+    }
+}

@@ -1,0 +1,105 @@
+import HerokuConnect
+
+/// `hcconnect tables`: the mapped tables with their entry counts per state.
+enum TablesCommand: Command {
+    static let help = CommandHelp(
+        name: "tables",
+        summary: "List the mapped tables with their live and archived entry counts per state",
+        usage: ["tables"],
+        description: """
+            Lists the mapped tables of the schema (read-write or read-only) with the number \
+            of entries in each state, in the live log and in the archive. Tables that still \
+            have entries but are no longer mapped are listed too. With --format csv, one \
+            line per table, place and state; with --format json, one object per table.
+            """,
+        examples: [
+            ("hcconnect tables", "where the entries are, per table and state"),
+            ("hcconnect tables --json", "the same, one JSON object per table"),
+        ])
+
+    static let options: [OptionSpec] = []
+    static let formats: [OutputFormat] = [.table, .json, .csv]
+
+    private struct TableCounts {
+        let name: String
+        let mapped: MappedTable?
+        var counts: [TriggerLogLocation: [(state: String, count: Int)]] = [:]
+    }
+
+    static func run(_ context: CommandContext) throws -> ExitStatus {
+        if let extra = context.arguments.positionals.first { throw ArgumentError.unexpectedArgument(extra) }
+        let store = try context.triggerLog()
+        var tables = store.schema.mappedTables.map { TableCounts(name: $0.name, mapped: $0) }
+        for count in try store.stateCounts() {
+            let name = count.tableName ?? "(no table)"
+            if !tables.contains(where: { $0.name == name }) { tables.append(TableCounts(name: name, mapped: nil)) }
+            let index = tables.firstIndex { $0.name == name }!
+            tables[index].counts[count.location, default: []].append((count.state?.rawValue ?? "NULL", count.count))
+        }
+        switch context.format {
+        case .json:
+            for table in tables {
+                var object = JSONObjectWriter()
+                object.add("table", table.name)
+                object.add("mapped", table.mapped != nil)
+                object.add("read_only", table.mapped?.isReadOnly ?? false)
+                for location in TriggerLogLocation.allCases {
+                    var counts = JSONObjectWriter()
+                    for (state, count) in table.counts[location] ?? [] { counts.add(state, count) }
+                    object.add(location.rawValue, raw: counts.finished())
+                }
+                context.output.line(object.finished())
+            }
+        case .csv:
+            context.output.write(CSVWriter.line(["table", "mapped", "read_only", "in", "state", "count"]))
+            for table in tables {
+                for location in TriggerLogLocation.allCases {
+                    for (state, count) in table.counts[location] ?? [] {
+                        context.output.write(CSVWriter.line([
+                            table.name, String(table.mapped != nil), String(table.mapped?.isReadOnly ?? false),
+                            location.rawValue, state, String(count),
+                        ]))
+                    }
+                }
+            }
+        case .table, .ids:
+            writeTable(tables, context)
+        }
+        return .success
+    }
+
+    private static func writeTable(_ tables: [TableCounts], _ context: CommandContext) {
+        guard !tables.isEmpty else {
+            context.note("Schema \(context.options.schema) has no mapped tables.")
+            return
+        }
+        let present = Set(tables.flatMap { $0.counts.values.flatMap { $0.map(\.state) } })
+        var states = TriggerLogState.documented.map(\.rawValue).filter { present.contains($0) || $0 == "FAILED" }
+        states += present.subtracting(states).sorted()
+        var table = TextTable(
+            columns: [.init(title: "TABLE"), .init(title: "MODE"), .init(title: "IN"), .init(title: "TOTAL", alignRight: true)]
+                + states.map { TextTable.Column(title: $0, alignRight: true) } + [.init(title: "")])
+        let style = context.style
+        for entry in tables {
+            let mode = entry.mapped.map { $0.isReadOnly ? "read-only" : "read-write" } ?? "not mapped"
+            for location in TriggerLogLocation.allCases {
+                let counts = entry.counts[location] ?? []
+                let byState = Dictionary(counts.map { ($0.state, $0.count) }, uniquingKeysWith: +)
+                let total = counts.reduce(0) { $0 + $1.count }
+                var cells = [
+                    TextTable.Cell(location == .live ? entry.name : ""),
+                    TextTable.Cell(location == .live ? mode : "", style: entry.mapped == nil ? { style.yellow($0) } : nil),
+                    TextTable.Cell(location.rawValue), TextTable.Cell(String(total)),
+                ]
+                for state in states {
+                    let count = byState[state] ?? 0
+                    let highlight: ((String) -> String)? = state == "FAILED" && count > 0 ? { style.red($0) } : nil
+                    cells.append(TextTable.Cell(count == 0 ? "-" : String(count), style: highlight))
+                }
+                cells.append(TextTable.Cell(""))
+                table.append(cells)
+            }
+        }
+        context.output.write(table.render(header: true, maxWidth: nil, style: style))
+    }
+}

@@ -1,0 +1,37 @@
+/// hcconnect's exit codes: the one table that help, README and man page describe.
+public enum ExitStatus: Int32, Sendable, CaseIterable {
+    /// The command did what was asked.
+    case success = 0
+    /// The command ran, but the outcome is negative (a check failed, not everything changed).
+    case negative = 1
+    /// The command line is wrong.
+    case usage = 2
+    /// An entry, table or record does not exist.
+    case notFound = 3
+    /// The schema is not a usable Heroku Connect schema (sysexits' EX_DATAERR).
+    case unusableSchema = 65
+    /// The database cannot be reached (EX_UNAVAILABLE).
+    case unavailable = 69
+    /// A bug in hcconnect or an unexpected server answer (EX_SOFTWARE).
+    case internalError = 70
+    /// A temporary failure: a lock is busy, the connection dropped, transient errors went on
+    /// too long (EX_TEMPFAIL). Trying again later may work.
+    case temporaryFailure = 75
+    /// Authentication failed or permission was denied (EX_NOPERM).
+    case permissionDenied = 77
+
+    /// What the code means, for the help's table.
+    public var meaning: String {
+        switch self {
+        case .success: "success"
+        case .negative: "the command ran but the outcome is negative"
+        case .usage: "usage error: unknown command or option, bad value"
+        case .notFound: "not found: entry, table or record"
+        case .unusableSchema: "the schema is not a usable Heroku Connect schema"
+        case .unavailable: "the database cannot be reached"
+        case .internalError: "internal error"
+        case .temporaryFailure: "temporary failure: lock busy, connection lost; try again"
+        case .permissionDenied: "authentication failed or permission denied"
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import HerokuConnect
+import Postgres
+
+/// How an error is told to the user: one line, and the exit status it maps to.
+struct FailureReport: Equatable {
+    let status: ExitStatus
+    let message: String
+    /// Further advice, shown with --verbose.
+    let hint: String?
+
+    init(status: ExitStatus, message: String, hint: String? = nil) {
+        self.status = status
+        self.message = message
+        self.hint = hint
+    }
+
+    /// Maps any error hcconnect can meet to its report: the single place where exit codes
+    /// are chosen for failures.
+    init(_ error: any Error) {
+        switch error {
+        case let error as ArgumentError:
+            self.init(status: .usage, message: error.description)
+        case let error as HerokuConnectError:
+            self.init(error)
+        case let error as PostgresError:
+            self.init(error)
+        case let error as CommandFailure:
+            self.init(status: error.status, message: error.message)
+        default:
+            self.init(status: .internalError, message: "internal error: \(error)")
+        }
+    }
+
+    private init(_ error: HerokuConnectError) {
+        switch error {
+        case .schemaNotFound, .notAConnectSchema, .hstoreMissing:
+            self.init(status: .unusableSchema, message: error.description)
+        case .tableNotMapped, .entryNotFound, .sfidNotFound:
+            self.init(status: .notFound, message: error.description)
+        }
+    }
+
+    private init(_ error: PostgresError) {
+        let detail = [error.detail, error.hint].compactMap { $0 }.joined(separator: " ")
+        let hint = detail.isEmpty ? nil : detail
+        switch error.kind {
+        case .invalidConnectionString:
+            self.init(status: .usage, message: "invalid database URL: \(error.message)", hint: hint)
+        case .connectionFailed:
+            self.init(status: .unavailable, message: "cannot connect to the database: \(error.message)", hint: hint)
+        case .authenticationFailed:
+            self.init(status: .permissionDenied, message: "the database refused the login: \(error.message)", hint: hint)
+        case .connectionLost:
+            self.init(status: .temporaryFailure, message: "lost the connection to the database: \(error.message)", hint: hint)
+        case .invalidInput:
+            self.init(status: .usage, message: error.message, hint: hint)
+        case .unexpectedResult:
+            self.init(status: .internalError, message: "unexpected answer from the database: \(error.message)", hint: hint)
+        case .server:
+            self.init(status: Self.status(forSQLState: error.sqlState), message: "database error: \(error.description)", hint: hint)
+        }
+    }
+
+    /// The exit status for a server error, by SQLSTATE (and class).
+    static func status(forSQLState sqlState: String?) -> ExitStatus {
+        guard let sqlState else { return .internalError }
+        switch sqlState {
+        case "42501": return .permissionDenied
+        case "55P03", "40001", "40P01", "57014", "57P01", "57P02", "57P03", "55006": return .temporaryFailure
+        case "3D000": return .unavailable
+        case "42P01", "3F000", "42883": return .unusableSchema
+        default: break
+        }
+        switch sqlState.prefix(2) {
+        case "08": return .unavailable
+        case "28": return .permissionDenied
+        case "53", "58": return .temporaryFailure
+        default: return .internalError
+        }
+    }
+}
+
+/// A failure a command reports in its own words, with its exit status.
+struct CommandFailure: Error, Equatable {
+    let status: ExitStatus
+    let message: String
+}

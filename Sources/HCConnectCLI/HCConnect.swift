@@ -1,0 +1,108 @@
+import HerokuConnect
+import Postgres
+
+/// The hcconnect command line: a function from arguments, environment and streams to an
+/// exit status, so it runs the same in the executable and in tests.
+public enum HCConnect {
+    /// hcconnect's version.
+    public static let version = "0.1.0"
+
+    /// The commands, in the order help lists them.
+    static let commands: [any Command.Type] = [
+        FailedCommand.self, ListCommand.self, ShowCommand.self, RelatedCommand.self, HistoryCommand.self,
+        TablesCommand.self, HelpCommand.self,
+    ]
+
+    /// Runs one command line.
+    ///
+    /// - Parameters:
+    ///   - arguments: The arguments after the program name.
+    ///   - environment: The environment variables (`DATABASE_URL`, `HEROKU_CONNECT_SCHEMA`,
+    ///     `NO_COLOR`, ...). libpq reads its own `PG*` variables from the process.
+    ///   - input: Standard input.
+    ///   - output: Standard output: results only.
+    ///   - errors: Standard error: messages for people.
+    /// - Returns: The exit status (see ``ExitStatus``).
+    public static func run(
+        arguments: [String], environment: [String: String], input: InputChannel, output: OutputChannel,
+        errors: OutputChannel
+    ) -> Int32 {
+        defer {
+            output.flush()
+            errors.flush()
+        }
+        var verbose = false
+        do {
+            return try dispatch(arguments, environment, input, output, errors, verbose: &verbose).rawValue
+        } catch {
+            let report = FailureReport(error)
+            output.flush()
+            errors.line("hcconnect: " + report.message)
+            if verbose, let hint = report.hint { errors.line("hcconnect: " + hint) }
+            return report.status.rawValue
+        }
+    }
+
+    private static func dispatch(
+        _ arguments: [String], _ environment: [String: String], _ input: InputChannel, _ output: OutputChannel,
+        _ errors: OutputChannel, verbose: inout Bool
+    ) throws -> ExitStatus {
+        let (commandIndex, command) = try findCommand(arguments)
+        var rest = arguments
+        if let commandIndex { rest.remove(at: commandIndex) }
+        let specs = GlobalOptions.specs + (command?.options ?? [])
+        let helpRequested = rest.prefix { $0 != "--" }.contains { $0 == "--help" || $0 == "-h" }
+        if helpRequested {
+            output.write(command.map { Help.command($0) } ?? Help.overview())
+            return .success
+        }
+        let parsed = try ArgumentParser.parse(rest, options: specs)
+        if parsed.flag("version") {
+            output.line("hcconnect \(version)")
+            return .success
+        }
+        guard let command else {
+            if parsed.positionals.isEmpty {
+                errors.write(Help.overview())
+                throw ArgumentError.missingCommand
+            }
+            throw ArgumentError.unexpectedArgument(parsed.positionals[0])
+        }
+        let options = try GlobalOptions(parsed, environment: environment)
+        verbose = options.verbose
+        let format = options.format ?? command.formats[0]
+        guard command.formats.contains(format) else {
+            throw ArgumentError.invalidValue(
+                option: "--format", value: format.rawValue,
+                reason: "is not available for \(command.help.name); use "
+                    + command.formats.map(\.rawValue).joined(separator: ", "))
+        }
+        let context = CommandContext(
+            arguments: parsed, options: options, format: format, environment: environment, input: input,
+            output: output, errors: errors)
+        return try command.run(context)
+    }
+
+    /// Finds the command name: the first argument that is neither an option nor an
+    /// option's value. Options of any command may come before it.
+    private static func findCommand(_ arguments: [String]) throws(ArgumentError) -> (Int?, (any Command.Type)?) {
+        let allOptions = GlobalOptions.specs + commands.flatMap { $0.options }
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "--" { break }
+            if argument.hasPrefix("-"), argument != "-" {
+                let name = argument.hasPrefix("--") ? String(argument.dropFirst(2).prefix { $0 != "=" }) : ""
+                let takesValue = allOptions.first { $0.name == name }?.takesValue ?? false
+                index += (takesValue && !argument.contains("=")) ? 2 : 1
+                continue
+            }
+            guard let command = commands.first(where: { $0.help.name == argument }) else {
+                throw .unknownCommand(
+                    argument, suggestions: closestMatches(to: argument, among: commands.map { $0.help.name }, limit: 2))
+            }
+            return (index, command)
+        }
+        return (nil, nil)
+    }
+}

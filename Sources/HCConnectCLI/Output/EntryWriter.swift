@@ -1,0 +1,147 @@
+import HerokuConnect
+import Postgres
+
+/// Writes a stream of trigger log entries in one of the output formats.
+protocol EntryWriter {
+    /// Writes one entry (or buffers it, for the table's alignment).
+    mutating func write(_ entry: TriggerLogEntry)
+    /// Writes what is buffered.
+    mutating func finish()
+}
+
+enum EntryWriters {
+    /// The writer for `format`, writing to `output`.
+    static func make(_ format: OutputFormat, output: OutputChannel, style: TextStyle) -> any EntryWriter {
+        switch format {
+        case .table: EntryTableWriter(output: output, style: style)
+        case .json: EntryJSONWriter(output: output)
+        case .csv: EntryCSVWriter(output: output)
+        case .ids: EntryIDWriter(output: output)
+        }
+    }
+
+    /// The entry as a JSON object: the log's column names as keys, `archived`, `old` and
+    /// `values` as objects, timestamps in ISO 8601 with offset.
+    static func json(_ entry: TriggerLogEntry) -> JSONObjectWriter {
+        var object = JSONObjectWriter()
+        object.add("id", entry.id)
+        object.add("txid", entry.txid)
+        object.add("created_at", entry.createdAt)
+        object.add("updated_at", entry.updatedAt)
+        object.add("processed_at", entry.processedAt)
+        object.add("processed_tx", entry.processedTx)
+        object.add("state", entry.state?.rawValue)
+        object.add("action", entry.action?.rawValue)
+        object.add("table_name", entry.tableName)
+        object.add("record_id", entry.recordID)
+        object.add("sfid", entry.sfid)
+        object.add("old", entry.old)
+        object.add("values", entry.values)
+        object.add("sf_result", entry.sfResult)
+        object.add("sf_message", entry.sfMessage)
+        object.add("archived", entry.isArchived)
+        return object
+    }
+
+    /// The CSV header: the log's columns, then `archived`.
+    static let csvHeader = TriggerLogEntry.columnNames + ["archived"]
+
+    /// The entry's CSV fields, in ``csvHeader`` order; `old` and `values` as their hstore text.
+    static func csvFields(_ entry: TriggerLogEntry) -> [String?] {
+        [
+            String(entry.id), entry.txid.map(String.init), entry.createdAt?.iso8601, entry.updatedAt?.iso8601,
+            entry.processedAt?.iso8601, entry.processedTx.map(String.init), entry.state?.rawValue,
+            entry.action?.rawValue, entry.tableName, entry.recordID.map(String.init), entry.sfid, entry.old?.text,
+            entry.values?.text, entry.sfResult.map(String.init), entry.sfMessage, entry.isArchived ? "true" : "false",
+        ]
+    }
+}
+
+/// Aligned columns. On a terminal all rows come in one block and the message is cut to
+/// the width; elsewhere rows are aligned in blocks of 1,000 so memory stays flat, and
+/// messages are written in full.
+struct EntryTableWriter: EntryWriter {
+    private let output: OutputChannel
+    private let style: TextStyle
+    private var table = TextTable(columns: [
+        .init(title: "ID", alignRight: true), .init(title: "IN"), .init(title: "CREATED"), .init(title: "STATE"),
+        .init(title: "ACTION"), .init(title: "TABLE"), .init(title: "RECORD", alignRight: true),
+        .init(title: "SFID"), .init(title: "MESSAGE"),
+    ])
+    private var wroteHeader = false
+    private static let blockSize = 1_000
+
+    init(output: OutputChannel, style: TextStyle) {
+        self.output = output
+        self.style = style
+    }
+
+    mutating func write(_ entry: TriggerLogEntry) {
+        let style = self.style
+        let state = entry.state
+        let location: TextTable.Cell =
+            entry.isArchived ? TextTable.Cell("archive", style: { style.dim($0) }) : TextTable.Cell("live")
+        let cells: [TextTable.Cell] = [
+            TextTable.Cell("\(entry.id)"),
+            location,
+            TextTable.Cell(entry.createdAt?.shortDescription ?? ""),
+            TextTable.Cell(entry.state?.rawValue ?? "", style: { style.state($0, state) }),
+            TextTable.Cell(entry.action?.rawValue ?? ""),
+            TextTable.Cell(entry.tableName ?? ""),
+            TextTable.Cell(entry.recordID.map { "\($0)" } ?? ""),
+            TextTable.Cell(entry.sfid ?? ""),
+            TextTable.Cell(entry.sfMessage ?? ""),
+        ]
+        table.append(cells)
+        if !output.isTerminal, table.rows.count >= Self.blockSize { flushBlock() }
+    }
+
+    /// Writes the last block; with no rows at all, only a header, and only when no person
+    /// is reading (who is told "no entries" instead).
+    mutating func finish() {
+        if !table.rows.isEmpty || (!wroteHeader && !output.isTerminal) { flushBlock() }
+    }
+
+    private mutating func flushBlock() {
+        output.write(table.render(header: !wroteHeader, maxWidth: output.isTerminal ? output.columns : nil, style: style))
+        wroteHeader = true
+    }
+}
+
+/// One JSON object per line.
+struct EntryJSONWriter: EntryWriter {
+    let output: OutputChannel
+
+    mutating func write(_ entry: TriggerLogEntry) {
+        output.line(EntryWriters.json(entry).finished())
+    }
+
+    mutating func finish() {}
+}
+
+/// CSV with a header, written even when there are no rows.
+struct EntryCSVWriter: EntryWriter {
+    let output: OutputChannel
+
+    init(output: OutputChannel) {
+        self.output = output
+        output.write(CSVWriter.line(EntryWriters.csvHeader))
+    }
+
+    mutating func write(_ entry: TriggerLogEntry) {
+        output.write(CSVWriter.line(EntryWriters.csvFields(entry)))
+    }
+
+    mutating func finish() {}
+}
+
+/// One id per line.
+struct EntryIDWriter: EntryWriter {
+    let output: OutputChannel
+
+    mutating func write(_ entry: TriggerLogEntry) {
+        output.line(String(entry.id))
+    }
+
+    mutating func finish() {}
+}

@@ -1,0 +1,139 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A buffered text output: standard output, standard error, or memory (for tests).
+///
+/// Knows whether it is a terminal and how wide, which decides the table layout, colour and
+/// the row limit for people.
+public final class OutputChannel {
+    private enum Destination {
+        case fileDescriptor(Int32)
+        case memory
+    }
+
+    private let destination: Destination
+    private var buffer: [UInt8] = []
+    private var captured: [UInt8] = []
+    private let bufferLimit: Int
+    /// True when a person is reading (a TTY).
+    public let isTerminal: Bool
+    /// The terminal's width in columns, when it is a terminal and says.
+    public let columns: Int?
+
+    /// An output writing to a file descriptor; terminal and width are asked of the system
+    /// (`isatty`, `TIOCGWINSZ`, else `COLUMNS`) unless given.
+    public init(fileDescriptor: Int32, environment: [String: String] = [:]) {
+        destination = .fileDescriptor(fileDescriptor)
+        isTerminal = isatty(fileDescriptor) == 1
+        bufferLimit = isTerminal ? 1 << 12 : 1 << 16
+        columns = isTerminal ? Self.terminalWidth(fileDescriptor, environment: environment) : nil
+        buffer.reserveCapacity(bufferLimit)
+    }
+
+    /// An output that collects what is written, for tests; ``text`` returns it.
+    public init(memoryAsTerminal isTerminal: Bool = false, columns: Int? = nil) {
+        destination = .memory
+        self.isTerminal = isTerminal
+        self.columns = columns
+        bufferLimit = 1 << 16
+    }
+
+    deinit { flush() }
+
+    /// Everything written so far (memory outputs only).
+    public var text: String {
+        flush()
+        return String(decoding: captured, as: UTF8.self)
+    }
+
+    /// Writes text.
+    public func write(_ text: String) {
+        var text = text
+        text.withUTF8 { buffer.append(contentsOf: $0) }
+        if buffer.count >= bufferLimit { flush() }
+    }
+
+    /// Writes text and a newline.
+    public func line(_ text: String = "") {
+        write(text)
+        buffer.append(10)
+        if buffer.count >= bufferLimit { flush() }
+    }
+
+    /// Writes bytes as they are.
+    public func write(bytes: some Sequence<UInt8>) {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= bufferLimit { flush() }
+    }
+
+    /// Sends the buffered bytes on.
+    public func flush() {
+        guard !buffer.isEmpty else { return }
+        switch destination {
+        case .memory:
+            captured.append(contentsOf: buffer)
+        case .fileDescriptor(let descriptor):
+            buffer.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                    if written < 0 {
+                        if errno == EINTR { continue }
+                        return
+                    }
+                    offset += written
+                }
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private static func terminalWidth(_ descriptor: Int32, environment: [String: String]) -> Int? {
+        var size = winsize()
+        if ioctl(descriptor, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 {
+            return Int(size.ws_col)
+        }
+        return environment["COLUMNS"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil }
+    }
+}
+
+/// Standard input, read as lines (for `-` arguments).
+public final class InputChannel {
+    private let readAll: () -> [UInt8]
+    /// True when a person is typing (a TTY).
+    public let isTerminal: Bool
+
+    /// Standard input of the process.
+    public static func standardInput() -> InputChannel {
+        InputChannel(isTerminal: isatty(0) == 1) {
+            var data: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let count = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+                if count < 0, errno == EINTR { continue }
+                guard count > 0 else { break }
+                data.append(contentsOf: chunk[0..<count])
+            }
+            return data
+        }
+    }
+
+    /// Input from a string, for tests.
+    public init(text: String, isTerminal: Bool = false) {
+        self.isTerminal = isTerminal
+        self.readAll = { Array(text.utf8) }
+    }
+
+    private init(isTerminal: Bool, readAll: @escaping () -> [UInt8]) {
+        self.isTerminal = isTerminal
+        self.readAll = readAll
+    }
+
+    /// Reads everything and splits it into lines.
+    public func lines() -> [String] {
+        String(decoding: readAll(), as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init)
+    }
+}

@@ -1,0 +1,7 @@
+import HCConnectCLI
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+exit(HCConnect.main())

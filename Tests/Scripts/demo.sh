@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# demo.sh: build hcconnect, start a demo database with realistic sync failures, and show
+# what hcconnect makes of it. The server keeps running for you to explore; stop it with
+# `make demo-stop`.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+state=.build/pg-demo
+swift=${SWIFT:-swift}
+
+echo "==> building hcconnect"
+"$swift" build --product hcconnect
+bin=$("$swift" build --show-bin-path)/hcconnect
+
+echo "==> starting a demo PostgreSQL server with an emulated Heroku Connect schema"
+mkdir -p .build
+bash Tests/Scripts/pg.sh start "$state" >/dev/null
+admin_url=$(bash Tests/Scripts/pg.sh url "$state")
+psql -X -q -v ON_ERROR_STOP=1 "$admin_url" -c "CREATE DATABASE hcconnect_demo"
+url=$(bash Tests/Scripts/pg.sh url "$state" hcconnect_demo)
+psql -X -q -v ON_ERROR_STOP=1 "$url" -f Tests/Emulation/hcemu.sql
+psql -X -q -v ON_ERROR_STOP=1 -v quiet=1 "$url" -f Tests/Emulation/demo.sql >/dev/null
+export DATABASE_URL=$url
+
+echo
+echo "\$ hcconnect failed"
+"$bin" failed
+first=$("$bin" failed --in live --action UPDATE --format ids --limit 1)
+echo
+echo "\$ hcconnect show $first"
+"$bin" show "$first"
+cat <<MESSAGE
+
+The demo database is still running. To explore it:
+  export DATABASE_URL=$url
+  $bin help
+  $bin related $first
+  $bin tables
+Stop it with: make demo-stop
+MESSAGE

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# test.sh: run the whole test suite against a throwaway PostgreSQL server.
+#
+# Starts a server (Tests/Scripts/pg.sh), creates the test database with hstore and the
+# Heroku Connect emulation, runs the emulation's SQL self test, builds, and runs every
+# Swift test with HCCONNECT_TEST_DATABASE_URL pointing at the database. The server is
+# stopped however the run ends. Extra arguments go to `swift test` (e.g. --filter Show).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+state=.build/pg-test
+swift=${SWIFT:-swift}
+
+mkdir -p .build
+cleanup() { bash Tests/Scripts/pg.sh stop "$state" || true; }
+trap cleanup EXIT INT TERM
+
+echo "==> starting a throwaway PostgreSQL server"
+bash Tests/Scripts/pg.sh start "$state" >/dev/null
+admin_url=$(bash Tests/Scripts/pg.sh url "$state")
+psql -X -q -v ON_ERROR_STOP=1 "$admin_url" -c "CREATE DATABASE hcconnect_test"
+url=$(bash Tests/Scripts/pg.sh url "$state" hcconnect_test)
+
+echo "==> loading the Heroku Connect emulation and running its self test"
+psql -X -q -v ON_ERROR_STOP=1 "$url" -f Tests/Emulation/hcemu.sql
+psql -X -q -v ON_ERROR_STOP=1 "$url" -f Tests/Emulation/selftest.sql >/dev/null
+
+echo "==> building"
+"$swift" build --build-tests
+
+echo "==> running the tests"
+HCCONNECT_TEST_DATABASE_URL=$url "$swift" test --skip-build "$@"
