@@ -112,7 +112,7 @@ public struct ConnectTestSchema {
               txid_current(), now() - $1::interval, now() - $1::interval,
               CASE WHEN $10 THEN now() - $1::interval + interval '5 seconds' END,
               CASE WHEN $10 THEN txid_current() END,
-              $2, $3, $4, $5, $6, $7, $8, CASE WHEN $2 = 'FAILED' THEN 1 END, $9)
+              $2::text, $3, $4, $5, $6, $7, $8, CASE WHEN $2::text = 'FAILED' THEN 1 END, $9)
             RETURNING id
             """
         let rows = try connection.query(sql, [

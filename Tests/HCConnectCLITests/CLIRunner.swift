@@ -1,0 +1,68 @@
+import Foundation
+import HCConnectCLI
+import TestSupport
+
+/// What one run of the command line produced.
+struct CLIResult {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+
+    /// Standard output split into lines.
+    var lines: [String] { stdout.split(whereSeparator: \.isNewline).map(String.init) }
+}
+
+/// Runs hcconnect in-process, as `main` would, with captured streams.
+///
+/// - Parameters:
+///   - arguments: The command line after `hcconnect`.
+///   - schema: When given, `--schema` and the test database's URL are passed through the
+///     environment (`HEROKU_CONNECT_SCHEMA`, `DATABASE_URL`), as an operator would set them.
+///   - environment: Extra variables.
+///   - terminal: Whether standard output and error are terminals, and how wide.
+func hcconnect(
+    _ arguments: [String], schema: String? = nil, environment: [String: String] = [:], input: String = "",
+    terminal: Bool = false, columns: Int? = nil
+) throws -> CLIResult {
+    var env = environment
+    if let schema {
+        if env["DATABASE_URL"] == nil { env["DATABASE_URL"] = try TestDatabase.url }
+        env["HEROKU_CONNECT_SCHEMA"] = schema
+    }
+    let output = OutputChannel(memoryAsTerminal: terminal, columns: columns)
+    let errors = OutputChannel(memoryAsTerminal: terminal, columns: columns)
+    let status = HCConnect.run(
+        arguments: arguments, environment: env, input: InputChannel(text: input), output: output, errors: errors)
+    return CLIResult(status: status, stdout: output.text, stderr: errors.text)
+}
+
+/// Runs the built `hcconnect` executable as a separate process.
+func hcconnectProcess(_ arguments: [String], environment: [String: String]) throws -> CLIResult {
+    let binary = TestDatabase.packageRoot.appendingPathComponent(".build/debug/hcconnect")
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    process.environment = environment
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CLIResult(
+        status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+        stderr: String(decoding: stderr, as: UTF8.self))
+}
+
+/// Parses JSON lines into dictionaries.
+func jsonLines(_ text: String) throws -> [[String: Any]] {
+    try text.split(separator: "\n").map { line in
+        guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            throw TestSetupError("not a JSON object: \(line)")
+        }
+        return object
+    }
+}

@@ -1,0 +1,125 @@
+import TestSupport
+import Testing
+
+/// Bad input: a clear one-line message, the documented exit status, and nothing written to
+/// standard output.
+@Suite struct CommandLineErrorTests {
+    @Test(arguments: [
+        ([], 2, "hcconnect: no command given; run 'hcconnect help' to see the commands"),
+        (["faild"], 2, "hcconnect: unknown command 'faild'; did you mean 'failed'?"),
+        (["failed", "--tabel", "x"], 2, "hcconnect: unknown option '--tabel'; did you mean '--table'?"),
+        (["failed", "--limit"], 2, "hcconnect: --limit needs a value"),
+        (["failed", "--limit", "0"], 2, "hcconnect: --limit: '0' is not a limit (a whole number above 0)"),
+        (["failed", "--limit", "ten"], 2, "hcconnect: --limit: 'ten' is not a limit (a whole number above 0)"),
+        (["failed", "--limit", "3", "--all"], 2, "hcconnect: --all and --limit cannot be used together"),
+        (["failed", "--in", "both"], 2, "hcconnect: --in: 'both' is not live, archive or all"),
+        (["failed", "--action", "UPSERT"], 2, "hcconnect: --action: 'UPSERT' is not INSERT, UPDATE or DELETE"),
+        (["failed", "--since", "yesterday"], 2,
+         "hcconnect: --since: 'yesterday' is not a time; use ISO 8601 (2026-11-24, 2026-11-24T10:00:00Z) or an age (30m, 6h, 2d, 1w)"),
+        (["failed", "--since", "2026-02-30"], 2,
+         "hcconnect: --since: '2026-02-30' is not a time; use ISO 8601 (2026-11-24, 2026-11-24T10:00:00Z) or an age (30m, 6h, 2d, 1w)"),
+        (["failed", "--since", "1h", "--until", "2h"], 2, "hcconnect: --since (1h) is not before --until (2h)"),
+        (["failed", "--record-id", "x1"], 2, "hcconnect: --record-id: 'x1' is not a record id (a whole number above 0)"),
+        (["failed", "--sfid", "001"], 2, "hcconnect: --sfid: '001' is not a Salesforce id (15 or 18 letters and digits)"),
+        (["failed", "--message", ""], 2, "hcconnect: --message: '' is empty"),
+        (["failed", "extra"], 2, "hcconnect: unexpected argument 'extra'"),
+        (["failed", "--state", "FAILED"], 2, "hcconnect: unknown option '--state'"),
+        (["list", "--state", "FAILD"], 2,
+         "hcconnect: --state: 'FAILD' is not a trigger log state; did you mean FAILED? (states: NEW, PENDING, SUCCESS, FAILED, MERGED, IGNORE, IGNORED, READONLY, REQUEUE, REQUEUED)"),
+        (["failed", "--format", "xml"], 2, "hcconnect: --format: 'xml' is not a format; use table, json, csv, ids"),
+        (["failed", "--json", "--format", "csv"], 2, "hcconnect: --json and --format csv cannot be used together"),
+        (["failed", "--schema", ""], 2, "hcconnect: --schema: '' is empty; name a schema"),
+        (["history", "account"], 2, "hcconnect: missing RECORD_ID or --sfid SFID"),
+        (["history"], 2, "hcconnect: missing TABLE (a mapped table)"),
+        (["history", "account", "1", "--sfid", "0015e00000AbCdEAAV"], 2, "hcconnect: RECORD_ID and --sfid cannot be used together"),
+        (["related"], 2, "hcconnect: missing ID (a trigger log id)"),
+        (["tables", "x"], 2, "hcconnect: unexpected argument 'x'"),
+    ] as [([String], Int32, String)])
+    func usageErrorsAreOneClearLine(arguments: [String], status: Int32, message: String) throws {
+        let result = try hcconnect(arguments, environment: ["DATABASE_URL": "postgresql://127.0.0.1:1/never"])
+        #expect(result.status == status)
+        #expect(result.stderr.split(separator: "\n").last.map(String.init) == message)
+        if !arguments.isEmpty { #expect(result.stderr.split(separator: "\n").count == 1) }
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func unknownTablesAreNotFoundWithSuggestions() throws {
+        try TestDatabase.withConnectSchema { schema in
+            let result = try hcconnect(["failed", "--table", "acount"], schema: schema.name)
+            #expect(result.status == 3)
+            #expect(result.stderr == "hcconnect: no mapped table \"acount\" in schema \"\(schema.name)\"; did you mean \"account\"?\n")
+            #expect(try hcconnect(["history", "nope", "1"], schema: schema.name).status == 3)
+            #expect(try hcconnect(["failed", "--table", "x'; DROP TABLE account; --"], schema: schema.name).status == 3)
+        }
+    }
+
+    @Test func aSchemaThatIsNotHerokuConnectIsRefused() throws {
+        try TestDatabase.withConnectSchema { schema in
+            let missing = try hcconnect(["failed"], schema: "no_such_schema_here")
+            #expect(missing.status == 65)
+            #expect(missing.stderr.hasPrefix("hcconnect: schema \"no_such_schema_here\" does not exist; "))
+            #expect(missing.stderr.contains("\"\(schema.name)\""))
+            #expect(try hcconnect(["failed"], schema: "public").stderr.contains("is not a Heroku Connect schema (no _trigger_log, _trigger_log_archive, _hcmeta)"))
+            #expect(try hcconnect(["tables"], schema: "pg_catalog").status == 65)
+        }
+    }
+
+    @Test func aNonDefaultSchemaComesFromTheOptionOrTheEnvironment() throws {
+        try TestDatabase.withConnectSchema(named: "sf " + TestDatabase.uniqueSchemaName()) { schema in
+            let id = try schema.insertEntry(state: "FAILED", message: "boom")
+            let url = try TestDatabase.url
+            let byOption = try hcconnect(["--schema", schema.name, "failed", "--format", "ids"], environment: ["DATABASE_URL": url])
+            #expect(byOption.stdout == "\(id)\n")
+            let byEnvironment = try hcconnect(["failed", "--format", "ids"], environment: ["DATABASE_URL": url, "HEROKU_CONNECT_SCHEMA": schema.name])
+            #expect(byEnvironment.stdout == "\(id)\n")
+            let optionWins = try hcconnect(["failed", "--schema", schema.name, "--format", "ids"],
+                                           environment: ["DATABASE_URL": url, "HEROKU_CONNECT_SCHEMA": "elsewhere"])
+            #expect(optionWins.stdout == "\(id)\n")
+            let urlOption = try hcconnect(["--database-url", url, "failed", "--schema", schema.name, "--format", "ids"],
+                                          environment: ["DATABASE_URL": "postgresql://127.0.0.1:1/never"])
+            #expect(urlOption.stdout == "\(id)\n")
+        }
+    }
+
+    @Test func aDatabaseThatIsDownIsUnavailableAndThePasswordStaysHidden() throws {
+        let result = try hcconnect(
+            ["failed", "--verbose"], environment: ["DATABASE_URL": "postgresql://admin:S3cretPassw0rd@127.0.0.1:1/db?connect_timeout=2"])
+        #expect(result.status == 69)
+        #expect(result.stderr.contains("hcconnect: cannot connect to the database: connection to server at \"127.0.0.1\", port 1 failed"))
+        #expect(result.stderr.contains("postgresql://admin:***@127.0.0.1:1/db"))
+        #expect(!result.stderr.contains("S3cretPassw0rd"))
+        #expect(result.stdout.isEmpty)
+        let malformed = try hcconnect(["failed"], environment: ["DATABASE_URL": "postgresql://admin:S3cretPassw0rd@[::1/db"])
+        #expect(malformed.status == 2)
+        #expect(malformed.stderr.hasPrefix("hcconnect: invalid database URL: "))
+        #expect(!malformed.stderr.contains("S3cretPassw0rd"))
+        let unknownHost = try hcconnect(["failed"], environment: ["DATABASE_URL": "postgresql://u:S3cretPassw0rd@no-such-host.invalid/db"])
+        #expect(unknownHost.status == 69)
+        #expect(!unknownHost.stderr.contains("S3cretPassw0rd"))
+    }
+
+    @Test func anUnknownRoleIsAPermissionProblem() throws {
+        let url = try TestDatabase.url
+        let parts = try #require(url.range(of: "postgres@"))
+        let otherUser = url.replacingCharacters(in: parts, with: "no_such_role_hc@")
+        let result = try hcconnect(["failed"], environment: ["DATABASE_URL": otherUser])
+        #expect(result.status == 77)
+        #expect(result.stderr.hasPrefix("hcconnect: the database refused the login: "))
+    }
+
+    @Test func aRoleWithoutAccessIsAPermissionProblem() throws {
+        try TestDatabase.withConnectSchema { schema in
+            let role = TestDatabase.uniqueSchemaName(prefix: "reader_")
+            try schema.connection.execute("CREATE ROLE \(role) LOGIN")
+            defer {
+                _ = try? schema.connection.execute("DROP OWNED BY \(role)")
+                _ = try? schema.connection.execute("DROP ROLE \(role)")
+            }
+            try schema.connection.execute("GRANT USAGE ON SCHEMA \(schema.quoted) TO \(role)")
+            let url = try TestDatabase.url.replacingOccurrences(of: "postgres@", with: "\(role)@")
+            let result = try hcconnect(["failed"], schema: schema.name, environment: ["DATABASE_URL": url])
+            #expect(result.status == 77)
+            #expect(result.stderr.contains("permission denied"))
+        }
+    }
+}
