@@ -35,7 +35,7 @@ struct FailureReport: Equatable {
         switch error {
         case .schemaNotFound, .notAConnectSchema, .hstoreMissing:
             self.init(status: .unusableSchema, message: error.description)
-        case .tableNotMapped, .entryNotFound, .sfidNotFound:
+        case .tableNotMapped, .entryNotFound, .sfidNotFound, .recordNotFound:
             self.init(status: .notFound, message: error.description)
         }
     }

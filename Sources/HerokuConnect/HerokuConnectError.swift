@@ -14,6 +14,8 @@ public enum HerokuConnectError: Error, Sendable, Equatable, CustomStringConverti
     case entryNotFound(id: Int)
     /// The mapped table has no record with this sfid.
     case sfidNotFound(table: String, sfid: String)
+    /// The mapped table has no record with this id, and the log has no entries for one.
+    case recordNotFound(table: String, recordID: Int)
 
     public var description: String {
         switch self {
@@ -34,6 +36,8 @@ public enum HerokuConnectError: Error, Sendable, Equatable, CustomStringConverti
             return "no trigger log entry with id \(id) (live or archive)"
         case .sfidNotFound(let table, let sfid):
             return "\(table) has no record with sfid \(sfid)"
+        case .recordNotFound(let table, let recordID):
+            return "\(table) has no record with id \(recordID), and the trigger log has no entries for one"
         }
     }
 

@@ -123,3 +123,34 @@ import Testing
         }
     }
 }
+
+@Suite struct VerboseAndNotFoundTests {
+    @Test func verboseSaysWhereAndWhatButNeverValues() throws {
+        try TestDatabase.withConnectSchema { schema in
+            try schema.insertEntry(state: "FAILED", message: "boom")
+            let result = try hcconnect(["failed", "--verbose", "--message", "needle-value-42"], schema: schema.name)
+            #expect(result.status == 0)
+            #expect(result.stderr.contains("hcconnect: connecting to postgresql://"))
+            #expect(result.stderr.contains("hcconnect: connected to postgres@127.0.0.1:"))
+            #expect(result.stderr.contains("hcconnect: schema \(schema.name): 4 mapped table(s)"))
+            #expect(result.stderr.contains("hcconnect: sql: SELECT * FROM (SELECT id, txid"))
+            #expect(result.stderr.contains("state = $1 AND sf_message ILIKE $2"))
+            #expect(!result.stderr.contains("needle-value-42"))
+            #expect(result.stdout.split(separator: "\n").count == 1)
+        }
+    }
+
+    @Test func aRecordWithNoHistoryAndNoRowIsNotFound() throws {
+        try TestDatabase.withConnectSchema { schema in
+            let missing = try hcconnect(["history", "account", "424242"], schema: schema.name)
+            #expect(missing.status == 3)
+            #expect(missing.stderr == "hcconnect: account has no record with id 424242, and the trigger log has no entries for one\n")
+            // A record that exists but has no entries is an empty history, not an error.
+            try schema.execute("SET xmlbinary = 'hex'")
+            try schema.execute("INSERT INTO account (id, name) VALUES (5, 'quiet')")
+            let quiet = try hcconnect(["history", "account", "5"], schema: schema.name, terminal: true)
+            #expect(quiet.status == 0)
+            #expect(quiet.stderr == "No entries for account 5.\n")
+        }
+    }
+}

@@ -65,7 +65,14 @@ enum HistoryCommand: Command {
         guard let recordID else { return .internalError }
         var query = try filters.applied(to: .history(table: table.name, recordID: recordID), schema: store.schema)
         query.sfids = []
-        try EntryListing.write(context, store: store, query: query, filters: filters, noun: "entries for \(table.name) \(recordID)")
+        let written = try EntryListing.write(
+            context, store: store, query: query, filters: filters, noun: "entries for \(table.name) \(recordID)")
+        // Nothing to show and nothing there: the record id is most likely mistyped.
+        if written == 0, sfid == nil, try store.count(matching: .history(table: table.name, recordID: recordID)) == 0,
+            try store.currentRecord(in: table, recordID: recordID) == nil
+        {
+            throw HerokuConnectError.recordNotFound(table: table.name, recordID: recordID)
+        }
         return .success
     }
 }
