@@ -45,10 +45,10 @@ enum ShowCommand: Command {
         case .json:
             var object = EntryWriters.json(entry)
             if let record { object.add("record", pairs: record.fields) } else { object.add("record", nil as String?) }
-            context.output.line(object.finished())
+            context.output.line(object.text)
         case .csv:
-            context.output.write(CSVWriter.line(EntryWriters.csvHeader))
-            context.output.write(CSVWriter.line(EntryWriters.csvFields(entry)))
+            context.output.write(bytes: CSVWriter.line(EntryWriters.csvHeader))
+            context.output.write(bytes: CSVWriter.line(EntryWriters.csvFields(entry)))
         case .ids:
             context.output.line(String(entry.id))
         }

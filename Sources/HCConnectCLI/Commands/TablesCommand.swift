@@ -48,14 +48,14 @@ enum TablesCommand: Command {
                     for (state, count) in table.counts[location] ?? [] { counts.add(state, count) }
                     object.add(location.rawValue, raw: counts.finished())
                 }
-                context.output.line(object.finished())
+                context.output.line(object.text)
             }
         case .csv:
-            context.output.write(CSVWriter.line(["table", "mapped", "read_only", "in", "state", "count"]))
+            context.output.write(bytes: CSVWriter.line(["table", "mapped", "read_only", "in", "state", "count"]))
             for table in tables {
                 for location in TriggerLogLocation.allCases {
                     for (state, count) in table.counts[location] ?? [] {
-                        context.output.write(CSVWriter.line([
+                        context.output.write(bytes: CSVWriter.line([
                             table.name, String(table.mapped != nil), String(table.mapped?.isReadOnly ?? false),
                             location.rawValue, state, String(count),
                         ]))

@@ -113,7 +113,8 @@ struct EntryJSONWriter: EntryWriter {
     let output: OutputChannel
 
     mutating func write(_ entry: TriggerLogEntry) {
-        output.line(EntryWriters.json(entry).finished())
+        output.write(bytes: EntryWriters.json(entry).finished())
+        output.write(bytes: CollectionOfOne(UInt8(ascii: "\n")))
     }
 
     mutating func finish() {}
@@ -125,11 +126,11 @@ struct EntryCSVWriter: EntryWriter {
 
     init(output: OutputChannel) {
         self.output = output
-        output.write(CSVWriter.line(EntryWriters.csvHeader))
+        output.write(bytes: CSVWriter.line(EntryWriters.csvHeader))
     }
 
     mutating func write(_ entry: TriggerLogEntry) {
-        output.write(CSVWriter.line(EntryWriters.csvFields(entry)))
+        output.write(bytes: CSVWriter.line(EntryWriters.csvFields(entry)))
     }
 
     mutating func finish() {}
