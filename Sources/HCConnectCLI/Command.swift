@@ -66,11 +66,31 @@ final class CommandContext {
     /// True when the output is read by a person: a terminal, in table format.
     var isForPerson: Bool { output.isTerminal && format == .table }
 
+    /// The single positional argument, a trigger log id (`show ID`, `related ID`).
+    ///
+    /// - Throws: ``ArgumentError`` when it is missing, not an id, or not alone.
+    func entryID() throws(ArgumentError) -> Int {
+        let positionals = arguments.positionals
+        guard let text = positionals.first else { throw .missingArgument("ID (a trigger log id)") }
+        guard positionals.count == 1 else { throw .unexpectedArgument(positionals[1]) }
+        return try EntryFilters.positiveInteger(text, option: "ID", noun: "trigger log id")
+    }
+
+    /// Refuses positional arguments, for commands that take none.
+    func expectNoPositionals() throws(ArgumentError) {
+        if let extra = arguments.positionals.first { throw .unexpectedArgument(extra) }
+    }
+
     /// The database connection, opened on first use.
     func database() throws -> PostgresConnection {
         if let connection { return connection }
-        let settings = ConnectionSettings(
-            connectionString: options.databaseURL, defaults: [.init("fallback_application_name", "hcconnect")])
+        var defaults: [ConnectionSettings.Parameter] = [.init("fallback_application_name", "hcconnect")]
+        // libpq waits for the operating system's TCP timeout (minutes) by default; a cron job
+        // should fail fast. The URL or PGCONNECT_TIMEOUT still decide when they say.
+        if environment["PGCONNECT_TIMEOUT"] == nil {
+            defaults.append(.init("connect_timeout", String(Self.defaultConnectTimeout)))
+        }
+        let settings = ConnectionSettings(connectionString: options.databaseURL, defaults: defaults)
         if options.verbose {
             let target = options.databaseURL.map { _ in settings.redactedConnectionString } ?? "libpq defaults (PG* variables)"
             debug("connecting to \(target)")
@@ -111,6 +131,9 @@ final class CommandContext {
         guard options.verbose else { return }
         note(errorStyle.dim("hcconnect: " + text))
     }
+
+    /// Seconds to wait for the server to answer a connection attempt, unless told otherwise.
+    static let defaultConnectTimeout = 10
 
     static func milliseconds(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components

@@ -52,6 +52,7 @@ enum Help {
           PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE, PGSERVICE, ...
                                  libpq's own settings, used when neither of the above is set,
                                  and for whatever the URL leaves out
+          PGCONNECT_TIMEOUT      seconds to wait for the server (default here: 10)
           HEROKU_CONNECT_SCHEMA  schema when --schema is not given (default: salesforce)
           NO_COLOR               no colours when set
 

@@ -76,7 +76,7 @@ public enum TimeBound: Sendable, Equatable, CustomStringConvertible {
             index += 1
             return true
         }
-        guard let year = number(4), take("-"), let month = number(2), take("-"), let day = number(2),
+        guard let year = number(4), year >= 1, take("-"), let month = number(2), take("-"), let day = number(2),
             (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year)
         else { return false }
         if index == bytes.count { return true }

@@ -117,4 +117,10 @@ public enum TriggerLogLocation: String, Sendable, CaseIterable {
         case .archive: "_trigger_log_archive"
         }
     }
+
+    /// `schema._trigger_log` or `schema._trigger_log_archive`, quoted for SQL text.
+    func qualifiedName(in schema: SQLIdentifier) -> String {
+        // The names are constants without NUL bytes, so the identifier always exists.
+        SQLIdentifier.qualified(schema, try! SQLIdentifier(tableName))
+    }
 }

@@ -141,7 +141,7 @@ public struct TriggerLogQuery: Sendable, Equatable {
             limitText = " LIMIT $\(parameters.count)"
         }
         let branches = source.locations.map { location -> String in
-            let table = SQLIdentifier.qualified(schema, try! SQLIdentifier(location.tableName))
+            let table = location.qualifiedName(in: schema)
             var branch = "SELECT \(TriggerLogEntry.selectList), \(location == .archive) AS archived FROM \(table)"
             if !conditions.isEmpty { branch += " WHERE " + conditions }
             if source.locations.count > 1, !limitText.isEmpty {
@@ -162,7 +162,7 @@ public struct TriggerLogQuery: Sendable, Equatable {
         var parameters: [PostgresParameter] = []
         let conditions = whereClause(&parameters)
         let counts = source.locations.map { location -> String in
-            let table = SQLIdentifier.qualified(schema, try! SQLIdentifier(location.tableName))
+            let table = location.qualifiedName(in: schema)
             return "(SELECT count(*) FROM \(table)" + (conditions.isEmpty ? "" : " WHERE " + conditions) + ")"
         }
         return ("SELECT " + counts.joined(separator: " + "), parameters)

@@ -88,7 +88,7 @@ public final class TriggerLogStore {
     public func stateCounts() throws -> [StateCount] {
         let branches = TriggerLogLocation.allCases.map { location in
             "SELECT table_name, state, \(location == .archive) AS archived, count(*) FROM "
-                + SQLIdentifier.qualified(schema.name, try! SQLIdentifier(location.tableName))
+                + location.qualifiedName(in: schema.name)
                 + " GROUP BY table_name, state"
         }
         let rows = try connection.query(branches.joined(separator: " UNION ALL ") + " ORDER BY 1, 3, 2")

@@ -93,7 +93,8 @@ public struct ConnectionSettings: Sendable {
         redactor(parsed: (try? explicitParameters()) ?? [:])
     }
 
-    private func redactor(parsed: [String: String]) -> Redactor {
+    /// The redactor, from parameters ``explicitParameters()`` returned already.
+    func redactor(parsed: [String: String]) -> Redactor {
         var secrets: [String] = []
         if let password = parsed["password"] { secrets.append(password) }
         if let raw = rawURLPassword { secrets.append(raw) }

@@ -28,8 +28,7 @@ public final class PostgresConnection {
     /// - Throws: ``PostgresError`` of kind `invalidConnectionString`, `connectionFailed` or
     ///   `authenticationFailed`, with libpq's message redacted.
     public init(settings: ConnectionSettings) throws(PostgresError) {
-        _ = try settings.explicitParameters()
-        let redactor = settings.redactor()
+        let redactor = settings.redactor(parsed: try settings.explicitParameters())
         var parameters = settings.defaults
         if let connectionString = settings.connectionString {
             parameters.append(.init("dbname", connectionString))

@@ -201,4 +201,20 @@ import Testing
             #expect(error.kind == .connectionLost || error.sqlState == "57P01")
         }
     }
+
+    /// Defaults yield to the connection string, which yields to overrides.
+    @Test func defaultsStringAndOverridesTakeTurns() throws {
+        let url = try TestDatabase.url
+        func applicationName(_ settings: ConnectionSettings) throws -> String? {
+            try PostgresConnection(settings: settings).query("SHOW application_name")[0].string(0)
+        }
+        let separator = url.contains("?") ? "&" : "?"
+        #expect(try applicationName(ConnectionSettings(connectionString: url, defaults: [.init("application_name", "default")])) == "default")
+        #expect(try applicationName(ConnectionSettings(
+            connectionString: url + separator + "application_name=from-url", defaults: [.init("application_name", "default")])) == "from-url")
+        #expect(try applicationName(ConnectionSettings(
+            connectionString: url + separator + "application_name=from-url", overrides: [.init("application_name", "override")])) == "override")
+        #expect(try applicationName(ConnectionSettings(
+            connectionString: url, defaults: [.init("fallback_application_name", "hcconnect")])) == "hcconnect")
+    }
 }

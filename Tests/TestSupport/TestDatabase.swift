@@ -36,16 +36,6 @@ public enum TestDatabase {
         return try PostgresConnection(settings: ConnectionSettings(connectionString: try url, overrides: overrides))
     }
 
-    /// The URL of another database on the same server.
-    public static func url(forDatabase database: String) throws -> String {
-        let base = try url
-        guard let slash = base.range(of: "/", options: .backwards), !base[slash.upperBound...].contains("@") else {
-            throw TestSetupError("cannot derive a database URL from \(base)")
-        }
-        let query = base[slash.upperBound...].firstIndex(of: "?").map { String(base[$0...]) } ?? ""
-        return String(base[..<slash.upperBound]) + database + query
-    }
-
     /// Loads `Tests/Emulation/hcemu.sql` into the database once per test process, under an
     /// advisory lock so parallel tests and processes do not race.
     static func ensureEmulation(_ connection: PostgresConnection) throws {

@@ -34,9 +34,9 @@ struct EntryFilters {
     ///
     /// - Throws: ``ArgumentError`` naming the option and value at fault.
     init(_ arguments: ParsedArguments) throws(ArgumentError) {
-        if let where_ = arguments.value("in") {
-            guard let source = TriggerLogQuery.Source(rawValue: where_.lowercased()) else {
-                throw .invalidValue(option: "--in", value: where_, reason: "is not live, archive or all")
+        if let location = arguments.value("in") {
+            guard let source = TriggerLogQuery.Source(rawValue: location.lowercased()) else {
+                throw .invalidValue(option: "--in", value: location, reason: "is not live, archive or all")
             }
             self.source = source
         }

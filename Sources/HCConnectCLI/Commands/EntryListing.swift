@@ -8,6 +8,21 @@ enum EntryListing {
     /// The rows a person sees when no limit is given.
     static let personLimit = 100
 
+    /// Runs a listing command without positional arguments: reads the filters, refines
+    /// `base` with them and writes the entries.
+    ///
+    /// - Parameter noun: What the entries are called in notes, given the filters.
+    static func run(
+        _ context: CommandContext, selecting base: TriggerLogQuery, noun: (EntryFilters) -> String
+    ) throws -> ExitStatus {
+        try context.expectNoPositionals()
+        let filters = try EntryFilters(context.arguments)
+        let store = try context.triggerLog()
+        let query = try filters.applied(to: base, schema: store.schema)
+        try write(context, store: store, query: query, filters: filters, noun: noun(filters))
+        return .success
+    }
+
     /// Writes the entries and returns the number written.
     ///
     /// - Parameters:

@@ -25,13 +25,6 @@ enum FailedCommand: Command {
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
-        guard context.arguments.positionals.isEmpty else {
-            throw ArgumentError.unexpectedArgument(context.arguments.positionals[0])
-        }
-        let filters = try EntryFilters(context.arguments)
-        let store = try context.triggerLog()
-        let query = try filters.applied(to: .failed(), schema: store.schema)
-        try EntryListing.write(context, store: store, query: query, filters: filters, noun: "FAILED entries")
-        return .success
+        try EntryListing.run(context, selecting: .failed()) { _ in "FAILED entries" }
     }
 }

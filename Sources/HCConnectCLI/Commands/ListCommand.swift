@@ -23,14 +23,8 @@ enum ListCommand: Command {
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
-        guard context.arguments.positionals.isEmpty else {
-            throw ArgumentError.unexpectedArgument(context.arguments.positionals[0])
+        try EntryListing.run(context, selecting: TriggerLogQuery()) { filters in
+            filters.states.isEmpty ? "entries" : filters.states.map(\.rawValue).joined(separator: "/") + " entries"
         }
-        let filters = try EntryFilters(context.arguments)
-        let store = try context.triggerLog()
-        let query = try filters.applied(to: TriggerLogQuery(), schema: store.schema)
-        let noun = filters.states.isEmpty ? "entries" : filters.states.map(\.rawValue).joined(separator: "/") + " entries"
-        try EntryListing.write(context, store: store, query: query, filters: filters, noun: noun)
-        return .success
     }
 }

@@ -21,10 +21,7 @@ enum RelatedCommand: Command {
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
-        let positionals = context.arguments.positionals
-        guard let idText = positionals.first else { throw ArgumentError.missingArgument("ID (a trigger log id)") }
-        guard positionals.count == 1 else { throw ArgumentError.unexpectedArgument(positionals[1]) }
-        let id = try EntryFilters.positiveInteger(idText, option: "ID", noun: "trigger log id")
+        let id = try context.entryID()
         let filters = try EntryFilters(context.arguments)
         let store = try context.triggerLog()
         let entry = try store.entry(id: id)

@@ -27,7 +27,7 @@ enum TablesCommand: Command {
     }
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
-        if let extra = context.arguments.positionals.first { throw ArgumentError.unexpectedArgument(extra) }
+        try context.expectNoPositionals()
         let store = try context.triggerLog()
         var tables = store.schema.mappedTables.map { TableCounts(name: $0.name, mapped: $0) }
         for count in try store.stateCounts() {
