@@ -96,6 +96,12 @@ public struct PostgresTimestamp: Sendable, Hashable, Comparable, CustomStringCon
         render(dateTimeSeparator: " ", fraction: false, longOffset: false)
     }
 
+    /// The most compact form for people, to the minute and without the offset:
+    /// `2026-11-24 10:13`.
+    public var minuteDescription: String {
+        String(render(dateTimeSeparator: " ", fraction: false, longOffset: false).prefix(16))
+    }
+
     public var description: String { iso8601 }
 
     /// Microseconds since the epoch; infinities map to the extreme values.

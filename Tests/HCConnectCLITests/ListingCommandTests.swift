@@ -194,4 +194,19 @@ import Testing
             #expect(try !hcconnect(["failed"], schema: schema.name).stdout.contains("\u{1B}"))
         }
     }
+
+    @Test func aTerminalGetsTheCompactLayout() throws {
+        try TestDatabase.withConnectSchema { schema in
+            try schema.insertEntry(state: "FAILED", sfid: "0015e00000AbCdEAAV", message: "boom")
+            let narrow = try hcconnect(["failed", "--no-color"], schema: schema.name, terminal: true, columns: 100)
+            #expect(narrow.lines[0] == "ID  IN    CREATED           STATE   ACTION  TABLE    RECORD  MESSAGE")
+            #expect(narrow.lines[1].range(of: #"^ 1  live  \d{4}-\d\d-\d\d \d\d:\d\d  FAILED  UPDATE  account       1  boom$"#, options: .regularExpression) != nil)
+            let wide = try hcconnect(["failed", "--no-color"], schema: schema.name, terminal: true, columns: 200)
+            #expect(wide.lines[0].contains("SFID"))
+            #expect(wide.lines[1].contains("0015e00000AbCdEAAV"))
+            let piped = try hcconnect(["failed"], schema: schema.name)
+            #expect(piped.lines[1].range(of: #"\d\d:\d\d:\d\d[+-]\d\d"#, options: .regularExpression) != nil)
+            #expect(piped.lines[1].contains("0015e00000AbCdEAAV"))
+        }
+    }
 }

@@ -60,20 +60,31 @@ enum EntryWriters {
 /// Aligned columns. On a terminal all rows come in one block and the message is cut to
 /// the width; elsewhere rows are aligned in blocks of 1,000 so memory stays flat, and
 /// messages are written in full.
+///
+/// A terminal gets a compact layout, leaving the width to the message: times to the minute
+/// (in the session's time zone), and no SFID column when it is narrower than 150 columns
+/// (`show` has the sfid).
 struct EntryTableWriter: EntryWriter {
     private let output: OutputChannel
     private let style: TextStyle
-    private var table = TextTable(columns: [
-        .init(title: "ID", alignRight: true), .init(title: "IN"), .init(title: "CREATED"), .init(title: "STATE"),
-        .init(title: "ACTION"), .init(title: "TABLE"), .init(title: "RECORD", alignRight: true),
-        .init(title: "SFID"), .init(title: "MESSAGE"),
-    ])
+    private let isCompact: Bool
+    private let showsSFID: Bool
+    private var table: TextTable
     private var wroteHeader = false
     private static let blockSize = 1_000
 
     init(output: OutputChannel, style: TextStyle) {
         self.output = output
         self.style = style
+        isCompact = output.isTerminal
+        showsSFID = !output.isTerminal || (output.columns ?? Int.max) >= 150
+        var columns: [TextTable.Column] = [
+            .init(title: "ID", alignRight: true), .init(title: "IN"), .init(title: "CREATED"), .init(title: "STATE"),
+            .init(title: "ACTION"), .init(title: "TABLE"), .init(title: "RECORD", alignRight: true),
+        ]
+        if showsSFID { columns.append(.init(title: "SFID")) }
+        columns.append(.init(title: "MESSAGE"))
+        table = TextTable(columns: columns)
     }
 
     mutating func write(_ entry: TriggerLogEntry) {
@@ -81,17 +92,18 @@ struct EntryTableWriter: EntryWriter {
         let state = entry.state
         let location: TextTable.Cell =
             entry.isArchived ? TextTable.Cell("archive", style: { style.dim($0) }) : TextTable.Cell("live")
-        let cells: [TextTable.Cell] = [
+        let created = isCompact ? entry.createdAt?.minuteDescription : entry.createdAt?.shortDescription
+        var cells: [TextTable.Cell] = [
             TextTable.Cell("\(entry.id)"),
             location,
-            TextTable.Cell(entry.createdAt?.shortDescription ?? ""),
+            TextTable.Cell(created ?? ""),
             TextTable.Cell(entry.state?.rawValue ?? "", style: { style.state($0, state) }),
             TextTable.Cell(entry.action?.rawValue ?? ""),
             TextTable.Cell(entry.tableName ?? ""),
             TextTable.Cell(entry.recordID.map { "\($0)" } ?? ""),
-            TextTable.Cell(entry.sfid ?? ""),
-            TextTable.Cell(entry.sfMessage ?? ""),
         ]
+        if showsSFID { cells.append(TextTable.Cell(entry.sfid ?? "")) }
+        cells.append(TextTable.Cell(entry.sfMessage ?? ""))
         table.append(cells)
         if !output.isTerminal, table.rows.count >= Self.blockSize { flushBlock() }
     }
