@@ -16,7 +16,7 @@ struct CommandHelp {
 }
 
 /// A subcommand of hcconnect.
-protocol Command {
+protocol Command: Sendable {
     /// The help text.
     static var help: CommandHelp { get }
     /// The options of this command, besides the global ones.

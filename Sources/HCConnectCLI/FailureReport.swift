@@ -68,7 +68,7 @@ struct FailureReport: Equatable {
         case "42501": return .permissionDenied
         case "55P03", "40001", "40P01", "57014", "57P01", "57P02", "57P03", "55006": return .temporaryFailure
         case "3D000": return .unavailable
-        case "42P01", "3F000", "42883": return .unusableSchema
+        case "42P01", "3F000", "42883", "42703": return .unusableSchema
         default: break
         }
         switch sqlState.prefix(2) {
