@@ -49,21 +49,19 @@ public final class TriggerLogStore {
         return try connection.query(statement.sql, statement.parameters)[0].int(0) ?? 0
     }
 
+    /// Every entry with this id, the live one first: usually one, two when the id is in
+    /// both tables (a move under way, or a row copied back by hand); none when it is unknown.
+    public func entries(id: Int) throws -> [TriggerLogEntry] {
+        try entries(matching: TriggerLogQuery().ids([id]).ordered(.idAscending))
+            .sorted { !$0.isArchived && $1.isArchived }
+    }
+
     /// The entry with this id: the live one when the id is in both tables.
     ///
     /// - Throws: ``HerokuConnectError/entryNotFound(id:)``, ``PostgresError``.
     public func entry(id: Int) throws -> TriggerLogEntry {
-        let found = try entries(matching: TriggerLogQuery().ids([id]).ordered(.idAscending))
-        guard let entry = found.first(where: { !$0.isArchived }) ?? found.first else {
-            throw HerokuConnectError.entryNotFound(id: id)
-        }
+        guard let entry = try entries(id: id).first else { throw HerokuConnectError.entryNotFound(id: id) }
         return entry
-    }
-
-    /// True when an entry with this id exists in the other table as well (a row that was
-    /// copied, or a move that is under way).
-    public func isInBothTables(id: Int) throws -> Bool {
-        try count(matching: TriggerLogQuery().ids([id])) > 1
     }
 
     /// The record of a mapped table as it is now, every column as text; nil when there is

@@ -164,12 +164,15 @@ public final class PostgresConnection {
     ) throws {
         let start = ContinuousClock.now
         var rowCount = 0
-        defer { report(sql, since: start, rows: rowCount, failed: false) }
+        var failure: (any Error)?
+        defer { report(sql, since: start, rows: rowCount, failed: failure != nil) }
         let sent = try withParameters(sql, parameters) { sqlPointer, count, values in
             PQsendQueryParams(handle, sqlPointer, count, nil, values, nil, nil, 0)
         }
-        guard sent == 1 else { throw lastConnectionError() }
-        var failure: (any Error)?
+        guard sent == 1 else {
+            failure = lastConnectionError()
+            throw failure!
+        }
         if PQsetSingleRowMode(handle) != 1 {
             failure = PostgresError(.unexpectedResult, message: "libpq refused single-row mode")
         }

@@ -174,7 +174,8 @@ import Testing
             try schema.insertEntry(archived: false, state: "NEW", message: "live copy", id: archived)
             let store = try TriggerLogStore(connection: schema.connection, schemaName: schema.name)
             #expect(try store.entry(id: archived).sfMessage == "live copy")
-            #expect(try store.isInBothTables(id: archived))
+            #expect(try store.entries(id: archived).map(\.isArchived) == [false, true])
+            #expect(try store.entries(id: 987_654).isEmpty)
             #expect(throws: HerokuConnectError.entryNotFound(id: 987_654)) { try store.entry(id: 987_654) }
         }
     }

@@ -47,7 +47,8 @@ enum HistoryCommand: Command {
         }
         var filterArguments = context.arguments
         filterArguments.positionals = []
-        let filters = try EntryFilters(filterArguments)
+        var filters = try EntryFilters(filterArguments)
+        filters.sfids = []  // here --sfid names the record; it is not a filter on the entries
         let store = try context.triggerLog()
         let table = try store.schema.requireMappedTable(named: tableName)
         if let sfid {
@@ -63,8 +64,7 @@ enum HistoryCommand: Command {
             }
         }
         guard let recordID else { return .internalError }
-        var query = try filters.applied(to: .history(table: table.name, recordID: recordID), schema: store.schema)
-        query.sfids = []
+        let query = try filters.applied(to: .history(table: table.name, recordID: recordID), schema: store.schema)
         let written = try EntryListing.write(
             context, store: store, query: query, filters: filters, noun: "entries for \(table.name) \(recordID)")
         // Nothing to show and nothing there: the record id is most likely mistyped.

@@ -26,10 +26,8 @@ enum ShowCommand: Command {
     static func run(_ context: CommandContext) throws -> ExitStatus {
         let id = try context.entryID()
         let store = try context.triggerLog()
-        let copies = try store.entries(matching: TriggerLogQuery().ids([id]).ordered(.idAscending))
-        guard let entry = copies.first(where: { !$0.isArchived }) ?? copies.first else {
-            throw HerokuConnectError.entryNotFound(id: id)
-        }
+        let copies = try store.entries(id: id)
+        guard let entry = copies.first else { throw HerokuConnectError.entryNotFound(id: id) }
         let table = entry.tableName.flatMap { store.schema.mappedTable(named: $0) }
         let record = try table.flatMap { table in
             try entry.recordID.flatMap { try store.currentRecord(in: table, recordID: $0) }
