@@ -33,10 +33,12 @@ struct FailureReport: Equatable {
 
     private init(_ error: HerokuConnectError) {
         switch error {
-        case .schemaNotFound, .notAConnectSchema, .hstoreMissing:
+        case .schemaNotFound, .notAConnectSchema, .hstoreMissing, .captureProcedureMissing:
             self.init(status: .unusableSchema, message: error.description)
-        case .tableNotMapped, .entryNotFound, .sfidNotFound, .recordNotFound:
+        case .tableNotMapped, .entryNotFound, .sfidNotFound, .recordNotFound, .columnNotFound:
             self.init(status: .notFound, message: error.description)
+        case .entryLocked:
+            self.init(status: .temporaryFailure, message: error.description)
         }
     }
 

@@ -10,7 +10,8 @@ public enum HCConnect {
     /// The commands, in the order help lists them.
     static let commands: [any Command.Type] = [
         FailedCommand.self, ListCommand.self, ShowCommand.self, RelatedCommand.self, HistoryCommand.self,
-        TablesCommand.self, HelpCommand.self,
+        TablesCommand.self, RetryCommand.self, IgnoreCommand.self, CaptureInsertCommand.self,
+        CaptureUpdateCommand.self, HelpCommand.self,
     ]
 
     /// Runs one command line.

@@ -28,8 +28,9 @@ enum Help {
             text += (line.hasPrefix(" ") ? "            " : "  hcconnect ") + line + "\n"
         }
         text += "\n" + wrap(help.description, indent: "  ") + "\n"
-        if !command.options.isEmpty {
-            text += "\nOptions:\n" + optionLines(command.options)
+        let options = command.options.filter { !$0.isHidden }
+        if !options.isEmpty {
+            text += "\nOptions:\n" + optionLines(options)
         }
         text += "\nGlobal options:\n" + optionLines(GlobalOptions.specs)
         if command.formats != [.table] {

@@ -7,15 +7,24 @@ public struct ConnectSchema: Sendable {
     public let name: SQLIdentifier
     /// The mapped tables, by name.
     public let mappedTables: [MappedTable]
+    /// The schema holding the hstore extension (its functions and type), usually `public`.
+    public let hstoreSchema: SQLIdentifier
+    /// The capture procedures present in the schema (``CaptureProcedure``).
+    public let captureProcedures: Set<CaptureProcedure>
 
     /// The tables every Heroku Connect schema has.
     public static let requiredTables = ["_trigger_log", "_trigger_log_archive", "_hcmeta"]
 
     /// Creates a description without looking at the catalog (for tests and callers that
     /// inspected it already).
-    public init(name: SQLIdentifier, mappedTables: [MappedTable]) {
+    public init(
+        name: SQLIdentifier, mappedTables: [MappedTable], hstoreSchema: SQLIdentifier = try! SQLIdentifier("public"),
+        captureProcedures: Set<CaptureProcedure> = Set(CaptureProcedure.allCases)
+    ) {
         self.name = name
         self.mappedTables = mappedTables
+        self.hstoreSchema = hstoreSchema
+        self.captureProcedures = captureProcedures
     }
 
     /// Reads the catalog in one statement and checks that `schemaName` is a usable Heroku
@@ -37,11 +46,16 @@ public struct ConnectSchema: Sendable {
             throw HerokuConnectError.notAConnectSchema(
                 schema: schemaName, missingTables: missing, connectSchemas: connectSchemas)
         }
-        guard try row.bool(2) == true else { throw HerokuConnectError.hstoreMissing(schema: schemaName) }
+        guard try row.bool(2) == true, let hstoreSchema = row.string(6) else {
+            throw HerokuConnectError.hstoreMissing(schema: schemaName)
+        }
         let tableNames = try row.stringArray(4)?.compactMap { $0 } ?? []
         let readOnly = try row.stringArray(5)?.compactMap { $0 } ?? []
         let tables = zip(tableNames, readOnly).map { MappedTable(name: $0, isReadOnly: $1 == "t" || $1 == "true") }
-        return ConnectSchema(name: name, mappedTables: tables)
+        let procedures = try row.stringArray(7)?.compactMap { $0.flatMap(CaptureProcedure.init(rawValue:)) } ?? []
+        return ConnectSchema(
+            name: name, mappedTables: tables, hstoreSchema: try SQLIdentifier(hstoreSchema),
+            captureProcedures: Set(procedures))
     }
 
     /// Schema facts, Connect schemas of the database, and the mapped tables: tables with
@@ -73,7 +87,13 @@ public struct ConnectSchema: Sendable {
                               WHERE c.relnamespace = n.oid AND c.relname = '_trigger_log')
                 ORDER BY 1),
           ARRAY(SELECT relname::text FROM mapped ORDER BY relname),
-          ARRAY(SELECT read_only::text FROM mapped ORDER BY relname)
+          ARRAY(SELECT read_only::text FROM mapped ORDER BY relname),
+          (SELECT n.nspname::text FROM pg_catalog.pg_extension e
+           JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'hstore'),
+          ARRAY(SELECT DISTINCT p.proname::text FROM pg_catalog.pg_proc p
+                JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+                WHERE n.nspname = $1
+                  AND p.proname IN ('hc_capture_insert_from_row', 'hc_capture_update_from_row'))
         """
 
     /// The mapped table with this name: exact first, then ignoring case (users type
@@ -81,6 +101,14 @@ public struct ConnectSchema: Sendable {
     public func mappedTable(named name: String) -> MappedTable? {
         mappedTables.first { $0.name == name }
             ?? mappedTables.first { $0.name.lowercased() == name.lowercased() }
+    }
+
+    /// The capture procedure, or ``HerokuConnectError/captureProcedureMissing(schema:procedure:)``
+    /// when the schema lacks it.
+    public func requireProcedure(_ procedure: CaptureProcedure) throws(HerokuConnectError) {
+        guard captureProcedures.contains(procedure) else {
+            throw .captureProcedureMissing(schema: name.name, procedure: procedure.rawValue)
+        }
     }
 
     /// The mapped table with this name, or ``HerokuConnectError/tableNotMapped(table:schema:suggestions:)``
@@ -104,4 +132,12 @@ public struct MappedTable: Sendable, Hashable {
         self.name = name
         self.isReadOnly = isReadOnly
     }
+}
+
+/// Heroku Connect's procedures that capture a record's current state into the live log.
+public enum CaptureProcedure: String, Sendable, CaseIterable {
+    /// `hc_capture_insert_from_row(source_row hstore, table_name varchar, excluded_cols text[])`.
+    case insert = "hc_capture_insert_from_row"
+    /// `hc_capture_update_from_row(source_row hstore, table_name varchar, columns_to_include text[])`.
+    case update = "hc_capture_update_from_row"
 }

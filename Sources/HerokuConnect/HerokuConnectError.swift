@@ -16,6 +16,13 @@ public enum HerokuConnectError: Error, Sendable, Equatable, CustomStringConverti
     case sfidNotFound(table: String, sfid: String)
     /// The mapped table has no record with this id, and the log has no entries for one.
     case recordNotFound(table: String, recordID: Int)
+    /// The mapped table has no column with this name (a field or column named by the user).
+    case columnNotFound(table: String, column: String, suggestions: [String])
+    /// The schema lacks one of Heroku Connect's capture procedures.
+    case captureProcedureMissing(schema: String, procedure: String)
+    /// Another session holds the lock on this entry (Heroku Connect's worker, or another
+    /// hcconnect), so it cannot be changed now.
+    case entryLocked(id: Int)
 
     public var description: String {
         switch self {
@@ -38,6 +45,16 @@ public enum HerokuConnectError: Error, Sendable, Equatable, CustomStringConverti
             return "\(table) has no record with sfid \(sfid)"
         case .recordNotFound(let table, let recordID):
             return "\(table) has no record with id \(recordID), and the trigger log has no entries for one"
+        case .columnNotFound(let table, let column, let suggestions):
+            var text = "\(table) has no column \"\(column)\""
+            if !suggestions.isEmpty {
+                text += "; did you mean " + suggestions.map { "\"\($0)\"" }.joined(separator: " or ") + "?"
+            }
+            return text
+        case .captureProcedureMissing(let schema, let procedure):
+            return "schema \"\(schema)\" has no \(procedure) procedure, which Heroku Connect creates in every connection's schema"
+        case .entryLocked(let id):
+            return "trigger log entry \(id) is locked by another session (Heroku Connect's worker or another hcconnect is working on it); try again in a moment"
         }
     }
 

@@ -131,7 +131,11 @@ public struct TriggerLogQuery: Sendable, Equatable {
     ///
     /// With both tables, one statement: a `UNION ALL` of the two branches, each filtered
     /// (and, with a limit, ordered and limited) on its own so both use their indexes.
-    func selectStatement(schema: SQLIdentifier) -> (sql: String, parameters: [PostgresParameter]) {
+    ///
+    /// - Parameter columns: The select list of each branch (the `archived` flag follows it).
+    func selectStatement(
+        schema: SQLIdentifier, columns: String = TriggerLogEntry.selectList
+    ) -> (sql: String, parameters: [PostgresParameter]) {
         var parameters: [PostgresParameter] = []
         let conditions = whereClause(&parameters)
         let orderBy = orderByClause
@@ -142,7 +146,7 @@ public struct TriggerLogQuery: Sendable, Equatable {
         }
         let branches = source.locations.map { location -> String in
             let table = location.qualifiedName(in: schema)
-            var branch = "SELECT \(TriggerLogEntry.selectList), \(location == .archive) AS archived FROM \(table)"
+            var branch = "SELECT \(columns), \(location == .archive) AS archived FROM \(table)"
             if !conditions.isEmpty { branch += " WHERE " + conditions }
             if source.locations.count > 1, !limitText.isEmpty {
                 branch = "(" + branch + " ORDER BY " + orderBy + limitText + ")"

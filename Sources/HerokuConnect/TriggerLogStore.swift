@@ -82,6 +82,15 @@ public final class TriggerLogStore {
         return try rows.first?.int(0)
     }
 
+    /// The columns of a mapped table, in table order.
+    public func columns(of table: MappedTable) throws -> [String] {
+        let sql = """
+            SELECT attname::text FROM pg_catalog.pg_attribute
+            WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum
+            """
+        return try connection.query(sql, [.text(try qualified(table))]).compactMap { $0.string(0) }
+    }
+
     /// Entry counts per table, location and state, over the whole log.
     public func stateCounts() throws -> [StateCount] {
         let branches = TriggerLogLocation.allCases.map { location in

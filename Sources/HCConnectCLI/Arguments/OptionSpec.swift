@@ -17,6 +17,9 @@ struct OptionSpec: Sendable, Equatable {
     let kind: Kind
     /// One line of help.
     let help: String
+    /// Accepted but left out of help: an option that belongs to a sibling command, so the
+    /// command can say why it does not apply instead of calling it unknown.
+    var isHidden = false
 
     init(_ name: String, short: Character? = nil, _ kind: Kind, _ help: String) {
         self.name = name
@@ -36,4 +39,11 @@ struct OptionSpec: Sendable, Equatable {
     }
 
     var takesValue: Bool { kind != .flag }
+
+    /// The same option, left out of help.
+    func hidden() -> OptionSpec {
+        var copy = self
+        copy.isHidden = true
+        return copy
+    }
 }

@@ -100,40 +100,61 @@ public final class OutputChannel {
     }
 }
 
-/// Standard input, read as lines (for `-` arguments).
+/// Standard input: ids read as lines (for `-` arguments), or a person's answer to a prompt.
 public final class InputChannel {
-    private let readAll: () -> [UInt8]
+    /// Reads the next chunk; empty at the end.
+    private let readChunk: () -> [UInt8]
+    private var buffer: [UInt8] = []
+    private var atEnd = false
     /// True when a person is typing (a TTY).
     public let isTerminal: Bool
 
     /// Standard input of the process.
     public static func standardInput() -> InputChannel {
         InputChannel(isTerminal: isatty(0) == 1) {
-            var data: [UInt8] = []
             var chunk = [UInt8](repeating: 0, count: 1 << 16)
             while true {
                 let count = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
                 if count < 0, errno == EINTR { continue }
-                guard count > 0 else { break }
-                data.append(contentsOf: chunk[0..<count])
+                return count > 0 ? Array(chunk[0..<count]) : []
             }
-            return data
         }
     }
 
     /// Input from a string, for tests.
     public init(text: String, isTerminal: Bool = false) {
         self.isTerminal = isTerminal
-        self.readAll = { Array(text.utf8) }
+        var remaining = Array(text.utf8)
+        self.readChunk = {
+            defer { remaining = [] }
+            return remaining
+        }
     }
 
-    private init(isTerminal: Bool, readAll: @escaping () -> [UInt8]) {
+    private init(isTerminal: Bool, readChunk: @escaping () -> [UInt8]) {
         self.isTerminal = isTerminal
-        self.readAll = readAll
+        self.readChunk = readChunk
     }
 
-    /// Reads everything and splits it into lines.
+    /// Reads one line (without its line break); nil at the end of the input. On a terminal
+    /// this returns as soon as the person presses return.
+    public func readLine() -> String? {
+        while !atEnd, !buffer.contains(UInt8(ascii: "\n")) {
+            let chunk = readChunk()
+            if chunk.isEmpty { atEnd = true } else { buffer += chunk }
+        }
+        guard !buffer.isEmpty else { return nil }
+        let end = buffer.firstIndex(of: UInt8(ascii: "\n")) ?? buffer.endIndex
+        var line = Array(buffer[..<end])
+        buffer.removeSubrange(..<min(end + 1, buffer.endIndex))
+        if line.last == UInt8(ascii: "\r") { line.removeLast() }
+        return String(decoding: line, as: UTF8.self)
+    }
+
+    /// Reads everything that is left and splits it into lines.
     public func lines() -> [String] {
-        String(decoding: readAll(), as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init)
+        var lines: [String] = []
+        while let line = readLine() { lines.append(line) }
+        return lines
     }
 }

@@ -1,0 +1,245 @@
+import HerokuConnect
+
+/// `hcconnect capture-insert TABLE RECORD_ID...`: captures records as INSERTs.
+enum CaptureInsertCommand: Command {
+    static let help = CommandHelp(
+        name: "capture-insert",
+        summary: "Capture records' current state as INSERT entries (hc_capture_insert_from_row)",
+        usage: ["capture-insert TABLE RECORD_ID... [--exclude FIELDS] [--dry-run]",
+                "capture-insert TABLE --sfid SFID [...]"],
+        description: """
+            Writes a NEW INSERT entry to the live log for each record, with Heroku Connect's \
+            hc_capture_insert_from_row, so Connect inserts the record into Salesforce: \
+            its values are every column of the record as it is now, except --exclude's \
+            (Salesforce field names, matched ignoring case; id and sfid are always captured). \
+            Records are given by id (- reads them from standard input) or --sfid. Prints the \
+            new entries' ids on standard output. Exit 3 when the table, a field or a record \
+            does not exist (for fields and table, nothing is written).
+            """,
+        examples: [
+            ("hcconnect capture-insert account 42", "insert account 42 into Salesforce again"),
+            ("hcconnect capture-insert contact 7 8 --exclude Birthdate", "two contacts, without their birthdate"),
+        ])
+
+    static let options = [
+        OptionSpec("exclude", .list("FIELD"), "Fields not to capture (Salesforce API names, any case)"),
+        RecordCaptureRun.sfid, RecordCaptureRun.dryRun, RecordCaptureRun.batchSize,
+        RecordCaptureRun.fields.hidden(), RecordCaptureRun.columns.hidden(),
+    ]
+    static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
+
+    static func run(_ context: CommandContext) throws -> ExitStatus {
+        for name in ["fields", "columns"] where context.arguments.has(name) {
+            throw ArgumentError.invalidCombination(
+                "--\(name) is for capture-update; capture-insert captures every column except those named by --exclude")
+        }
+        return try RecordCaptureRun.run(context, .insert, fields: context.arguments.list("exclude"), columns: [])
+    }
+}
+
+/// `hcconnect capture-update TABLE RECORD_ID...`: captures records as UPDATEs.
+enum CaptureUpdateCommand: Command {
+    static let help = CommandHelp(
+        name: "capture-update",
+        summary: "Capture records' current state as UPDATE entries (hc_capture_update_from_row)",
+        usage: ["capture-update TABLE RECORD_ID... [--fields FIELDS] [--columns COLUMNS] [--dry-run]",
+                "capture-update TABLE --sfid SFID [...]"],
+        description: """
+            Writes a NEW UPDATE entry to the live log for each record, with Heroku Connect's \
+            hc_capture_update_from_row, so Connect writes the record's current values to \
+            Salesforce: the fields named by --fields (Salesforce API names, matched ignoring \
+            case: BillingCity is the column billingcity) and --columns (exact column names), \
+            or every column when neither is given. Records are given by id (- reads them from \
+            standard input) or --sfid. Prints the new entries' ids on standard output. Exit 3 \
+            when the table, a field or a record does not exist (for fields and table, nothing \
+            is written).
+            """,
+        examples: [
+            ("hcconnect capture-update account 42 --fields Name,BillingCity", "send account 42's name and city again"),
+            ("hcconnect capture-update contact --sfid 0035e00000AbCdEAAV", "send every field of one contact again"),
+            ("hcconnect capture-update account - --fields Name < ids.txt", "many records, ids from a file"),
+        ])
+
+    static let options = [
+        RecordCaptureRun.fields, RecordCaptureRun.columns, RecordCaptureRun.sfid, RecordCaptureRun.dryRun,
+        RecordCaptureRun.batchSize, OptionSpec("exclude", .list("FIELD"), "").hidden(),
+    ]
+    static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
+
+    static func run(_ context: CommandContext) throws -> ExitStatus {
+        if context.arguments.has("exclude") {
+            throw ArgumentError.invalidCombination(
+                "--exclude is for capture-insert; capture-update captures the columns named by --fields or --columns (all when none)")
+        }
+        return try RecordCaptureRun.run(
+            context, .update, fields: context.arguments.list("fields"), columns: context.arguments.list("columns"))
+    }
+}
+
+/// What both capture commands share: reading table, records and names, checking them
+/// against the catalog before anything is written, and reporting.
+enum RecordCaptureRun {
+    static let fields = OptionSpec("fields", .list("FIELD"), "Fields to capture (Salesforce API names, any case); default all")
+    static let columns = OptionSpec("columns", .list("COLUMN"), "Columns to capture, by exact column name")
+    static let sfid = OptionSpec("sfid", .list("SFID"), "Records by Salesforce id, in place of or besides RECORD_IDs")
+    static let dryRun = OptionSpec("dry-run", .flag, "Show the values that would be captured, and write nothing")
+    static let batchSize = RepairRequest.batchSize
+
+    static func run(
+        _ context: CommandContext, _ procedure: CaptureProcedure, fields: [String], columns: [String]
+    ) throws -> ExitStatus {
+        let arguments = context.arguments
+        guard let tableName = arguments.positionals.first else { throw ArgumentError.missingArgument("TABLE (a mapped table)") }
+        let recordIDs = try RepairRequest.ids(
+            Array(arguments.positionals.dropFirst()), input: context.input, argumentName: "RECORD_ID", noun: "record id")
+        let sfids = try arguments.list("sfid").map { text throws(ArgumentError) in
+            guard let sfid = SalesforceID(text) else {
+                throw .invalidValue(option: "--sfid", value: text, reason: "is not a Salesforce id (15 or 18 letters and digits)")
+            }
+            return sfid
+        }
+        if recordIDs.isEmpty, sfids.isEmpty, !arguments.positionals.contains("-") {
+            throw ArgumentError.missingArgument("RECORD_ID (the table's id; - reads them from standard input) or --sfid SFID")
+        }
+        let batchSize = try arguments.value("batch-size").map { text throws(ArgumentError) in
+            try EntryFilters.positiveInteger(text, option: "--batch-size", noun: "batch size")
+        } ?? TriggerLogRepair.defaultBatchSize
+        let option = procedure == .insert ? "--exclude" : (fields.isEmpty ? "--columns" : "--fields")
+        for name in fields + columns {
+            if name.trimmingWhitespace().isEmpty {
+                throw ArgumentError.invalidValue(option: option, value: name, reason: "is an empty name")
+            }
+            if RecordCapture.bookkeepingColumns.contains(name.lowercased()) {
+                throw ArgumentError.invalidValue(
+                    option: option, value: name, reason: "is Heroku Connect's bookkeeping column, which is never captured")
+            }
+            if procedure == .insert, RecordCapture.alwaysCapturedColumns.contains(name.lowercased()) {
+                throw ArgumentError.invalidValue(
+                    option: "--exclude", value: name, reason: "cannot be excluded: Heroku Connect always captures id and sfid")
+            }
+        }
+
+        let store = try context.triggerLog()
+        let table = try store.schema.requireMappedTable(named: tableName)
+        if table.isReadOnly {
+            throw CommandFailure(
+                status: .usage,
+                message: "\(table.name) is a read-only mapping: Heroku Connect does not write its changes to Salesforce")
+        }
+        let resolved = try RecordCapture.resolveColumns(
+            fields: fields, columns: columns, in: table.name, tableColumns: try store.columns(of: table))
+        var ids = recordIDs
+        var unknownSFIDs: [String] = []
+        for sfid in sfids {
+            if let id = try store.recordID(in: table, sfid: sfid) { ids.append(id) } else { unknownSFIDs.append(sfid.value) }
+        }
+        let dryRun = arguments.flag("dry-run")
+        context.debug("\(procedure.rawValue) on \(table.name), columns: \(resolved.isEmpty ? "all" : resolved.joined(separator: ", "))")
+
+        let capture = RecordCapture(store: store)
+        var preview = dryRun && context.format != .json ? CapturePreview(context: context) : nil
+        let summary = try capture.capture(
+            procedure, table: table, recordIDs: ids, columns: resolved, batchSize: batchSize, dryRun: dryRun
+        ) { summary, captured in
+            if dryRun {
+                preview?.write(captured)
+            } else if context.format != .json {
+                for record in captured { if let id = record.newID { context.output.line(String(id)) } }
+            }
+            context.debug("batch \(summary.batches): \(summary.captured.count) of \(summary.requested) records captured")
+        }
+        preview?.finish()
+        if context.format == .json {
+            context.output.write(bytes: json(summary, unknownSFIDs: unknownSFIDs) + [UInt8(ascii: "\n")])
+        } else {
+            for line in lines(summary, unknownSFIDs: unknownSFIDs, style: context.errorStyle) { context.note(line) }
+        }
+        return summary.notFound.isEmpty && unknownSFIDs.isEmpty ? .success : .notFound
+    }
+
+    static func lines(_ summary: RecordCapture.Summary, unknownSFIDs: [String], style: TextStyle) -> [String] {
+        let columns =
+            summary.columns.isEmpty
+            ? (summary.procedure == .insert ? "all columns" : "all columns")
+            : (summary.procedure == .insert ? "all columns but " : "columns ") + summary.columns.joined(separator: ", ")
+        let verb = summary.isDryRun ? "would capture" : "captured"
+        var lines = [
+            "\(summary.procedure.rawValue) on \(summary.table)\(summary.isDryRun ? ", dry run (nothing written)" : ""): "
+                + "\(verb) \(summary.captured.count) of \(summary.requested + unknownSFIDs.count) records (\(columns))"
+        ]
+        if !summary.isDryRun, !summary.captured.isEmpty {
+            lines.append(
+                "  new live ids: " + RepairReport.listed(summary.captured.compactMap { $0.newID.map { "\($0)" } }))
+        }
+        if !summary.notFound.isEmpty {
+            lines.append("  " + style.red("no such record") + ": " + RepairReport.listed(summary.notFound.map(String.init)))
+        }
+        if !unknownSFIDs.isEmpty {
+            lines.append("  " + style.red("no record with sfid") + ": " + RepairReport.listed(unknownSFIDs))
+        }
+        return lines
+    }
+
+    static func json(_ summary: RecordCapture.Summary, unknownSFIDs: [String]) -> [UInt8] {
+        var object = JSONObjectWriter()
+        object.add("command", summary.procedure == .insert ? "capture-insert" : "capture-update")
+        object.add("dry_run", summary.isDryRun)
+        object.add("table_name", summary.table)
+        object.add(summary.procedure == .insert ? "excluded_columns" : "columns", raw: RepairReport.array(summary.columns.map(jsonString)))
+        object.add("requested", summary.requested + unknownSFIDs.count)
+        object.add("captured", summary.captured.count)
+        object.add("not_found", summary.notFound.count + unknownSFIDs.count)
+        object.add("entries", raw: RepairReport.array(summary.captured.map { record in
+            var item = JSONObjectWriter()
+            item.add("record_id", record.recordID)
+            item.add("sfid", record.sfid)
+            if summary.isDryRun { item.add("values", record.values) } else { item.add("id", record.newID) }
+            return item.finished()
+        }))
+        object.add("not_found_record_ids", raw: RepairReport.array(summary.notFound.map { Array(String($0).utf8) }))
+        object.add("not_found_sfids", raw: RepairReport.array(unknownSFIDs.map(jsonString)))
+        return object.finished()
+    }
+
+    private static func jsonString(_ text: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        JSONObjectWriter.appendString(text, to: &bytes)
+        return bytes
+    }
+}
+
+/// A dry run's records, as the entries they would become: a table (RECORD, SFID, VALUES),
+/// CSV, or record ids.
+private struct CapturePreview {
+    private let context: CommandContext
+    private var table: TextTable?
+    private var wroteHeader = false
+
+    init(context: CommandContext) {
+        self.context = context
+        if context.format == .table {
+            table = TextTable(columns: [.init(title: "RECORD", alignRight: true), .init(title: "SFID"), .init(title: "VALUES")])
+        }
+    }
+
+    mutating func write(_ records: [RecordCapture.Captured]) {
+        for record in records {
+            switch context.format {
+            case .ids:
+                context.output.line(String(record.recordID))
+            case .csv:
+                if !wroteHeader { context.output.write(bytes: CSVWriter.line(["record_id", "sfid", "values"])) }
+                wroteHeader = true
+                context.output.write(bytes: CSVWriter.line([String(record.recordID), record.sfid, record.values?.text]))
+            default:
+                table?.append([.init(String(record.recordID)), .init(record.sfid ?? ""), .init(record.values?.text ?? "")])
+            }
+        }
+    }
+
+    mutating func finish() {
+        guard var table else { return }
+        let output = context.output
+        output.write(table.render(header: true, maxWidth: output.isTerminal ? output.columns : nil, style: context.style))
+    }
+}

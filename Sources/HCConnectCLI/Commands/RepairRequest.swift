@@ -1,0 +1,87 @@
+import HerokuConnect
+
+/// What `retry` and `ignore` were asked to change, and how: explicit ids (arguments, or `-`
+/// for standard input) or `--failed` with filters, plus the safety options. Checked before
+/// anything connects.
+struct RepairRequest {
+    /// The explicit ids; nil for a `--failed` selection.
+    var ids: [Int]?
+    /// The filters of a `--failed` selection.
+    var filters: EntryFilters?
+    var dryRun: Bool
+    var confirmed: Bool
+    var batchSize: Int
+    var max: Int?
+
+    static let failed = OptionSpec(
+        "failed", .flag, "Select the FAILED entries matching the filters below (asks for confirmation)")
+    static let dryRun = OptionSpec("dry-run", .flag, "Show what would change, and change nothing")
+    static let yes = OptionSpec("yes", short: "y", .flag, "Do not ask for confirmation of a --failed selection")
+    static let batchSize = OptionSpec(
+        "batch-size", .value("N"), "Entries per batch; each batch is one transaction (default \(TriggerLogRepair.defaultBatchSize))")
+    static let max = OptionSpec("max", .value("N"), "Change at most N entries (the lowest ids first)")
+
+    /// The filters a `--failed` selection takes: those of `failed`, without limits.
+    static let filterSpecs = [
+        EntryFilters.table, EntryFilters.source, EntryFilters.action, EntryFilters.since, EntryFilters.until,
+        EntryFilters.message, EntryFilters.recordID, EntryFilters.sfid,
+    ]
+
+    static let specs = [failed] + filterSpecs + [dryRun, yes, batchSize, max]
+
+    /// Reads the selection and options; `-` reads ids from `input`, one per line.
+    ///
+    /// - Throws: ``ArgumentError`` naming what is wrong; nothing has been read from the
+    ///   database yet.
+    init(_ arguments: ParsedArguments, input: InputChannel) throws(ArgumentError) {
+        dryRun = arguments.flag("dry-run")
+        confirmed = arguments.flag("yes")
+        batchSize = try arguments.value("batch-size").map { text throws(ArgumentError) in
+            try EntryFilters.positiveInteger(text, option: "--batch-size", noun: "batch size")
+        } ?? TriggerLogRepair.defaultBatchSize
+        max = try arguments.value("max").map { text throws(ArgumentError) in
+            try EntryFilters.positiveInteger(text, option: "--max", noun: "count")
+        }
+        let filterNames = Self.filterSpecs.map(\.name).filter(arguments.has)
+        if arguments.flag("failed") {
+            if let first = arguments.positionals.first {
+                throw .invalidCombination(
+                    "--failed selects entries by filters; it cannot be combined with ids ('\(ArgumentError.printable(first))')")
+            }
+            filters = try EntryFilters(arguments)
+            return
+        }
+        if let filter = filterNames.first {
+            throw .invalidCombination(
+                "--\(filter) filters a selection: use it with --failed (hcconnect COMMAND --failed --\(filter) ...)"
+                    + (arguments.positionals.isEmpty ? "" : ", not with ids"))
+        }
+        guard !arguments.positionals.isEmpty else {
+            throw .missingArgument("trigger log ids (or - to read them from standard input), or --failed [filters]")
+        }
+        ids = try Self.ids(arguments.positionals, input: input, argumentName: "ID", noun: "trigger log id")
+    }
+
+    /// The ids among `arguments`, with `-` replaced by the lines of standard input (blank
+    /// lines skipped).
+    static func ids(
+        _ arguments: [String], input: InputChannel, argumentName: String, noun: String
+    ) throws(ArgumentError) -> [Int] {
+        var ids: [Int] = []
+        var readInput = false
+        for argument in arguments {
+            guard argument == "-" else {
+                ids.append(try EntryFilters.positiveInteger(argument, option: argumentName, noun: noun))
+                continue
+            }
+            guard !readInput else { throw .duplicateOption("- (standard input)") }
+            readInput = true
+            for (number, line) in input.lines().enumerated() {
+                let text = line.trimmingWhitespace()
+                if text.isEmpty { continue }
+                ids.append(try EntryFilters.positiveInteger(text, option: "standard input, line \(number + 1)", noun: noun))
+            }
+        }
+        return ids
+    }
+}

@@ -1,0 +1,144 @@
+import HerokuConnect
+
+/// Runs `retry` or `ignore`: resolves the selection, asks for confirmation when it is not a
+/// list of ids, changes the entries batch by batch, and reports.
+enum RepairRun {
+    static func run(_ context: CommandContext, action: RepairAction) throws -> ExitStatus {
+        let request = try RepairRequest(context.arguments, input: context.input)
+        if !request.dryRun, context.format == .csv {
+            throw ArgumentError.invalidValue(
+                option: "--format", value: "csv", reason: "lists entries, which only --dry-run does; use table, json or ids")
+        }
+        if case .retry(let mode, let viaConnect) = action {
+            context.debug("write mode: \(mode.rawValue)\(viaConnect ? ", archived entries via Connect (REQUEUE)" : "")")
+        }
+        let store = try context.triggerLog()
+        let repair = TriggerLogRepair(store: store)
+        let selection: TriggerLogRepair.Selection
+        if let ids = request.ids {
+            selection = .ids(ids)
+        } else {
+            selection = .failed(try request.filters!.applied(to: .failed(), schema: store.schema))
+        }
+        let candidates = try repair.candidates(for: selection, max: request.max)
+        context.debug(
+            "selected \(candidates.targets.count) entries (\(candidates.targets.filter { $0.location == .live }.count) live), "
+                + "\(candidates.notFound.count) unknown ids; batches of \(request.batchSize)")
+        if !candidates.isExplicit, !candidates.targets.isEmpty, !request.dryRun, !request.confirmed {
+            try confirm(context, action: action, count: candidates.targets.count)
+        }
+
+        let json = context.format == .json
+        var entries = EntryStream(context: context, dryRun: request.dryRun)
+        if json, request.dryRun {
+            // One object, streamed: its header, the entries as they are read, then the counts.
+            context.output.write(bytes: RepairReport.jsonHeader(action, dryRun: true).bytes)
+            context.output.write(",\"entries\":[")
+        }
+        let summary = try repair.run(action, on: candidates, batchSize: request.batchSize, dryRun: request.dryRun) {
+            summary, outcomes, batchEntries in
+            entries.write(batchEntries, outcomes)
+            if !request.dryRun {
+                if context.format == .ids {
+                    for id in outcomes.compactMap(\.newIDIfCreated) { context.output.line(String(id)) }
+                }
+                context.debug(
+                    "batch \(summary.batches) committed: \(summary.handled - summary.notFound.count) of "
+                        + "\(candidates.targets.count) entries handled, \(summary.changed) changed")
+            }
+        }
+        entries.finish()
+        if json {
+            var counts = JSONObjectWriter()
+            RepairReport.json(summary, into: &counts)
+            if request.dryRun {
+                context.output.write("],")
+                context.output.write(bytes: counts.finished().dropFirst())
+            } else {
+                var object = RepairReport.jsonHeader(action, dryRun: false)
+                RepairReport.json(summary, into: &object)
+                context.output.write(bytes: object.finished())
+            }
+            context.output.line()
+        } else if candidates.requested == 0 {
+            context.note(request.ids == nil ? "No FAILED entries match; nothing to do." : "No ids given; nothing to do.")
+        } else {
+            for line in RepairReport.lines(summary, style: context.errorStyle) { context.note(line) }
+        }
+        return status(summary, explicit: candidates.isExplicit)
+    }
+
+    /// 0 when everything requested was changed (or would be), 3 when an explicit id does
+    /// not exist, 1 otherwise.
+    static func status(_ summary: RepairSummary, explicit: Bool) -> ExitStatus {
+        if explicit, !summary.notFound.isEmpty { return .notFound }
+        return summary.isComplete ? .success : .negative
+    }
+
+    /// Asks a person at a terminal to type "yes"; refuses without one.
+    private static func confirm(_ context: CommandContext, action: RepairAction, count: Int) throws {
+        let what = "\(RepairReport.title(action)) of \(count) FAILED \(count == 1 ? "entry" : "entries")"
+        guard context.input.isTerminal, context.errors.isTerminal else {
+            throw ArgumentError.invalidCombination(
+                "refusing the \(what) without confirmation: add --yes to go ahead, or --dry-run to see them first")
+        }
+        context.output.flush()
+        context.errors.write("hcconnect: about to \(what). Type yes to go ahead: ")
+        context.errors.flush()
+        let answer = context.input.readLine()?.trimmingWhitespace().lowercased()
+        guard answer == "yes" || answer == "y" else {
+            throw CommandFailure(status: .negative, message: "not confirmed; nothing was changed")
+        }
+    }
+}
+
+/// The entries of a dry run, in the chosen format, streamed as each batch is planned; in
+/// json, as the items of the result's `entries` array, each with the step it would take.
+private struct EntryStream {
+    private let context: CommandContext
+    private var writer: (any EntryWriter)?
+    private let isJSON: Bool
+    private var written = 0
+
+    init(context: CommandContext, dryRun: Bool) {
+        self.context = context
+        isJSON = dryRun && context.format == .json
+        writer = dryRun && !isJSON ? EntryWriters.make(context.format, output: context.output, style: context.style) : nil
+    }
+
+    mutating func write(_ entries: [TriggerLogEntry], _ outcomes: [RepairOutcome]) {
+        guard isJSON else {
+            for entry in entries { writer?.write(entry) }
+            return
+        }
+        var results: [TriggerLogRepair.Target: RepairOutcome.Result] = [:]
+        for outcome in outcomes { results[.init(id: outcome.id, location: outcome.location)] = outcome.result }
+        for entry in entries {
+            var object = EntryWriters.json(entry)
+            object.add("would", results[.init(id: entry.id, location: entry.location)].map(Self.describe))
+            if written > 0 { context.output.write(",") }
+            context.output.write(bytes: object.finished())
+            written += 1
+        }
+    }
+
+    mutating func finish() { writer?.finish() }
+
+    private static func describe(_ result: RepairOutcome.Result) -> String {
+        switch result {
+        case .changed(let step, _): step.rawValue
+        case .notFailed: "skip-not-failed"
+        case .locked: "skip-locked"
+        case .recordMissing: "skip-record-missing"
+        case .tableNotMapped: "skip-table-not-mapped"
+        }
+    }
+}
+
+extension RepairOutcome {
+    /// The new live entry's id, when this outcome wrote one.
+    var newIDIfCreated: Int? {
+        if case .changed(_, let newID) = result { return newID }
+        return nil
+    }
+}

@@ -1,0 +1,66 @@
+import HerokuConnect
+
+/// `hcconnect retry`: sends FAILED entries to Salesforce again, per the connection's write mode.
+enum RetryCommand: Command {
+    static let help = CommandHelp(
+        name: "retry",
+        summary: "Retry FAILED entries (merged or ordered writes), by id or by selection",
+        usage: ["retry ID... [--write-mode merged|ordered] [--via-connect] [--dry-run]",
+                "retry - < ids.txt",
+                "retry --failed [--table T] [--in live|archive|all] [--action A] [--since TIME] [--until TIME]",
+                "       [--message TEXT] [--record-id N] [--sfid ID] [--yes] [--max N] [--batch-size N]"],
+        description: """
+            Retries FAILED trigger log entries, given by id (- reads ids from standard input, \
+            one per line, as --format ids writes them) or selected with --failed and the \
+            filters of 'failed'. Merged writes (the default; --write-mode or \
+            HEROKU_CONNECT_WRITE_MODE): a live entry goes back to NEW; an archived entry is \
+            copied into the live log as NEW and set to REQUEUED, or with --via-connect set to \
+            REQUEUE for Heroku Connect to copy. Ordered writes: INSERT and UPDATE entries are \
+            re-captured from the record's current state with hc_capture_insert_from_row / \
+            hc_capture_update_from_row (the entry's columns) and set to REQUEUED; DELETE \
+            entries are retried as under merged writes; an entry whose record is gone is \
+            reported and left FAILED. Only entries that are FAILED at that moment are changed, \
+            under row locks: entries Heroku Connect or another hcconnect holds are skipped and \
+            counted (a single id that is locked exits 75). Each batch is one transaction; \
+            running the same command again finishes an interrupted run. A --failed selection \
+            asks for confirmation on a terminal and needs --yes otherwise. The result goes to \
+            standard error (or standard output as one JSON object with --format json; --format \
+            ids prints the new live ids). Exit 0 when every entry was retried, 1 when some were \
+            not, 3 when an id does not exist.
+            """,
+        examples: [
+            ("hcconnect retry 4711", "retry one entry, live or archived"),
+            ("hcconnect failed --table account --format ids | hcconnect retry -", "retry what a listing selected"),
+            ("hcconnect retry --failed --message UNABLE_TO_LOCK_ROW --since 1d --yes", "retry yesterday's lock errors"),
+            ("hcconnect retry --failed --in archive --dry-run", "see what a retry of the archive's failures would do"),
+            ("hcconnect retry --write-mode ordered --failed --table contact --yes", "re-capture contact failures from the current rows"),
+        ])
+
+    static let options = [
+        OptionSpec("write-mode", .value("MODE"), "merged or ordered: the connection's write algorithm (else HEROKU_CONNECT_WRITE_MODE, else merged)"),
+        OptionSpec("via-connect", .flag, "Set archived entries to REQUEUE and let Heroku Connect copy them back"),
+    ] + RepairRequest.specs
+    static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
+
+    static func run(_ context: CommandContext) throws -> ExitStatus {
+        let mode = try writeMode(context)
+        return try RepairRun.run(context, action: .retry(mode, viaConnect: context.arguments.flag("via-connect")))
+    }
+
+    /// --write-mode, else HEROKU_CONNECT_WRITE_MODE, else merged.
+    static func writeMode(_ context: CommandContext) throws(ArgumentError) -> WriteMode {
+        if let text = context.arguments.value("write-mode") {
+            guard let mode = WriteMode(userInput: text) else {
+                throw .invalidValue(option: "--write-mode", value: text, reason: "is not merged or ordered")
+            }
+            return mode
+        }
+        if let text = context.environment["HEROKU_CONNECT_WRITE_MODE"], !text.isEmpty {
+            guard let mode = WriteMode(userInput: text) else {
+                throw .invalidValue(option: "HEROKU_CONNECT_WRITE_MODE", value: text, reason: "is not merged or ordered")
+            }
+            return mode
+        }
+        return .merged
+    }
+}

@@ -1,0 +1,344 @@
+import Postgres
+
+/// Retries and ignores FAILED trigger log entries, the way Heroku Connect's recovery
+/// procedures say, in batches that each commit on their own.
+///
+/// Only entries that are FAILED at the moment of the change are changed: each batch's
+/// statements lock the entries and re-check the state in the change itself, so an entry that
+/// Heroku Connect's worker or another hcconnect holds or has changed is left alone and
+/// reported. A batch is a handful of statements for all of its entries, never one per entry.
+/// An interrupted run leaves every batch done or untouched; running it again selects what is
+/// still FAILED, so nothing is done twice.
+///
+/// ```swift
+/// let repair = TriggerLogRepair(store: store)
+/// let candidates = try repair.candidates(for: .failed(TriggerLogQuery.failed().tables(["account"])))
+/// let summary = try repair.run(.retry(.merged, viaConnect: false), on: candidates)
+/// ```
+public final class TriggerLogRepair {
+    /// What to change.
+    public enum Selection: Sendable, Equatable {
+        /// These entries, in whatever state they are (those not FAILED are reported).
+        case ids([Int])
+        /// The FAILED entries a query selects (its states are replaced by FAILED).
+        case failed(TriggerLogQuery)
+    }
+
+    /// One entry to change: the id and the table it is in.
+    public struct Target: Sendable, Hashable {
+        public let id: Int
+        public let location: TriggerLogLocation
+
+        public init(id: Int, location: TriggerLogLocation) {
+            self.id = id
+            self.location = location
+        }
+    }
+
+    /// The entries a selection named when it was resolved, in id order.
+    public struct Candidates: Sendable, Equatable {
+        /// The entries found (an id in both tables is two targets).
+        public var targets: [Target]
+        /// Explicit ids found in neither table.
+        public var notFound: [Int]
+        /// True when the selection was a list of ids rather than a query.
+        public var isExplicit: Bool
+
+        /// Entries asked for, found or not.
+        public var requested: Int { targets.count + notFound.count }
+    }
+
+    /// Called after each batch with the summary so far and the batch's outcomes; in a dry
+    /// run also with the batch's entries as they are now.
+    public typealias BatchObserver = (_ summary: RepairSummary, _ outcomes: [RepairOutcome], _ entries: [TriggerLogEntry]) throws -> Void
+
+    /// The default number of entries per batch (and transaction).
+    public static let defaultBatchSize = 1000
+
+    public let store: TriggerLogStore
+    private var connection: PostgresConnection { store.connection }
+    private var schema: ConnectSchema { store.schema }
+    private var liveSequence: String?
+
+    public init(store: TriggerLogStore) {
+        self.store = store
+    }
+
+    // MARK: - Selecting
+
+    /// Resolves a selection to the entries it names now, in id order.
+    ///
+    /// - Parameter max: At most this many entries (ids beyond it are dropped).
+    /// - Throws: ``PostgresError``.
+    public func candidates(for selection: Selection, max: Int? = nil) throws -> Candidates {
+        switch selection {
+        case .ids(let ids):
+            var unique = Array(Set(ids)).sorted()
+            if let max, unique.count > max { unique = Array(unique.prefix(max)) }
+            guard !unique.isEmpty else { return Candidates(targets: [], notFound: [], isExplicit: true) }
+            let targets = try targets(matching: TriggerLogQuery().ids(unique).ordered(.idAscending))
+            let found = Set(targets.map(\.id))
+            return Candidates(targets: targets, notFound: unique.filter { !found.contains($0) }, isExplicit: true)
+        case .failed(let query):
+            let query = query.states([.failed]).ordered(.idAscending).limit(max)
+            return Candidates(targets: try targets(matching: query), notFound: [], isExplicit: false)
+        }
+    }
+
+    private func targets(matching query: TriggerLogQuery) throws -> [Target] {
+        let statement = query.selectStatement(schema: schema.name, columns: "id")
+        var targets: [Target] = []
+        try connection.forEachRow(statement.sql, statement.parameters) { row in
+            guard let id = try row.int(0) else { return }
+            targets.append(Target(id: id, location: try row.bool(1) == true ? .archive : .live))
+        }
+        return targets
+    }
+
+    // MARK: - Changing
+
+    /// Changes the candidates, batch by batch, each batch in its own transaction.
+    ///
+    /// A single explicit entry that another session holds is an error
+    /// (``HerokuConnectError/entryLocked(id:)``); in bulk, locked entries are skipped and
+    /// counted.
+    ///
+    /// - Parameters:
+    ///   - action: Retry (in a write mode) or ignore.
+    ///   - candidates: What ``candidates(for:max:)`` resolved.
+    ///   - batchSize: Entries per batch.
+    ///   - dryRun: Only work out what would change, with read-only statements.
+    ///   - observer: Called after each batch.
+    /// - Returns: What was done.
+    /// - Throws: ``HerokuConnectError``, ``PostgresError``, or what `observer` throws; the
+    ///   batches committed before stay committed, and the summary so far went to `observer`.
+    public func run(
+        _ action: RepairAction, on candidates: Candidates, batchSize: Int = defaultBatchSize, dryRun: Bool = false,
+        observer: BatchObserver? = nil
+    ) throws -> RepairSummary {
+        if case .retry(.ordered, _) = action, !candidates.targets.isEmpty, !dryRun {
+            try schema.requireProcedure(.insert)
+            try schema.requireProcedure(.update)
+        }
+        var summary = RepairSummary(action: action, isDryRun: dryRun)
+        summary.requested = candidates.requested
+        summary.notFound = candidates.notFound
+        let locking: RepairStatements.Locking =
+            candidates.isExplicit && candidates.targets.count == 1 ? .noWait : .skipLocked
+        let statements = RepairStatements(schema: schema, locking: locking)
+        var start = 0
+        while start < candidates.targets.count {
+            let batch = Array(candidates.targets[start..<min(start + max(batchSize, 1), candidates.targets.count)])
+            start += batch.count
+            var entries: [TriggerLogEntry] = []
+            let outcomes: [RepairOutcome]
+            if dryRun {
+                (outcomes, entries) = try plan(action, batch)
+            } else {
+                outcomes = try change(action, batch, statements)
+            }
+            for outcome in outcomes { summary.record(outcome) }
+            summary.batches += 1
+            try observer?(summary, outcomes, entries)
+        }
+        return summary
+    }
+
+    /// One batch, in one transaction.
+    private func change(
+        _ action: RepairAction, _ batch: [Target], _ statements: RepairStatements
+    ) throws -> [RepairOutcome] {
+        do {
+            return try connection.withTransaction {
+                var outcomes: [RepairOutcome] = []
+                for location in TriggerLogLocation.allCases {
+                    let ids = batch.filter { $0.location == location }.map(\.id)
+                    guard !ids.isEmpty else { continue }
+                    switch action {
+                    case .ignore:
+                        outcomes += try setState(.ignored, step: .ignored, ids, location, statements)
+                    case .retry(.merged, let viaConnect):
+                        outcomes += try requeue(ids, location, viaConnect: viaConnect, statements)
+                    case .retry(.ordered, let viaConnect):
+                        outcomes += try recapture(ids, location, viaConnect: viaConnect, statements)
+                    }
+                }
+                return outcomes.sorted { ($0.id, $0.location == .archive ? 1 : 0) < ($1.id, $1.location == .archive ? 1 : 0) }
+            }
+        } catch let error as PostgresError where error.sqlState == "55P03" && statements.locking == .noWait {
+            throw HerokuConnectError.entryLocked(id: batch[0].id)
+        }
+    }
+
+    /// Merged writes: live entries back to NEW; archived ones copied back (or set to REQUEUE).
+    private func requeue(
+        _ ids: [Int], _ location: TriggerLogLocation, viaConnect: Bool, _ statements: RepairStatements
+    ) throws -> [RepairOutcome] {
+        switch (location, viaConnect) {
+        case (.live, _):
+            return try setState(.new, step: .requeuedInPlace, ids, location, statements)
+        case (.archive, true):
+            return try setState(.requeue, step: .markedRequeue, ids, location, statements)
+        case (.archive, false):
+            let rows = try connection.query(
+                statements.copyArchivedToLive(), [.array(ids), .text(try sequence(statements))])
+            return try outcomes(rows, location) { _ in .copiedToLive }
+        }
+    }
+
+    /// Ordered writes: INSERT and UPDATE entries re-captured from their record's current
+    /// state, grouped by mapped table; the rest (DELETE) re-queued as under merged writes.
+    private func recapture(
+        _ ids: [Int], _ location: TriggerLogLocation, viaConnect: Bool, _ statements: RepairStatements
+    ) throws -> [RepairOutcome] {
+        let table = location.qualifiedName(in: schema.name)
+        let rows = try connection.query(
+            "SELECT id, state, table_name, record_id, action FROM \(table) WHERE id = ANY($1::int[]) ORDER BY id",
+            [.array(ids)])
+        var outcomes: [RepairOutcome] = []
+        var byTable: [String: [Int]] = [:]
+        var requeued: [Int] = []
+        for row in rows {
+            guard let id = try row.int(0) else { continue }
+            let state = row.string(1).map(TriggerLogState.init(rawValue:))
+            let tableName = row.string(2)
+            let action = row.string(4).map(TriggerLogAction.init(rawValue:))
+            let outcome = { (result: RepairOutcome.Result) in
+                RepairOutcome(id: id, location: location, tableName: tableName, recordID: try? row.int(3), result: result)
+            }
+            if state != .failed {
+                outcomes.append(outcome(.notFailed(state)))
+            } else if action == .insert || action == .update {
+                if let tableName, schema.mappedTables.contains(where: { $0.name == tableName }) {
+                    byTable[tableName, default: []].append(id)
+                } else {
+                    outcomes.append(outcome(.tableNotMapped))
+                }
+            } else {
+                requeued.append(id)
+            }
+        }
+        for (tableName, tableIDs) in byTable.sorted(by: { $0.key < $1.key }) {
+            let mapped = schema.mappedTables.first { $0.name == tableName }!
+            let rows = try connection.query(
+                try statements.captureCurrentState(in: location, table: mapped), [.array(tableIDs), .text(tableName)])
+            outcomes += try self.outcomes(rows, location) { action in
+                action == .insert ? .capturedInsert : .capturedUpdate
+            }
+        }
+        if !requeued.isEmpty {
+            outcomes += try requeue(requeued, location, viaConnect: viaConnect, statements)
+        }
+        return outcomes
+    }
+
+    private func setState(
+        _ state: TriggerLogState, step: RepairStep, _ ids: [Int], _ location: TriggerLogLocation,
+        _ statements: RepairStatements
+    ) throws -> [RepairOutcome] {
+        let rows = try connection.query(statements.setState(in: location), [.array(ids), .text(state.rawValue)])
+        return try outcomes(rows, location) { _ in step }
+    }
+
+    /// Reads a repair statement's answer (see ``RepairStatements``).
+    private func outcomes(
+        _ rows: PostgresRows, _ location: TriggerLogLocation, step: (TriggerLogAction?) -> RepairStep
+    ) throws -> [RepairOutcome] {
+        try rows.map { row in
+            guard let id = try row.int(0) else {
+                throw PostgresError(.unexpectedResult, message: "a repair statement answered a row without id")
+            }
+            let state = row.string(1).map(TriggerLogState.init(rawValue:))
+            let action = row.string(4).map(TriggerLogAction.init(rawValue:))
+            let result: RepairOutcome.Result
+            if try row.bool(5) == true {
+                result = .changed(step(action), newID: try row.int(6))
+            } else if state != .failed {
+                result = .notFailed(state)
+            } else if try row.bool(7) == false {
+                result = .recordMissing
+            } else {
+                result = .locked
+            }
+            return RepairOutcome(id: id, location: location, tableName: row.string(2), recordID: try row.int(3), result: result)
+        }
+    }
+
+    /// The live log's sequence, looked up once.
+    private func sequence(_ statements: RepairStatements) throws -> String {
+        if let liveSequence { return liveSequence }
+        let statement = statements.liveSequence()
+        guard let name = try connection.query(statement.sql, statement.parameters).first?.string(0) else {
+            throw PostgresError(.unexpectedResult, message: "the live trigger log has no id sequence")
+        }
+        liveSequence = name
+        return name
+    }
+
+    // MARK: - Dry run
+
+    /// What a batch would do, worked out with read-only statements, and its entries.
+    private func plan(_ action: RepairAction, _ batch: [Target]) throws -> ([RepairOutcome], [TriggerLogEntry]) {
+        let wanted = Set(batch)
+        let entries = try store.entries(matching: TriggerLogQuery().ids(batch.map(\.id).uniqued()).ordered(.idAscending))
+            .filter { wanted.contains(Target(id: $0.id, location: $0.location)) }
+        var existing: Set<RecordKey> = []
+        if case .retry(.ordered, _) = action {
+            existing = try existingRecords(for: entries.filter { $0.state == .failed && ($0.action == .insert || $0.action == .update) })
+        }
+        let outcomes = entries.map { entry in
+            RepairOutcome(
+                id: entry.id, location: entry.location, tableName: entry.tableName, recordID: entry.recordID,
+                result: plannedResult(action, entry, existing))
+        }
+        return (outcomes, entries)
+    }
+
+    private func plannedResult(_ action: RepairAction, _ entry: TriggerLogEntry, _ existing: Set<RecordKey>) -> RepairOutcome.Result {
+        guard entry.state == .failed else { return .notFailed(entry.state) }
+        let merged: RepairStep =
+            switch (entry.location, action) {
+            case (.live, _): .requeuedInPlace
+            case (.archive, .retry(_, viaConnect: true)): .markedRequeue
+            case (.archive, _): .copiedToLive
+            }
+        switch action {
+        case .ignore:
+            return .changed(.ignored, newID: nil)
+        case .retry(.merged, _):
+            return .changed(merged, newID: nil)
+        case .retry(.ordered, _):
+            guard entry.action == .insert || entry.action == .update else { return .changed(merged, newID: nil) }
+            guard let tableName = entry.tableName, schema.mappedTables.contains(where: { $0.name == tableName }) else {
+                return .tableNotMapped
+            }
+            guard let recordID = entry.recordID, existing.contains(RecordKey(table: tableName, id: recordID)) else {
+                return .recordMissing
+            }
+            return .changed(entry.action == .insert ? .capturedInsert : .capturedUpdate, newID: nil)
+        }
+    }
+
+    private struct RecordKey: Hashable {
+        let table: String
+        let id: Int
+    }
+
+    /// The records among the entries' that exist, one statement per mapped table.
+    private func existingRecords(for entries: [TriggerLogEntry]) throws -> Set<RecordKey> {
+        var byTable: [String: [Int]] = [:]
+        for entry in entries {
+            guard let table = entry.tableName, let id = entry.recordID else { continue }
+            byTable[table, default: []].append(id)
+        }
+        var existing: Set<RecordKey> = []
+        for (table, ids) in byTable {
+            guard let mapped = schema.mappedTables.first(where: { $0.name == table }) else { continue }
+            let records = SQLIdentifier.qualified(schema.name, try SQLIdentifier(mapped.name))
+            for row in try connection.query("SELECT id FROM \(records) WHERE id = ANY($1::int[])", [.array(ids.uniqued())]) {
+                if let id = try row.int(0) { existing.insert(RecordKey(table: table, id: id)) }
+            }
+        }
+        return existing
+    }
+}
