@@ -19,10 +19,12 @@ struct CLIResult {
 ///   - schema: When given, `--schema` and the test database's URL are passed through the
 ///     environment (`HEROKU_CONNECT_SCHEMA`, `DATABASE_URL`), as an operator would set them.
 ///   - environment: Extra variables.
+///   - input: Standard input's text.
 ///   - terminal: Whether standard output and error are terminals, and how wide.
+///   - inputIsTerminal: Whether standard input is a terminal (a person answering prompts).
 func hcconnect(
     _ arguments: [String], schema: String? = nil, environment: [String: String] = [:], input: String = "",
-    terminal: Bool = false, columns: Int? = nil
+    terminal: Bool = false, columns: Int? = nil, inputIsTerminal: Bool = false
 ) throws -> CLIResult {
     var env = environment
     if let schema {
@@ -32,7 +34,7 @@ func hcconnect(
     let output = OutputChannel(memoryAsTerminal: terminal, columns: columns)
     let errors = OutputChannel(memoryAsTerminal: terminal, columns: columns)
     let status = HCConnect.run(
-        arguments: arguments, environment: env, input: InputChannel(text: input), output: output, errors: errors)
+        arguments: arguments, environment: env, input: InputChannel(text: input, isTerminal: inputIsTerminal), output: output, errors: errors)
     return CLIResult(status: status, stdout: output.text, stderr: errors.text)
 }
 
