@@ -24,9 +24,9 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     public var meaning: String {
         switch self {
         case .success: "success"
-        case .negative: "the command ran but the outcome is negative"
+        case .negative: "the command ran but the outcome is negative (e.g. some entries were left unchanged)"
         case .usage: "usage error: unknown command or option, bad value"
-        case .notFound: "not found: entry, table or record"
+        case .notFound: "not found: entry, table, column or record"
         case .unusableSchema: "the schema is not a usable Heroku Connect schema"
         case .unavailable: "the database cannot be reached"
         case .internalError: "internal error"

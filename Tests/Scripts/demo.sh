@@ -30,6 +30,12 @@ first=$("$bin" failed --in live --action UPDATE --format ids --limit 1)
 echo
 echo "\$ hcconnect show $first"
 "$bin" show "$first"
+echo
+echo "\$ hcconnect retry --failed --table account --dry-run"
+"$bin" retry --failed --table account --dry-run
+echo
+echo "\$ hcconnect retry $first"
+"$bin" retry "$first"
 cat <<MESSAGE
 
 The demo database is still running. To explore it:
@@ -37,5 +43,7 @@ The demo database is still running. To explore it:
   $bin help
   $bin related $first
   $bin tables
+  $bin retry --failed --in archive --write-mode ordered --dry-run
+  $bin capture-update account 3 --fields Name,BillingCity
 Stop it with: make demo-stop
 MESSAGE

@@ -29,11 +29,11 @@ struct RepairRequest {
 
     static let specs = [failed] + filterSpecs + [dryRun, yes, batchSize, max]
 
-    /// Reads the selection and options; `-` reads ids from `input`, one per line.
+    /// Reads the selection and options of `command`; `-` reads ids from `input`, one per line.
     ///
     /// - Throws: ``ArgumentError`` naming what is wrong; nothing has been read from the
     ///   database yet.
-    init(_ arguments: ParsedArguments, input: InputChannel) throws(ArgumentError) {
+    init(_ arguments: ParsedArguments, command: String, input: InputChannel) throws(ArgumentError) {
         dryRun = arguments.flag("dry-run")
         confirmed = arguments.flag("yes")
         batchSize = try arguments.value("batch-size").map { text throws(ArgumentError) in
@@ -53,7 +53,7 @@ struct RepairRequest {
         }
         if let filter = filterNames.first {
             throw .invalidCombination(
-                "--\(filter) filters a selection: use it with --failed (hcconnect COMMAND --failed --\(filter) ...)"
+                "--\(filter) filters a selection: use it with --failed (hcconnect \(command) --failed --\(filter) ...)"
                     + (arguments.positionals.isEmpty ? "" : ", not with ids"))
         }
         guard !arguments.positionals.isEmpty else {

@@ -4,7 +4,7 @@ import HerokuConnect
 /// list of ids, changes the entries batch by batch, and reports.
 enum RepairRun {
     static func run(_ context: CommandContext, action: RepairAction) throws -> ExitStatus {
-        let request = try RepairRequest(context.arguments, input: context.input)
+        let request = try RepairRequest(context.arguments, command: action.name, input: context.input)
         if !request.dryRun, context.format == .csv {
             throw ArgumentError.invalidValue(
                 option: "--format", value: "csv", reason: "lists entries, which only --dry-run does; use table, json or ids")
