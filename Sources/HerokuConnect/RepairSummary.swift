@@ -16,6 +16,9 @@ public struct RepairOutcome: Sendable, Equatable {
         /// Left alone (ordered writes): its table is not a mapped table of the schema, so
         /// the record cannot be read.
         case tableNotMapped
+        /// Left alone: it left its table while hcconnect worked (Heroku Connect moved it to
+        /// the archive, or purged it). A rerun finds it where it is now.
+        case gone
     }
 
     public let id: Int
@@ -70,6 +73,8 @@ public struct RepairSummary: Sendable, Equatable {
     public var notFailed: [Skipped] = []
     /// Entries locked by another session.
     public var locked: [Skipped] = []
+    /// Entries that left their table while hcconnect worked.
+    public var gone: [Skipped] = []
     /// Entries whose record no longer exists (ordered writes).
     public var recordMissing: [Skipped] = []
     /// Entries whose table is not mapped (ordered writes).
@@ -86,8 +91,8 @@ public struct RepairSummary: Sendable, Equatable {
 
     /// Entries changed.
     public var changed: Int { steps.values.reduce(0, +) }
-    /// Entries left alone because they were not FAILED or were locked.
-    public var skipped: Int { notFailed.count + locked.count }
+    /// Entries left alone because they were not FAILED, were locked, or left their table.
+    public var skipped: Int { notFailed.count + locked.count + gone.count }
     /// Entries left alone for any reason, besides those not found.
     public var unchanged: Int { skipped + recordMissing.count + tableNotMapped.count }
     /// Entries handled so far: changed, left alone or not found.
@@ -110,6 +115,7 @@ public struct RepairSummary: Sendable, Equatable {
         case .locked: locked.append(skipped(.failed))
         case .recordMissing: recordMissing.append(skipped(.failed))
         case .tableNotMapped: tableNotMapped.append(skipped(.failed))
+        case .gone: gone.append(skipped())
         }
     }
 }

@@ -131,9 +131,10 @@ public final class TriggerLogRepair {
             let batch = Array(candidates.targets[start..<min(start + max(batchSize, 1), candidates.targets.count)])
             start += batch.count
             var entries: [TriggerLogEntry] = []
-            let outcomes: [RepairOutcome]
+            var outcomes: [RepairOutcome]
             if dryRun {
                 (outcomes, entries) = try plan(action, batch)
+                outcomes = Self.completed(outcomes, for: batch)
             } else {
                 outcomes = try change(action, batch, statements)
             }
@@ -163,11 +164,21 @@ public final class TriggerLogRepair {
                         outcomes += try recapture(ids, location, viaConnect: viaConnect, statements)
                     }
                 }
-                return outcomes.sorted { ($0.id, $0.location == .archive ? 1 : 0) < ($1.id, $1.location == .archive ? 1 : 0) }
+                return Self.completed(outcomes, for: batch)
             }
         } catch let error as PostgresError where error.sqlState == "55P03" && statements.locking == .noWait {
             throw HerokuConnectError.entryLocked(id: batch[0].id)
         }
+    }
+
+    /// The outcomes in id order, with `.gone` for each target the statements no longer
+    /// found in its table.
+    private static func completed(_ outcomes: [RepairOutcome], for batch: [Target]) -> [RepairOutcome] {
+        let answered = Set(outcomes.map { Target(id: $0.id, location: $0.location) })
+        let gone = batch.filter { !answered.contains($0) }.map { target in
+            RepairOutcome(id: target.id, location: target.location, tableName: nil, recordID: nil, result: .gone)
+        }
+        return (outcomes + gone).sorted { ($0.id, $0.location == .archive ? 1 : 0) < ($1.id, $1.location == .archive ? 1 : 0) }
     }
 
     /// Merged writes: live entries back to NEW; archived ones copied back (or set to REQUEUE).

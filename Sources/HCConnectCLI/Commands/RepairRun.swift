@@ -131,6 +131,7 @@ private struct EntryStream {
         case .locked: "skip-locked"
         case .recordMissing: "skip-record-missing"
         case .tableNotMapped: "skip-table-not-mapped"
+        case .gone: "skip-gone"
         }
     }
 }

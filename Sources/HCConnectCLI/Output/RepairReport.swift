@@ -31,6 +31,11 @@ enum RepairReport {
                 "  " + style.yellow("skipped, locked or changed by another session (try again)") + ": \(summary.locked.count) ("
                     + listed(summary.locked.map { String($0.id) }) + ")")
         }
+        if !summary.gone.isEmpty {
+            lines.append(
+                "  " + style.yellow("skipped, moved to the archive or purged meanwhile (run again to include moved ones)")
+                    + ": \(summary.gone.count) (" + listed(summary.gone.map { "\($0.id) \($0.location.rawValue)" }) + ")")
+        }
         if !summary.recordMissing.isEmpty {
             lines.append(
                 "  " + style.yellow("not captured, the record no longer exists (still FAILED)") + ": \(summary.recordMissing.count) ("
@@ -92,6 +97,7 @@ enum RepairReport {
         }))
         object.add("skipped_not_failed", raw: skippedArray(summary.notFailed, withState: true))
         object.add("skipped_locked", raw: skippedArray(summary.locked, withState: false))
+        object.add("skipped_gone", raw: skippedArray(summary.gone, withState: false))
         object.add("record_missing", raw: skippedArray(summary.recordMissing, withState: false))
         object.add("table_not_mapped", raw: skippedArray(summary.tableNotMapped, withState: false))
         object.add("not_found_ids", raw: array(summary.notFound.map { Array(String($0).utf8) }))
