@@ -81,7 +81,7 @@ public struct RecordCapture {
     ///   - procedure: Insert (all columns but `columns`) or update (only `columns`, all
     ///     when empty).
     ///   - table: A mapped table of the schema.
-    ///   - recordIDs: The records, by the table's `id`.
+    ///   - recordIDs: The records, by the table's `id`; captured once each, in id order.
     ///   - columns: Resolved column names (see ``resolveColumns(fields:columns:in:tableColumns:)``).
     ///   - batchSize: Records per statement and transaction.
     ///   - dryRun: Read the records and what would be captured; write nothing.
@@ -94,7 +94,7 @@ public struct RecordCapture {
     ) throws -> Summary {
         let schema = store.schema
         if !dryRun { try schema.requireProcedure(procedure) }
-        let ids = recordIDs.uniqued()
+        let ids = Array(Set(recordIDs)).sorted()
         var summary = Summary(procedure: procedure, table: table.name, columns: columns, isDryRun: dryRun)
         summary.requested = ids.count
         let sql = try dryRun ? previewStatement(procedure, table) : captureStatement(procedure, table)
@@ -151,7 +151,7 @@ public struct RecordCapture {
                     + " ELSE \(h).slice(\(row), $2::text[]) \(minus) \(bookkeeping) END"
             }
         return """
-            SELECT r.id, NULL::int, \(procedure == .update ? "r.sfid" : "NULL::text"), (\(values))::text
+            SELECT r.id, NULL::int, r.sfid, (\(values))::text
             FROM \(records) AS r WHERE r.id = ANY($3::int[]) AND $1::text IS NOT NULL ORDER BY r.id
             """
     }

@@ -87,40 +87,80 @@ struct RepairStatements {
             """
     }
 
-    /// Ordered writes: for the FAILED INSERT and UPDATE entries among `$1` of the mapped
-    /// table `$2`, captures the record's current state (`hc_capture_insert_from_row`, or
-    /// `hc_capture_update_from_row` with the columns of the entry's `values`, all columns
-    /// when it has none) and sets the entry to REQUEUED. Entries whose record is gone stay
-    /// FAILED.
-    func captureCurrentState(in location: TriggerLogLocation, table: MappedTable) throws -> String {
-        let log = location.qualifiedName(in: schema.name)
-        let records = SQLIdentifier.qualified(schema.name, try SQLIdentifier(table.name))
+    /// Ordered writes, for a batch's FAILED INSERT and UPDATE entries of mapped tables,
+    /// live (`$1`) and archived (`$2`): captures each record's current state, in the order
+    /// of the entries' ids across tables and both log tables (so an older INSERT is always
+    /// captured before a newer UPDATE of the same record), with `hc_capture_insert_from_row`,
+    /// or `hc_capture_update_from_row` with the entry's columns, and sets the entries to
+    /// REQUEUED. Entries whose record is gone stay FAILED.
+    ///
+    /// The columns come as two parallel arrays: `$3` holds entry keys (`l42`, `a17`) and `$4`
+    /// column names; an entry without pairs captures all columns. `$5`, `$6`, ... are the
+    /// names of `tables`, in order. The answer has the shared columns plus `archived`.
+    func captureCurrentState(tables: [MappedTable]) throws -> String {
+        let live = TriggerLogLocation.live.qualifiedName(in: schema.name)
+        let archive = TriggerLogLocation.archive.qualifiedName(in: schema.name)
         let insert = SQLIdentifier.qualified(schema.name, try SQLIdentifier(CaptureProcedure.insert.rawValue))
         let update = SQLIdentifier.qualified(schema.name, try SQLIdentifier(CaptureProcedure.update.rawValue))
-        return """
-            WITH target AS (
-              SELECT id, action, record_id, "values" FROM \(log)
-              WHERE id = ANY($1::int[]) AND state = 'FAILED' AND table_name = $2 AND action IN ('INSERT', 'UPDATE')
-              ORDER BY id \(locking.clause)
-            ), captured AS (
-              SELECT target.id,
-                     CASE WHEN target.action = 'INSERT'
-                          THEN \(insert)(\(hstore).hstore(r.*), $2::varchar)
-                          ELSE \(update)(\(hstore).hstore(r.*), $2::varchar,
-                                 COALESCE(\(hstore).akeys(target."values"::\(hstore).hstore), ARRAY[]::text[]))
-                     END AS new_id
-              FROM (SELECT * FROM target ORDER BY id) AS target JOIN \(records) AS r ON r.id = target.record_id
-            ), changed AS (
-              UPDATE \(log) AS l SET state = 'REQUEUED' FROM captured
-              WHERE l.id = captured.id AND l.state = 'FAILED' AND captured.new_id IS NOT NULL
-              RETURNING l.id, captured.new_id
-            )
-            SELECT e.id, e.state, e.table_name, e.record_id, e.action, changed.id IS NOT NULL, changed.new_id,
-                   EXISTS (SELECT 1 FROM \(records) AS r WHERE r.id = e.record_id)
-            FROM \(log) AS e LEFT JOIN changed ON changed.id = e.id
-            WHERE e.id = ANY($1::int[]) AND e.table_name = $2 AND e.action IN ('INSERT', 'UPDATE')
-            ORDER BY e.id
+        let records = try tables.map { SQLIdentifier.qualified(schema.name, try SQLIdentifier($0.name)) }
+        let sources = records.enumerated().map { index, table in
+            "SELECT target.*, \(hstore).hstore(r.*) AS record FROM target JOIN \(table) AS r"
+                + " ON target.table_name = $\(index + 5)::text AND r.id = target.record_id"
+        }
+        let exists = records.enumerated().map { index, table in
+            "WHEN $\(index + 5)::text THEN EXISTS (SELECT 1 FROM \(table) AS r WHERE r.id = e.record_id)"
+        }
+        let select = { (log: String, archived: Bool, changed: String, ids: String) in
             """
+            SELECT e.id, e.state, e.table_name, e.record_id, e.action, \(changed).id IS NOT NULL, \(changed).new_id,
+                   CASE e.table_name \(exists.joined(separator: " ")) END, \(archived)
+            FROM \(log) AS e LEFT JOIN \(changed) ON \(changed).id = e.id WHERE e.id = ANY(\(ids))
+            """
+        }
+        let candidates = "state = 'FAILED' AND action IN ('INSERT', 'UPDATE') AND table_name = ANY(ARRAY[\((0..<tables.count).map { "$\($0 + 5)::text" }.joined(separator: ", "))])"
+        return """
+            WITH live_target AS (
+              SELECT id, action, record_id, table_name, false AS archived FROM \(live)
+              WHERE id = ANY($1::int[]) AND \(candidates) ORDER BY id \(locking.clause)
+            ), archive_target AS (
+              SELECT id, action, record_id, table_name, true AS archived FROM \(archive)
+              WHERE id = ANY($2::int[]) AND \(candidates) ORDER BY id \(locking.clause)
+            ), target AS (
+              SELECT * FROM live_target UNION ALL SELECT * FROM archive_target
+            ), columns AS (
+              SELECT k AS key, array_agg(c ORDER BY n) AS names
+              FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS pairs(k, c, n) GROUP BY k
+            ), source AS (
+              \(sources.joined(separator: "\n  UNION ALL\n  "))
+            ), captured AS (
+              SELECT source.id, source.archived,
+                     CASE WHEN source.action = 'INSERT'
+                          THEN \(insert)(source.record, source.table_name::varchar)
+                          ELSE \(update)(source.record, source.table_name::varchar, COALESCE(source.names, ARRAY[]::text[]))
+                     END AS new_id
+              -- volatile calls run in the order of the sorted subquery: entry order
+              FROM (SELECT source.*, columns.names FROM source
+                    LEFT JOIN columns ON columns.key = (CASE WHEN source.archived THEN 'a' ELSE 'l' END) || source.id
+                    ORDER BY source.id, source.archived) AS source
+            ), live_changed AS (
+              UPDATE \(live) AS l SET state = 'REQUEUED' FROM captured
+              WHERE NOT captured.archived AND l.id = captured.id AND l.state = 'FAILED' AND captured.new_id IS NOT NULL
+              RETURNING l.id, captured.new_id
+            ), archive_changed AS (
+              UPDATE \(archive) AS a SET state = 'REQUEUED' FROM captured
+              WHERE captured.archived AND a.id = captured.id AND a.state = 'FAILED' AND captured.new_id IS NOT NULL
+              RETURNING a.id, captured.new_id
+            )
+            \(select(live, false, "live_changed", "$1::int[]"))
+            UNION ALL
+            \(select(archive, true, "archive_changed", "$2::int[]"))
+            ORDER BY 1, 9
+            """
+    }
+
+    /// The key of an entry in `captureCurrentState`'s column arrays.
+    static func columnKey(_ id: Int, _ location: TriggerLogLocation) -> String {
+        (location == .archive ? "a" : "l") + String(id)
     }
 
     /// The sequence that numbers live entries: the `id` column's owned sequence, else the

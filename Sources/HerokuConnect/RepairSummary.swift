@@ -16,6 +16,9 @@ public struct RepairOutcome: Sendable, Equatable {
         /// Left alone (ordered writes): its table is not a mapped table of the schema, so
         /// the record cannot be read.
         case tableNotMapped
+        /// Left alone (ordered writes): its `values` is not readable hstore text, so the
+        /// columns to capture are unknown.
+        case valuesUnreadable
         /// Left alone: it left its table while hcconnect worked (Heroku Connect moved it to
         /// the archive, or purged it). A rerun finds it where it is now.
         case gone
@@ -79,6 +82,8 @@ public struct RepairSummary: Sendable, Equatable {
     public var recordMissing: [Skipped] = []
     /// Entries whose table is not mapped (ordered writes).
     public var tableNotMapped: [Skipped] = []
+    /// Entries whose `values` cannot be read (ordered writes).
+    public var valuesUnreadable: [Skipped] = []
     /// Explicit ids in neither table.
     public var notFound: [Int] = []
     /// Batches committed (or, in a dry run, examined).
@@ -94,7 +99,7 @@ public struct RepairSummary: Sendable, Equatable {
     /// Entries left alone because they were not FAILED, were locked, or left their table.
     public var skipped: Int { notFailed.count + locked.count + gone.count }
     /// Entries left alone for any reason, besides those not found.
-    public var unchanged: Int { skipped + recordMissing.count + tableNotMapped.count }
+    public var unchanged: Int { skipped + recordMissing.count + tableNotMapped.count + valuesUnreadable.count }
     /// Entries handled so far: changed, left alone or not found.
     public var handled: Int { changed + unchanged + notFound.count }
     /// True when every requested entry was changed.
@@ -115,6 +120,7 @@ public struct RepairSummary: Sendable, Equatable {
         case .locked: locked.append(skipped(.failed))
         case .recordMissing: recordMissing.append(skipped(.failed))
         case .tableNotMapped: tableNotMapped.append(skipped(.failed))
+        case .valuesUnreadable: valuesUnreadable.append(skipped(.failed))
         case .gone: gone.append(skipped())
         }
     }

@@ -151,6 +151,9 @@ public final class TriggerLogRepair {
     ) throws -> [RepairOutcome] {
         do {
             return try connection.withTransaction {
+                if case .retry(.ordered, let viaConnect) = action {
+                    return Self.completed(try recapture(batch, viaConnect: viaConnect, statements), for: batch)
+                }
                 var outcomes: [RepairOutcome] = []
                 for location in TriggerLogLocation.allCases {
                     let ids = batch.filter { $0.location == location }.map(\.id)
@@ -158,10 +161,8 @@ public final class TriggerLogRepair {
                     switch action {
                     case .ignore:
                         outcomes += try setState(.ignored, step: .ignored, ids, location, statements)
-                    case .retry(.merged, let viaConnect):
+                    case .retry(_, let viaConnect):
                         outcomes += try requeue(ids, location, viaConnect: viaConnect, statements)
-                    case .retry(.ordered, let viaConnect):
-                        outcomes += try recapture(ids, location, viaConnect: viaConnect, statements)
                     }
                 }
                 return Self.completed(outcomes, for: batch)
@@ -198,47 +199,72 @@ public final class TriggerLogRepair {
     }
 
     /// Ordered writes: INSERT and UPDATE entries re-captured from their record's current
-    /// state, grouped by mapped table; the rest (DELETE) re-queued as under merged writes.
-    private func recapture(
-        _ ids: [Int], _ location: TriggerLogLocation, viaConnect: Bool, _ statements: RepairStatements
-    ) throws -> [RepairOutcome] {
-        let table = location.qualifiedName(in: schema.name)
+    /// state in one statement for all tables and both log tables, in entry order; the rest
+    /// (DELETE) re-queued as under merged writes.
+    private func recapture(_ batch: [Target], viaConnect: Bool, _ statements: RepairStatements) throws -> [RepairOutcome] {
+        let ids = { (location: TriggerLogLocation) in batch.filter { $0.location == location }.map(\.id) }
+        let live = TriggerLogLocation.live.qualifiedName(in: schema.name)
+        let archive = TriggerLogLocation.archive.qualifiedName(in: schema.name)
         let rows = try connection.query(
-            "SELECT id, state, table_name, record_id, action FROM \(table) WHERE id = ANY($1::int[]) ORDER BY id",
-            [.array(ids)])
+            """
+            SELECT id, state, table_name, record_id, action, "values", false FROM \(live) WHERE id = ANY($1::int[])
+            UNION ALL
+            SELECT id, state, table_name, record_id, action, "values", true FROM \(archive) WHERE id = ANY($2::int[])
+            """,
+            [.array(ids(.live)), .array(ids(.archive))])
         var outcomes: [RepairOutcome] = []
-        var byTable: [String: [Int]] = [:]
-        var requeued: [Int] = []
+        var captures: [TriggerLogLocation: [Int]] = [:]
+        var tables: [MappedTable] = []
+        var keys: [String?] = []
+        var columns: [String?] = []
+        var requeued: [TriggerLogLocation: [Int]] = [:]
         for row in rows {
             guard let id = try row.int(0) else { continue }
+            let location: TriggerLogLocation = try row.bool(6) == true ? .archive : .live
             let state = row.string(1).map(TriggerLogState.init(rawValue:))
             let tableName = row.string(2)
             let action = row.string(4).map(TriggerLogAction.init(rawValue:))
+            let recordID = try row.int(3)
             let outcome = { (result: RepairOutcome.Result) in
-                RepairOutcome(id: id, location: location, tableName: tableName, recordID: try? row.int(3), result: result)
+                RepairOutcome(id: id, location: location, tableName: tableName, recordID: recordID, result: result)
             }
-            if state != .failed {
+            guard state == .failed else {
                 outcomes.append(outcome(.notFailed(state)))
-            } else if action == .insert || action == .update {
-                if let tableName, schema.mappedTables.contains(where: { $0.name == tableName }) {
-                    byTable[tableName, default: []].append(id)
-                } else {
-                    outcomes.append(outcome(.tableNotMapped))
+                continue
+            }
+            guard action == .insert || action == .update else {
+                requeued[location, default: []].append(id)
+                continue
+            }
+            guard let table = schema.mappedTables.first(where: { $0.name == tableName }) else {
+                outcomes.append(outcome(.tableNotMapped))
+                continue
+            }
+            if action == .update, let text = row.string(5) {
+                // The entry's columns, read with hcconnect's own parser: an unreadable
+                // `values` is reported instead of failing the whole batch in the server.
+                let values = HStore(text: text)
+                guard values.isWellFormed else {
+                    outcomes.append(outcome(.valuesUnreadable))
+                    continue
                 }
-            } else {
-                requeued.append(id)
+                for key in values.keys {
+                    keys.append(RepairStatements.columnKey(id, location))
+                    columns.append(key)
+                }
             }
+            captures[location, default: []].append(id)
+            if !tables.contains(table) { tables.append(table) }
         }
-        for (tableName, tableIDs) in byTable.sorted(by: { $0.key < $1.key }) {
-            let mapped = schema.mappedTables.first { $0.name == tableName }!
+        if !tables.isEmpty {
             let rows = try connection.query(
-                try statements.captureCurrentState(in: location, table: mapped), [.array(tableIDs), .text(tableName)])
-            outcomes += try self.outcomes(rows, location) { action in
-                action == .insert ? .capturedInsert : .capturedUpdate
-            }
+                try statements.captureCurrentState(tables: tables),
+                [.array(captures[.live] ?? []), .array(captures[.archive] ?? []), .array(keys), .array(columns)]
+                    + tables.map { .text($0.name) })
+            outcomes += try self.outcomes(rows, nil) { action in action == .insert ? .capturedInsert : .capturedUpdate }
         }
-        if !requeued.isEmpty {
-            outcomes += try requeue(requeued, location, viaConnect: viaConnect, statements)
+        for (location, ids) in requeued.sorted(by: { $0.key == .live && $1.key == .archive }) {
+            outcomes += try requeue(ids, location, viaConnect: viaConnect, statements)
         }
         return outcomes
     }
@@ -252,8 +278,11 @@ public final class TriggerLogRepair {
     }
 
     /// Reads a repair statement's answer (see ``RepairStatements``).
+    ///
+    /// - Parameter location: The log table, or nil when the rows say (a ninth column,
+    ///   `archived`).
     private func outcomes(
-        _ rows: PostgresRows, _ location: TriggerLogLocation, step: (TriggerLogAction?) -> RepairStep
+        _ rows: PostgresRows, _ location: TriggerLogLocation?, step: (TriggerLogAction?) -> RepairStep
     ) throws -> [RepairOutcome] {
         try rows.map { row in
             guard let id = try row.int(0) else {
@@ -271,7 +300,9 @@ public final class TriggerLogRepair {
             } else {
                 result = .locked
             }
-            return RepairOutcome(id: id, location: location, tableName: row.string(2), recordID: try row.int(3), result: result)
+            let rowLocation = try location ?? (row.bool(8) == true ? .archive : .live)
+            return RepairOutcome(
+                id: id, location: rowLocation, tableName: row.string(2), recordID: try row.int(3), result: result)
         }
     }
 
@@ -323,6 +354,7 @@ public final class TriggerLogRepair {
             guard let tableName = entry.tableName, schema.mappedTables.contains(where: { $0.name == tableName }) else {
                 return .tableNotMapped
             }
+            if entry.action == .update, entry.values?.isWellFormed == false { return .valuesUnreadable }
             guard let recordID = entry.recordID, existing.contains(RecordKey(table: tableName, id: recordID)) else {
                 return .recordMissing
             }

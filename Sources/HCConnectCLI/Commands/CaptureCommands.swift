@@ -89,6 +89,10 @@ enum RecordCaptureRun {
         _ context: CommandContext, _ procedure: CaptureProcedure, fields: [String], columns: [String]
     ) throws -> ExitStatus {
         let arguments = context.arguments
+        if !arguments.flag("dry-run"), context.format == .csv {
+            throw ArgumentError.invalidValue(
+                option: "--format", value: "csv", reason: "lists records, which only --dry-run does; use table, json or ids")
+        }
         guard let tableName = arguments.positionals.first else { throw ArgumentError.missingArgument("TABLE (a mapped table)") }
         let recordIDs = try RepairRequest.ids(
             Array(arguments.positionals.dropFirst()), input: context.input, argumentName: "RECORD_ID", noun: "record id")

@@ -40,7 +40,7 @@ enum RepairRun {
             entries.write(batchEntries, outcomes)
             if !request.dryRun {
                 if context.format == .ids {
-                    for id in outcomes.compactMap(\.newIDIfCreated) { context.output.line(String(id)) }
+                    for id in outcomes.compactMap(\.liveIDToSync) { context.output.line(String(id)) }
                 }
                 context.debug(
                     "batch \(summary.batches) committed: \(summary.handled - summary.notFound.count) of "
@@ -77,23 +77,31 @@ enum RepairRun {
 
     /// Asks a person at a terminal to type "yes"; refuses without one.
     private static func confirm(_ context: CommandContext, action: RepairAction, count: Int) throws {
-        let what = "\(RepairReport.title(action)) of \(count) FAILED \(count == 1 ? "entry" : "entries")"
+        var what = "\(action.name) \(count) FAILED \(count == 1 ? "entry" : "entries")"
+        if case .retry(let mode, let viaConnect) = action {
+            what += " (\(mode.rawValue) writes\(viaConnect ? ", via Connect" : ""))"
+        }
         guard context.input.isTerminal, context.errors.isTerminal else {
             throw ArgumentError.invalidCombination(
-                "refusing the \(what) without confirmation: add --yes to go ahead, or --dry-run to see them first")
+                "refusing to \(what) without confirmation: add --yes to go ahead, or --dry-run to see them first")
         }
         context.output.flush()
         context.errors.write("hcconnect: about to \(what). Type yes to go ahead: ")
         context.errors.flush()
-        let answer = context.input.readLine()?.trimmingWhitespace().lowercased()
+        guard let line = context.input.readLine() else {
+            context.errors.line()
+            throw CommandFailure(status: .negative, message: "not confirmed (no answer); nothing was changed")
+        }
+        let answer = line.trimmingWhitespace().lowercased()
         guard answer == "yes" || answer == "y" else {
             throw CommandFailure(status: .negative, message: "not confirmed; nothing was changed")
         }
     }
 }
 
-/// The entries of a dry run, in the chosen format, streamed as each batch is planned; in
-/// json, as the items of the result's `entries` array, each with the step it would take.
+/// The entries a dry run would change, in the chosen format, streamed as each batch is
+/// planned; in json, as the items of the result's `entries` array, each with the step it
+/// would take (`would`).
 private struct EntryStream {
     private let context: CommandContext
     private var writer: (any EntryWriter)?
@@ -106,16 +114,21 @@ private struct EntryStream {
         writer = dryRun && !isJSON ? EntryWriters.make(context.format, output: context.output, style: context.style) : nil
     }
 
+    /// Writes the entries that would change; those that would be left alone are counted
+    /// in the summary instead.
     mutating func write(_ entries: [TriggerLogEntry], _ outcomes: [RepairOutcome]) {
-        guard isJSON else {
-            for entry in entries { writer?.write(entry) }
-            return
+        var steps: [TriggerLogRepair.Target: RepairStep] = [:]
+        for outcome in outcomes {
+            if case .changed(let step, _) = outcome.result { steps[.init(id: outcome.id, location: outcome.location)] = step }
         }
-        var results: [TriggerLogRepair.Target: RepairOutcome.Result] = [:]
-        for outcome in outcomes { results[.init(id: outcome.id, location: outcome.location)] = outcome.result }
         for entry in entries {
+            guard let step = steps[.init(id: entry.id, location: entry.location)] else { continue }
+            guard isJSON else {
+                writer?.write(entry)
+                continue
+            }
             var object = EntryWriters.json(entry)
-            object.add("would", results[.init(id: entry.id, location: entry.location)].map(Self.describe))
+            object.add("would", step.rawValue)
             if written > 0 { context.output.write(",") }
             context.output.write(bytes: object.finished())
             written += 1
@@ -123,23 +136,14 @@ private struct EntryStream {
     }
 
     mutating func finish() { writer?.finish() }
-
-    private static func describe(_ result: RepairOutcome.Result) -> String {
-        switch result {
-        case .changed(let step, _): step.rawValue
-        case .notFailed: "skip-not-failed"
-        case .locked: "skip-locked"
-        case .recordMissing: "skip-record-missing"
-        case .tableNotMapped: "skip-table-not-mapped"
-        case .gone: "skip-gone"
-        }
-    }
 }
 
 extension RepairOutcome {
-    /// The new live entry's id, when this outcome wrote one.
-    var newIDIfCreated: Int? {
-        if case .changed(_, let newID) = result { return newID }
-        return nil
+    /// The live entry that Heroku Connect will now process for this one: the entry itself
+    /// when it went back to NEW in place, else the new entry written for it; nil when
+    /// nothing was queued (ignored, REQUEUE, left alone).
+    var liveIDToSync: Int? {
+        guard case .changed(let step, let newID) = result else { return nil }
+        return step == .requeuedInPlace ? id : newID
     }
 }

@@ -25,7 +25,8 @@ enum RetryCommand: Command {
             running the same command again finishes an interrupted run. A --failed selection \
             asks for confirmation on a terminal and needs --yes otherwise. The result goes to \
             standard error (or standard output as one JSON object with --format json; --format \
-            ids prints the new live ids). Exit 0 when every entry was retried, 1 when some were \
+            ids prints the ids of the live entries now queued: the entry itself when it went back \
+            to NEW, else its new entry). Exit 0 when every entry was retried, 1 when some were \
             not, 3 when an id does not exist.
             """,
         examples: [

@@ -46,6 +46,11 @@ enum RepairReport {
                 "  " + style.yellow("not captured, the table is not mapped (still FAILED)") + ": \(summary.tableNotMapped.count) ("
                     + listed(summary.tableNotMapped.map { "\($0.id) \($0.tableName ?? "NULL")" }) + ")")
         }
+        if !summary.valuesUnreadable.isEmpty {
+            lines.append(
+                "  " + style.yellow("not captured, its values are not readable hstore (still FAILED; see hcconnect show)")
+                    + ": \(summary.valuesUnreadable.count) (" + listed(summary.valuesUnreadable.map { String($0.id) }) + ")")
+        }
         if !summary.notFound.isEmpty {
             lines.append("  " + style.red("not found") + ": \(summary.notFound.count) (" + listed(summary.notFound.map(String.init)) + ")")
         }
@@ -100,6 +105,7 @@ enum RepairReport {
         object.add("skipped_gone", raw: skippedArray(summary.gone, withState: false))
         object.add("record_missing", raw: skippedArray(summary.recordMissing, withState: false))
         object.add("table_not_mapped", raw: skippedArray(summary.tableNotMapped, withState: false))
+        object.add("values_unreadable", raw: skippedArray(summary.valuesUnreadable, withState: false))
         object.add("not_found_ids", raw: array(summary.notFound.map { Array(String($0).utf8) }))
         object.add("batches", summary.batches)
     }
