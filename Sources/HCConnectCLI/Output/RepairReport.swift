@@ -21,35 +21,20 @@ enum RepairReport {
             if !pairs.isEmpty { line += " (new live ids: " + listed(pairs) + ")" }
             lines.append(line)
         }
-        if !summary.notFailed.isEmpty {
-            lines.append(
-                "  " + style.yellow("skipped, not FAILED") + ": \(summary.notFailed.count) ("
-                    + listed(summary.notFailed.map { "\($0.id) \($0.state?.rawValue ?? "NULL")" }) + ")")
-        }
-        if !summary.locked.isEmpty {
-            lines.append(
-                "  " + style.yellow("skipped, locked or changed by another session (try again)") + ": \(summary.locked.count) ("
-                    + listed(summary.locked.map { String($0.id) }) + ")")
-        }
-        if !summary.gone.isEmpty {
-            lines.append(
-                "  " + style.yellow("skipped, moved to the archive or purged meanwhile (run again to include moved ones)")
-                    + ": \(summary.gone.count) (" + listed(summary.gone.map { "\($0.id) \($0.location.rawValue)" }) + ")")
-        }
-        if !summary.recordMissing.isEmpty {
-            lines.append(
-                "  " + style.yellow("not captured, the record no longer exists (still FAILED)") + ": \(summary.recordMissing.count) ("
-                    + listed(summary.recordMissing.map { "\($0.id) \($0.tableName ?? "?") \($0.recordID.map(String.init) ?? "?")" }) + ")")
-        }
-        if !summary.tableNotMapped.isEmpty {
-            lines.append(
-                "  " + style.yellow("not captured, the table is not mapped (still FAILED)") + ": \(summary.tableNotMapped.count) ("
-                    + listed(summary.tableNotMapped.map { "\($0.id) \($0.tableName ?? "NULL")" }) + ")")
-        }
-        if !summary.valuesUnreadable.isEmpty {
-            lines.append(
-                "  " + style.yellow("not captured, its values are not readable hstore (still FAILED; see hcconnect show)")
-                    + ": \(summary.valuesUnreadable.count) (" + listed(summary.valuesUnreadable.map { String($0.id) }) + ")")
+        let leftAlone: [(reason: String, entries: [RepairSummary.Skipped], item: (RepairSummary.Skipped) -> String)] = [
+            ("skipped, not FAILED", summary.notFailed, { "\($0.id) \($0.state?.rawValue ?? "NULL")" }),
+            ("skipped, locked or changed by another session (try again)", summary.locked, { String($0.id) }),
+            ("skipped, moved to the archive or purged meanwhile (run again to include moved ones)", summary.gone,
+             { "\($0.id) \($0.location.rawValue)" }),
+            ("not captured, the record no longer exists (still FAILED)", summary.recordMissing,
+             { "\($0.id) \($0.tableName ?? "?") \($0.recordID.map(String.init) ?? "?")" }),
+            ("not captured, the table is not mapped (still FAILED)", summary.tableNotMapped,
+             { "\($0.id) \($0.tableName ?? "NULL")" }),
+            ("not captured, its values are not readable hstore (still FAILED; see hcconnect show)", summary.valuesUnreadable,
+             { String($0.id) }),
+        ]
+        for (reason, entries, item) in leftAlone where !entries.isEmpty {
+            lines.append("  " + style.yellow(reason) + ": \(entries.count) (" + listed(entries.map(item)) + ")")
         }
         if !summary.notFound.isEmpty {
             lines.append("  " + style.red("not found") + ": \(summary.notFound.count) (" + listed(summary.notFound.map(String.init)) + ")")
