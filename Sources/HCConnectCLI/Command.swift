@@ -127,9 +127,9 @@ final class CommandContext {
     }
 
     /// With --verbose, says what is happening on standard error.
-    func debug(_ text: String) {
+    func debug(_ text: @autoclosure () -> String) {
         guard options.verbose else { return }
-        note(errorStyle.dim("hcconnect: " + text))
+        note(errorStyle.dim("hcconnect: " + text()))
     }
 
     /// Seconds to wait for the server to answer a connection attempt, unless told otherwise.

@@ -48,24 +48,6 @@ public enum RepairStep: String, Sendable, CaseIterable, Comparable {
     /// The entry set to IGNORED.
     case ignored = "ignored"
 
-    /// The state the entry itself has afterwards.
-    public var resultingState: TriggerLogState {
-        switch self {
-        case .requeuedInPlace: .new
-        case .copiedToLive, .capturedInsert, .capturedUpdate: .requeued
-        case .markedRequeue: .requeue
-        case .ignored: .ignored
-        }
-    }
-
-    /// True when the step writes a new live entry.
-    public var createsEntry: Bool {
-        switch self {
-        case .copiedToLive, .capturedInsert, .capturedUpdate: true
-        case .requeuedInPlace, .markedRequeue, .ignored: false
-        }
-    }
-
     public static func < (lhs: RepairStep, rhs: RepairStep) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }

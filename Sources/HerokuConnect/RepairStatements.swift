@@ -74,7 +74,7 @@ struct RepairStatements {
             ), changed AS (
               UPDATE \(archive) AS a SET state = 'REQUEUED' FROM numbered
               WHERE a.id = numbered.id AND a.state = 'FAILED'
-              RETURNING a.id, numbered.new_id, \(Self.copiedColumns.split(separator: ",").map { "a." + $0.trimmingWhitespace() }.joined(separator: ", "))
+              RETURNING a.*, numbered.new_id
             ), copied AS (
               -- a data-modifying WITH runs to completion whether or not it is read
               INSERT INTO \(live) (id, state, \(Self.copiedColumns))

@@ -277,6 +277,9 @@ import Testing
          "--fields: '_hc_lastop' is Heroku Connect's bookkeeping column, which is never captured"),
         (["capture-update", "account", "1", "--columns", "_hc_err"],
          "--columns: '_hc_err' is Heroku Connect's bookkeeping column, which is never captured"),
+        // With both lists, the message names the option the bad name came from.
+        (["capture-update", "account", "1", "--fields", "Name", "--columns", "_hc_err"],
+         "--columns: '_hc_err' is Heroku Connect's bookkeeping column, which is never captured"),
         (["capture-insert", "account", "1", "--exclude", "_HC_LASTOP"],
          "--exclude: '_HC_LASTOP' is Heroku Connect's bookkeeping column, which is never captured"),
         (["capture-update", "account"], "missing RECORD_ID (the table's id; - reads them from standard input) or --sfid SFID"),

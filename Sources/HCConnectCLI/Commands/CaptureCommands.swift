@@ -96,20 +96,13 @@ enum RecordCaptureRun {
         guard let tableName = arguments.positionals.first else { throw ArgumentError.missingArgument("TABLE (a mapped table)") }
         let recordIDs = try RepairRequest.ids(
             Array(arguments.positionals.dropFirst()), input: context.input, argumentName: "RECORD_ID", noun: "record id")
-        let sfids = try arguments.list("sfid").map { text throws(ArgumentError) in
-            guard let sfid = SalesforceID(text) else {
-                throw .invalidValue(option: "--sfid", value: text, reason: "is not a Salesforce id (15 or 18 letters and digits)")
-            }
-            return sfid
-        }
+        let sfids = try arguments.list("sfid").map { text throws(ArgumentError) in try EntryFilters.salesforceID(text) }
         if recordIDs.isEmpty, sfids.isEmpty, !arguments.positionals.contains("-") {
             throw ArgumentError.missingArgument("RECORD_ID (the table's id; - reads them from standard input) or --sfid SFID")
         }
-        let batchSize = try arguments.value("batch-size").map { text throws(ArgumentError) in
-            try EntryFilters.positiveInteger(text, option: "--batch-size", noun: "batch size")
-        } ?? TriggerLogRepair.defaultBatchSize
-        let option = procedure == .insert ? "--exclude" : (fields.isEmpty ? "--columns" : "--fields")
-        for name in fields + columns {
+        let batchSize = try RepairRequest.batchSize(arguments)
+        let fieldOption = procedure == .insert ? "--exclude" : "--fields"
+        for (option, name) in fields.map({ (fieldOption, $0) }) + columns.map({ ("--columns", $0) }) {
             if name.trimmingWhitespace().isEmpty {
                 throw ArgumentError.invalidValue(option: option, value: name, reason: "is an empty name")
             }
@@ -119,7 +112,7 @@ enum RecordCaptureRun {
             }
             if procedure == .insert, RecordCapture.alwaysCapturedColumns.contains(name.lowercased()) {
                 throw ArgumentError.invalidValue(
-                    option: "--exclude", value: name, reason: "cannot be excluded: Heroku Connect always captures id and sfid")
+                    option: option, value: name, reason: "cannot be excluded: Heroku Connect always captures id and sfid")
             }
         }
 
@@ -164,7 +157,7 @@ enum RecordCaptureRun {
     static func lines(_ summary: RecordCapture.Summary, unknownSFIDs: [String], style: TextStyle) -> [String] {
         let columns =
             summary.columns.isEmpty
-            ? (summary.procedure == .insert ? "all columns" : "all columns")
+            ? "all columns"
             : (summary.procedure == .insert ? "all columns but " : "columns ") + summary.columns.joined(separator: ", ")
         let verb = summary.isDryRun ? "would capture" : "captured"
         var lines = [

@@ -72,12 +72,7 @@ struct EntryFilters {
         recordIDs = try arguments.list("record-id").map { text throws(ArgumentError) in
             try Self.positiveInteger(text, option: "--record-id", noun: "record id")
         }
-        sfids = try arguments.list("sfid").map { text throws(ArgumentError) in
-            guard let sfid = SalesforceID(text) else {
-                throw .invalidValue(option: "--sfid", value: text, reason: "is not a Salesforce id (15 or 18 letters and digits)")
-            }
-            return sfid
-        }
+        sfids = try arguments.list("sfid").map { text throws(ArgumentError) in try Self.salesforceID(text) }
         if let limit = arguments.value("limit") {
             self.limit = try Self.positiveInteger(limit, option: "--limit", noun: "limit")
         }
@@ -111,6 +106,14 @@ struct EntryFilters {
                 reason: "is not a time; use ISO 8601 (2026-11-24, 2026-11-24T10:00:00Z) or an age (30m, 6h, 2d, 1w)")
         }
         return bound
+    }
+
+    /// Parses a Salesforce id given to `--sfid` (15 or 18 characters, any case).
+    static func salesforceID(_ text: String) throws(ArgumentError) -> SalesforceID {
+        guard let sfid = SalesforceID(text) else {
+            throw .invalidValue(option: "--sfid", value: text, reason: "is not a Salesforce id (15 or 18 letters and digits)")
+        }
+        return sfid
     }
 
     /// Parses a positive integer that fits PostgreSQL's `integer`.

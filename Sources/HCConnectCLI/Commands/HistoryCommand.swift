@@ -39,12 +39,7 @@ enum HistoryCommand: Command {
         case (1, .some): break
         default: throw ArgumentError.unexpectedArgument(positionals[2])
         }
-        let sfid = try sfidText.map { text throws(ArgumentError) in
-            guard let sfid = SalesforceID(text) else {
-                throw .invalidValue(option: "--sfid", value: text, reason: "is not a Salesforce id (15 or 18 letters and digits)")
-            }
-            return sfid
-        }
+        let sfid = try sfidText.map { text throws(ArgumentError) in try EntryFilters.salesforceID(text) }
         var filterArguments = context.arguments
         filterArguments.positionals = []
         var filters = try EntryFilters(filterArguments)

@@ -36,9 +36,7 @@ struct RepairRequest {
     init(_ arguments: ParsedArguments, command: String, input: InputChannel) throws(ArgumentError) {
         dryRun = arguments.flag("dry-run")
         confirmed = arguments.flag("yes")
-        batchSize = try arguments.value("batch-size").map { text throws(ArgumentError) in
-            try EntryFilters.positiveInteger(text, option: "--batch-size", noun: "batch size")
-        } ?? TriggerLogRepair.defaultBatchSize
+        batchSize = try Self.batchSize(arguments)
         max = try arguments.value("max").map { text throws(ArgumentError) in
             try EntryFilters.positiveInteger(text, option: "--max", noun: "count")
         }
@@ -60,6 +58,13 @@ struct RepairRequest {
             throw .missingArgument("trigger log ids (or - to read them from standard input), or --failed [filters]")
         }
         ids = try Self.ids(arguments.positionals, input: input, argumentName: "ID", noun: "trigger log id")
+    }
+
+    /// `--batch-size`, else the default.
+    static func batchSize(_ arguments: ParsedArguments) throws(ArgumentError) -> Int {
+        try arguments.value("batch-size").map { text throws(ArgumentError) in
+            try EntryFilters.positiveInteger(text, option: "--batch-size", noun: "batch size")
+        } ?? TriggerLogRepair.defaultBatchSize
     }
 
     /// The ids among `arguments`, with `-` replaced by the lines of standard input (blank
