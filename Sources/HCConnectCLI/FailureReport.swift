@@ -54,6 +54,11 @@ struct FailureReport: Equatable {
             self.init(status: .permissionDenied, message: "the database refused the login: \(error.message)", hint: hint)
         case .connectionLost:
             self.init(status: .temporaryFailure, message: "lost the connection to the database: \(error.message)", hint: hint)
+        case .commitOutcomeUnknown:
+            self.init(
+                status: .temporaryFailure,
+                message: "lost the connection while committing; the last batch may or may not have been saved: "
+                    + error.message, hint: hint)
         case .invalidInput:
             self.init(status: .usage, message: error.message, hint: hint)
         case .unexpectedResult:

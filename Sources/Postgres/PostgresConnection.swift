@@ -18,6 +18,9 @@ public final class PostgresConnection {
     /// Called after each statement with its SQL text (never its parameter values, which
     /// may be secrets), its duration and its row count; for `--verbose` and event logs.
     public var statementObserver: ((StatementEvent) -> Void)?
+    /// Session parameters set through ``setSessionParameter(_:_:)``, set again after
+    /// ``reset()``.
+    private var sessionParameters: [(name: String, value: String)] = []
 
     /// Connects (`PQconnectdbParams` with `expand_dbname`).
     ///
@@ -55,9 +58,48 @@ public final class PostgresConnection {
         }
         self.handle = connection
         self.redactor = redactor
+        try setUpSession()
+    }
+
+    /// Sets what hcconnect's decoding needs, and the session parameters asked for.
+    private func setUpSession() throws(PostgresError) {
         if !(parameterStatus("DateStyle")?.hasPrefix("ISO") ?? false) {
             try execute("SET DateStyle TO ISO")
         }
+        for parameter in sessionParameters {
+            try execute("SELECT set_config($1, $2, false)", [.text(parameter.name), .text(parameter.value)])
+        }
+    }
+
+    /// Sets a server parameter for the session (`set_config(name, value, false)`), and again
+    /// whenever ``reset()`` opens a new session.
+    ///
+    /// - Throws: ``PostgresError`` when the server refuses the name or the value.
+    public func setSessionParameter(_ name: String, _ value: String) throws(PostgresError) {
+        try execute("SELECT set_config($1, $2, false)", [.text(name), .text(value)])
+        sessionParameters.removeAll { $0.name == name }
+        sessionParameters.append((name, value))
+    }
+
+    /// True when the connection is broken and only ``reset()`` can make it usable
+    /// (`PQstatus` is `CONNECTION_BAD`).
+    public var isBroken: Bool { PQstatus(handle) == CONNECTION_BAD }
+
+    /// Closes the connection and opens a new one with the same settings (`PQreset`), then
+    /// sets up the session again (``setSessionParameter(_:_:)``). Anything the old session
+    /// held (transaction, locks, LISTEN) is gone.
+    ///
+    /// - Throws: ``PostgresError`` of kind `connectionFailed` (or `authenticationFailed`)
+    ///   when the server cannot be reached; the connection stays broken and `reset()` may be
+    ///   called again.
+    public func reset() throws(PostgresError) {
+        PQreset(handle)
+        guard PQstatus(handle) == CONNECTION_OK else {
+            throw Self.connectionError(
+                String(cString: PQerrorMessage(handle)), needsPassword: PQconnectionNeedsPassword(handle) == 1,
+                redactor: redactor)
+        }
+        try setUpSession()
     }
 
     deinit {
@@ -215,13 +257,33 @@ public final class PostgresConnection {
         if nested {
             try execute("RELEASE SAVEPOINT hcconnect_nested")
         } else {
-            let rows = try query("COMMIT")
+            let rows = try commit()
             let status = String(cString: PQcmdStatus(rows.result.pointer))
             guard status == "COMMIT" else {
                 throw PostgresError(.server, message: "the transaction was rolled back instead of committed")
             }
         }
         return value
+    }
+
+    /// Sends `COMMIT`; a connection lost on the way is ``PostgresError/Kind/commitOutcomeUnknown``.
+    private func commit() throws(PostgresError) -> PostgresRows {
+        let result: Result<PostgresRows, PostgresError>
+        do throws(PostgresError) {
+            result = .success(try query("COMMIT"))
+        } catch {
+            result = .failure(error)
+        }
+        switch result {
+        case .success(let rows):
+            return rows
+        case .failure(let error) where error.kind == .connectionLost:
+            throw PostgresError(
+                .commitOutcomeUnknown, message: "the connection was lost while committing: " + error.message,
+                hint: error.hint)
+        case .failure(let error):
+            throw error
+        }
     }
 
     /// Runs SQL text that may hold several statements and no parameters (`PQexec`).

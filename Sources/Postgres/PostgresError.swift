@@ -14,6 +14,9 @@ public struct PostgresError: Error, Sendable, Equatable, CustomStringConvertible
         case authenticationFailed
         /// The connection broke while a statement was running or being sent.
         case connectionLost
+        /// The connection broke while `COMMIT` was on its way: the transaction may or may
+        /// not have been committed. Work that is not safe to repeat must not be repeated.
+        case commitOutcomeUnknown
         /// The server reported an error for a statement; see ``PostgresError/sqlState``.
         case server
         /// The server's answer did not have the expected shape (a decoding problem, a
