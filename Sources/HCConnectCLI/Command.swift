@@ -28,10 +28,17 @@ protocol Command: Sendable {
     /// - Returns: The exit status.
     /// - Throws: What ``FailureReport`` turns into a message and an exit status.
     static func run(_ context: CommandContext) throws -> ExitStatus
+    /// True for commands that change data: their statements get a default
+    /// `statement_timeout`, and their batches the retry rule for lock timeouts.
+    static var changesData: Bool { get }
 }
 
-/// Everything a running command needs: its arguments, the global options, the streams, and
-/// the database, connected on first use.
+extension Command {
+    static var changesData: Bool { false }
+}
+
+/// Everything a running command needs: its arguments, the global options, the streams, the
+/// event log, the retry policy, and the database, connected on first use.
 final class CommandContext {
     let arguments: ParsedArguments
     let options: GlobalOptions
@@ -45,12 +52,21 @@ final class CommandContext {
     let errorStyle: TextStyle
     /// The output format: the one asked for, else the command's default.
     let format: OutputFormat
+    /// What `--verbose` writes.
+    let events: EventLog
+    /// Ctrl-C and SIGTERM during interruptible work.
+    let interruption: Interruption
+    /// Runs units of work under `--retries`' policy, reconnecting when needed.
+    let executor: RetryingExecutor
+    /// Whether the command changes data (see ``Command/changesData``).
+    let changesData: Bool
     private var connection: PostgresConnection?
     private var store: TriggerLogStore?
 
     init(
         arguments: ParsedArguments, options: GlobalOptions, format: OutputFormat, environment: [String: String],
-        input: InputChannel, output: OutputChannel, errors: OutputChannel
+        input: InputChannel, output: OutputChannel, errors: OutputChannel, interruption: Interruption = .none,
+        changesData: Bool = false
     ) {
         self.arguments = arguments
         self.options = options
@@ -59,8 +75,25 @@ final class CommandContext {
         self.input = input
         self.output = output
         self.errors = errors
+        self.interruption = interruption
+        self.changesData = changesData
         style = TextStyle(output: output, environment: environment, noColorFlag: options.noColor)
         errorStyle = TextStyle(output: errors, environment: environment, noColorFlag: options.noColor)
+        events = EventLog(
+            isEnabled: options.verbose, format: options.logFormat, output: output, errors: errors, style: errorStyle)
+        executor = RetryingExecutor(connection: nil, policy: options.retryPolicy)
+        executor.shouldStop = { interruption.isRequested }
+        executor.observer = { [events] retry in
+            events.record(
+                "retry",
+                "\(retry.operation): \(retry.error.description); retry \(retry.retry) in "
+                    + CommandContext.milliseconds(retry.delay),
+                [
+                    "operation": .string(retry.operation), "rule": .string(retry.rule.rawValue),
+                    "sqlstate": .string(retry.error.sqlState), "error": .string(retry.error.message),
+                    "retry": .int(retry.retry), "delay_ms": .milliseconds(retry.delay),
+                ])
+        }
     }
 
     /// True when the output is read by a person: a terminal, in table format.
@@ -81,7 +114,8 @@ final class CommandContext {
         if let extra = arguments.positionals.first { throw .unexpectedArgument(extra) }
     }
 
-    /// The database connection, opened on first use.
+    /// The database connection, opened on first use (retried under the retry policy), with
+    /// the session's timeouts set.
     func database() throws -> PostgresConnection {
         if let connection { return connection }
         var defaults: [ConnectionSettings.Parameter] = [.init("fallback_application_name", "hcconnect")]
@@ -91,17 +125,37 @@ final class CommandContext {
             defaults.append(.init("connect_timeout", String(Self.defaultConnectTimeout)))
         }
         let settings = ConnectionSettings(connectionString: options.databaseURL, defaults: defaults)
-        if options.verbose {
-            let target = options.databaseURL.map { _ in settings.redactedConnectionString } ?? "libpq defaults (PG* variables)"
-            debug("connecting to \(target)")
-        }
+        let target = options.databaseURL.map { _ in settings.redactedConnectionString } ?? "libpq defaults (PG* variables)"
+        events.record("connect", "connecting to \(target)", ["target": .string(target)])
         let start = ContinuousClock.now
-        let connection = try PostgresConnection(settings: settings)
-        if options.verbose {
-            debug("connected to \(connection.endpointDescription) in \(Self.milliseconds(ContinuousClock.now - start))")
-            connection.statementObserver = { [weak self] event in
+        let connection = try executor.run("connecting") { try PostgresConnection(settings: settings) }
+        executor.connection = connection
+        events.record(
+            "connected",
+            "connected to \(connection.endpointDescription) in \(Self.milliseconds(ContinuousClock.now - start))",
+            ["endpoint": .string(connection.endpointDescription), "duration_ms": .milliseconds(ContinuousClock.now - start)])
+        if events.isEnabled {
+            connection.statementObserver = { [events] event in
                 let status = event.failed ? "failed after" : "\(event.rowCount) row(s) in"
-                self?.debug("sql: \(Self.oneLine(event.sql)) -- \(status) \(Self.milliseconds(event.duration))")
+                events.record(
+                    "statement", "sql: \(Self.oneLine(event.sql)) -- \(status) \(Self.milliseconds(event.duration))",
+                    [
+                        "sql": .string(Self.oneLine(event.sql)), "duration_ms": .milliseconds(event.duration),
+                        "rows": .int(event.rowCount), "failed": .bool(event.failed), "sqlstate": .string(event.sqlState),
+                    ])
+                if event.sqlState == "55P03" {
+                    events.record(
+                        "lock_wait", "a lock was not granted within lock_timeout (\(Self.milliseconds(event.duration)))",
+                        ["duration_ms": .milliseconds(event.duration)])
+                }
+            }
+        }
+        let lockTimeout = options.lockTimeout ?? Self.defaultLockTimeout
+        let statementTimeout = options.statementTimeout ?? (changesData ? Self.defaultStatementTimeout : nil)
+        try executor.run("setting timeouts") {
+            try connection.setSessionParameter("lock_timeout", Self.postgresDuration(lockTimeout))
+            if let statementTimeout {
+                try connection.setSessionParameter("statement_timeout", Self.postgresDuration(statementTimeout))
             }
         }
         self.connection = connection
@@ -111,12 +165,19 @@ final class CommandContext {
     /// The trigger log store of the chosen schema, checked on first use.
     func triggerLog() throws -> TriggerLogStore {
         if let store { return store }
-        let store = try TriggerLogStore(connection: try database(), schemaName: options.schema)
-        if options.verbose {
-            debug("schema \(options.schema): \(store.schema.mappedTables.count) mapped table(s)")
-        }
+        let store = try TriggerLogStore(connection: try database(), schemaName: options.schema, executor: executor)
+        events.record(
+            "schema", "schema \(options.schema): \(store.schema.mappedTables.count) mapped table(s)",
+            ["schema": .string(options.schema), "mapped_tables": .int(store.schema.mappedTables.count)])
         self.store = store
         return store
+    }
+
+    /// Runs a unit of work under the retry policy (see ``RetryingExecutor/run(_:safety:isBulk:_:)``).
+    func retrying<T>(
+        _ operation: String, safety: RepeatSafety = .unlessCommitted, isBulk: Bool = false, _ body: () throws -> T
+    ) throws -> T {
+        try executor.run(operation, safety: safety, isBulk: isBulk, body)
     }
 
     /// Tells the person something on standard error (after what standard output holds).
@@ -126,14 +187,26 @@ final class CommandContext {
         errors.flush()
     }
 
-    /// With --verbose, says what is happening on standard error.
+    /// With --verbose, says what is happening on standard error (an event of kind `info`).
     func debug(_ text: @autoclosure () -> String) {
-        guard options.verbose else { return }
-        note(errorStyle.dim("hcconnect: " + text()))
+        events.record("info", text())
     }
 
     /// Seconds to wait for the server to answer a connection attempt, unless told otherwise.
     static let defaultConnectTimeout = 10
+    /// How long a statement waits for a lock unless `--lock-timeout` says otherwise: long
+    /// enough for Heroku Connect's own short transactions, short enough that a cron job
+    /// stuck behind a migration gives up (and retries) instead of hanging.
+    static let defaultLockTimeout: Duration = .seconds(10)
+    /// How long a statement of a command that changes data may run: a batch takes
+    /// milliseconds, so one that runs for minutes is stuck.
+    static let defaultStatementTimeout: Duration = .seconds(300)
+
+    /// A duration as PostgreSQL's GUC text: whole milliseconds (`0` turns the timeout off).
+    static func postgresDuration(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        return "\(seconds * 1000 + attoseconds / 1_000_000_000_000_000)ms"
+    }
 
     static func milliseconds(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components

@@ -19,6 +19,10 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case temporaryFailure = 75
     /// Authentication failed or permission was denied (EX_NOPERM).
     case permissionDenied = 77
+    /// Interrupted by Ctrl-C (SIGINT): 128 + 2. Bulk work stopped after a whole batch.
+    case interrupted = 130
+    /// Stopped by SIGTERM: 128 + 15. Bulk work stopped after a whole batch.
+    case terminated = 143
 
     /// What the code means, for the help's table.
     public var meaning: String {
@@ -32,6 +36,8 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
         case .internalError: "internal error"
         case .temporaryFailure: "temporary failure: lock busy, connection lost; try again"
         case .permissionDenied: "authentication failed or permission denied"
+        case .interrupted: "interrupted by Ctrl-C (SIGINT); bulk work stopped after a whole batch"
+        case .terminated: "stopped by SIGTERM; bulk work stopped after a whole batch"
         }
     }
 }

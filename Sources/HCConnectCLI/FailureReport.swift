@@ -26,6 +26,15 @@ struct FailureReport: Equatable {
             self.init(error)
         case let error as CommandFailure:
             self.init(status: error.status, message: error.message)
+        case let error as RetriesExhausted:
+            // A server that was never reached stays "unavailable"; anything else that kept
+            // failing is temporary.
+            let last = FailureReport(error.lastError)
+            self.init(
+                status: error.lastError.kind == .connectionFailed ? last.status : .temporaryFailure,
+                message: last.message + " (\(error.summary))", hint: last.hint)
+        case let error as Interrupted:
+            self.init(status: error.status, message: "interrupted")
         default:
             self.init(status: .internalError, message: "internal error: \(error)")
         }

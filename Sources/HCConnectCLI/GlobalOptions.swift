@@ -11,6 +11,14 @@ struct GlobalOptions {
     var format: OutputFormat?
     var noColor: Bool
     var verbose: Bool
+    /// `--log-format`: the event log's lines as text or JSON.
+    var logFormat: EventLog.Format
+    /// `--retries N`: the retry policy for transient database errors.
+    var retryPolicy: RetryPolicy
+    /// `--lock-timeout`: nil for the command's default; zero for none.
+    var lockTimeout: Duration?
+    /// `--statement-timeout`: nil for the command's default; zero for none.
+    var statementTimeout: Duration?
 
     static let specs: [OptionSpec] = [
         OptionSpec("database-url", .value("URL"), "Database to connect to (else DATABASE_URL, else libpq's PG* variables)"),
@@ -18,7 +26,13 @@ struct GlobalOptions {
         OptionSpec("format", .value("FORMAT"), "Output format: table, json, csv or ids"),
         OptionSpec("json", .flag, "Same as --format json"),
         OptionSpec("no-color", .flag, "Do not colour the output (also NO_COLOR=1 or TERM=dumb)"),
-        OptionSpec("verbose", .flag, "Say what is happening on standard error: connection, statements, timings"),
+        OptionSpec("verbose", .flag, "Log events on standard error: connection, statements, timings, retries, batches"),
+        OptionSpec("log-format", .value("FORMAT"), "Event log lines as text (default) or json"),
+        OptionSpec("retries", .value("N"), "Retry transient database errors at most N times (default 5; 0: never)"),
+        OptionSpec("lock-timeout", .value("DURATION"), "Give up waiting for a lock after DURATION (default 10s; 0: wait)"),
+        OptionSpec(
+            "statement-timeout", .value("DURATION"),
+            "Cancel a statement after DURATION (default 5min for changes, none for reads; 0: none)"),
         OptionSpec("help", short: "h", .flag, "Show help"),
         OptionSpec("version", .flag, "Show hcconnect's version"),
     ]
@@ -52,5 +66,49 @@ struct GlobalOptions {
         }
         noColor = arguments.flag("no-color")
         verbose = arguments.flag("verbose")
+        if let name = arguments.value("log-format") {
+            guard let format = EventLog.Format(rawValue: name.lowercased()) else {
+                throw .invalidValue(option: "--log-format", value: name, reason: "is not a log format; use text or json")
+            }
+            logFormat = format
+        } else {
+            logFormat = .text
+        }
+        retryPolicy = .standard
+        if let text = arguments.value("retries") {
+            guard let retries = Int(text), retries >= 0, retries <= 100 else {
+                throw .invalidValue(option: "--retries", value: text, reason: "is not a number of retries from 0 to 100")
+            }
+            retryPolicy = retryPolicy.limited(to: retries)
+        }
+        lockTimeout = nil
+        statementTimeout = nil
+        if let text = arguments.value("lock-timeout") { lockTimeout = try Self.timeout(text, option: "--lock-timeout") }
+        if let text = arguments.value("statement-timeout") {
+            statementTimeout = try Self.timeout(text, option: "--statement-timeout")
+        }
+    }
+
+    /// Parses a timeout: `0` (none), or a whole number with a unit: `ms`, `s`, `min` (or
+    /// `m`), `h` — `500ms`, `10s`, `5min`. A bare number is refused: PostgreSQL would read
+    /// it as milliseconds, people as seconds.
+    static func timeout(_ text: String, option: String) throws(ArgumentError) -> Duration {
+        let trimmed = text.trimmingWhitespace().lowercased()
+        if trimmed == "0" { return .zero }
+        let digits = trimmed.prefix { $0.isASCII && $0.isNumber }
+        let unit = trimmed.dropFirst(digits.count).trimmingWhitespace()
+        let scale: Int64? =
+            switch unit {
+            case "ms": 1
+            case "s", "sec": 1000
+            case "m", "min": 60_000
+            case "h": 3_600_000
+            default: nil
+            }
+        guard let scale, let number = Int64(digits), number > 0, number <= Int64(Int32.max) / scale else {
+            throw .invalidValue(
+                option: option, value: text, reason: "is not a timeout; use 0 or a number with ms, s, min or h (e.g. 10s)")
+        }
+        return .milliseconds(number * scale)
     }
 }

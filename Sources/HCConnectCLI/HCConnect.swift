@@ -24,30 +24,41 @@ public enum HCConnect {
     ///   - input: Standard input.
     ///   - output: Standard output: results only.
     ///   - errors: Standard error: messages for people.
+    ///   - handlesSignals: Whether Ctrl-C and SIGTERM are caught during bulk work and
+    ///     streams, to stop after a whole batch (the executable's choice; never in tests).
     /// - Returns: The exit status (see ``ExitStatus``).
     public static func run(
         arguments: [String], environment: [String: String], input: InputChannel, output: OutputChannel,
-        errors: OutputChannel
+        errors: OutputChannel, handlesSignals: Bool = false
     ) -> Int32 {
         defer {
             output.flush()
             errors.flush()
         }
-        var verbose = false
+        var log: EventLog?
         do {
-            return try dispatch(arguments, environment, input, output, errors, verbose: &verbose).rawValue
+            return try dispatch(
+                arguments, environment, input, output, errors, interruption: handlesSignals ? .process : .none,
+                log: &log
+            ).rawValue
         } catch {
             let report = FailureReport(error)
             output.flush()
-            errors.line("hcconnect: " + report.message)
-            if verbose, let hint = report.hint { errors.line("hcconnect: " + hint) }
+            if let log, log.format == .json {
+                log.always(
+                    "error", level: "error", report.message,
+                    ["exit_status": .int(Int(report.status.rawValue)), "hint": .string(report.hint)])
+            } else {
+                errors.line("hcconnect: " + report.message)
+                if log?.isEnabled == true, let hint = report.hint { errors.line("hcconnect: " + hint) }
+            }
             return report.status.rawValue
         }
     }
 
     private static func dispatch(
         _ arguments: [String], _ environment: [String: String], _ input: InputChannel, _ output: OutputChannel,
-        _ errors: OutputChannel, verbose: inout Bool
+        _ errors: OutputChannel, interruption: Interruption, log: inout EventLog?
     ) throws -> ExitStatus {
         let (commandIndex, command) = try findCommand(arguments)
         var rest = arguments
@@ -71,7 +82,6 @@ public enum HCConnect {
             throw ArgumentError.unexpectedArgument(parsed.positionals[0])
         }
         let options = try GlobalOptions(parsed, environment: environment)
-        verbose = options.verbose
         let format = options.format ?? command.formats[0]
         guard command.formats.contains(format) else {
             throw ArgumentError.invalidValue(
@@ -81,7 +91,8 @@ public enum HCConnect {
         }
         let context = CommandContext(
             arguments: parsed, options: options, format: format, environment: environment, input: input,
-            output: output, errors: errors)
+            output: output, errors: errors, interruption: interruption, changesData: command.changesData)
+        log = context.events
         return try command.run(context)
     }
 

@@ -11,7 +11,7 @@ extension HCConnect {
         return run(
             arguments: Array(CommandLine.arguments.dropFirst()), environment: environment,
             input: .standardInput(), output: OutputChannel(fileDescriptor: 1, environment: environment),
-            errors: OutputChannel(fileDescriptor: 2, environment: environment))
+            errors: OutputChannel(fileDescriptor: 2, environment: environment), handlesSignals: true)
     }
 
     /// The process environment as a dictionary (from `environ`).

@@ -2,7 +2,7 @@
 ///
 /// Compares case-insensitively by Damerau–Levenshtein distance (a swap of neighbours counts
 /// as one edit) and keeps candidates within a third of the input's length (at least 2
-/// edits), plus candidates that start with the input; nearest first.
+/// edits), plus candidates whose first words are the input; nearest first.
 ///
 /// - Parameters:
 ///   - input: What the user typed.
@@ -19,11 +19,20 @@ public func closestMatches(to input: String, among candidates: [String], limit: 
         let distance = editDistance(needle, lowered)
         if distance <= threshold {
             scored.append((distance, candidate))
-        } else if lowered.starts(with: needle) || (needle.count >= 3 && lowered.contains(needle)) {
+        } else if isWordPrefix(needle, of: lowered) || (needle.count >= 3 && lowered.containsWord(needle)) {
             scored.append((threshold + 1, candidate))
         }
     }
     return scored.sorted { ($0.distance, $0.name) < ($1.distance, $1.name) }.prefix(limit).map(\.name)
+}
+
+/// True when `needle` starts `candidate` and is short (`opp` of `opportunity`), ends where
+/// a word of it ends (`batch` of `batch-size`), or covers most of it: a whole other word
+/// such as `state` is not taken for `statement-timeout`.
+private func isWordPrefix(_ needle: [Character], of candidate: [Character]) -> Bool {
+    guard candidate.starts(with: needle) else { return false }
+    return needle.count <= 4 || candidate.count == needle.count || candidate[needle.count] == "-"
+        || candidate[needle.count] == "_" || needle.count * 3 >= candidate.count * 2
 }
 
 /// The optimal-string-alignment distance between two character sequences.
@@ -48,10 +57,16 @@ func editDistance(_ a: [Character], _ b: [Character]) -> Int {
 }
 
 extension Array where Element == Character {
-    func contains(_ other: [Character]) -> Bool {
-        guard other.count <= count else { return false }
+    /// True when `other` occurs in it between word boundaries (the ends, `-`, `_` or `.`):
+    /// `count` in `account-count`, but not `state` in `statement`.
+    func containsWord(_ other: [Character]) -> Bool {
+        guard !other.isEmpty, other.count <= count else { return false }
+        let boundaries: Set<Character> = ["-", "_", "."]
         for start in 0...(count - other.count) where Array(self[start..<start + other.count]) == other {
-            return true
+            let end = start + other.count
+            if (start == 0 || boundaries.contains(self[start - 1])) && (end == count || boundaries.contains(self[end])) {
+                return true
+            }
         }
         return false
     }

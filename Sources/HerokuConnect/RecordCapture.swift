@@ -103,9 +103,13 @@ public struct RecordCapture {
             let batch = Array(ids[start..<min(start + max(batchSize, 1), ids.count)])
             start += batch.count
             let parameters: [PostgresParameter] = [.text(table.name), .array(columns), .array(batch)]
-            let rows = try dryRun
-                ? store.connection.query(sql, parameters)
-                : store.connection.withTransaction { try store.connection.query(sql, parameters) }
+            // Each capture writes a new entry, so a batch whose commit's outcome is unknown is
+            // not repeated (the error says so); one that surely rolled back is.
+            let rows = try store.executor.run("batch \(summary.batches + 1)", isBulk: true) {
+                try dryRun
+                    ? store.connection.query(sql, parameters)
+                    : store.connection.withTransaction { try store.connection.query(sql, parameters) }
+            }
             let captured = try rows.map { row in
                 Captured(
                     recordID: try row.int(0) ?? 0, newID: try row.int(1), sfid: row.string(2),

@@ -76,12 +76,15 @@ public final class TriggerLogRepair {
             var unique = Array(Set(ids)).sorted()
             if let max, unique.count > max { unique = Array(unique.prefix(max)) }
             guard !unique.isEmpty else { return Candidates(targets: [], notFound: [], isExplicit: true) }
-            let targets = try targets(matching: TriggerLogQuery().ids(unique).ordered(.idAscending))
-            let found = Set(targets.map(\.id))
-            return Candidates(targets: targets, notFound: unique.filter { !found.contains($0) }, isExplicit: true)
+            let selected = try store.executor.run("selecting entries") {
+                try self.targets(matching: TriggerLogQuery().ids(unique).ordered(.idAscending))
+            }
+            let found = Set(selected.map(\.id))
+            return Candidates(targets: selected, notFound: unique.filter { !found.contains($0) }, isExplicit: true)
         case .failed(let query):
             let query = query.states([.failed]).ordered(.idAscending).limit(max)
-            return Candidates(targets: try targets(matching: query), notFound: [], isExplicit: false)
+            let selected = try store.executor.run("selecting entries") { try self.targets(matching: query) }
+            return Candidates(targets: selected, notFound: [], isExplicit: false)
         }
     }
 
@@ -132,11 +135,17 @@ public final class TriggerLogRepair {
             start += batch.count
             var entries: [TriggerLogEntry] = []
             var outcomes: [RepairOutcome]
+            // A batch is repeated after a transient error even when its commit's outcome is
+            // unknown: its statements change only entries still FAILED, so a batch that did
+            // commit changes nothing the second time (its entries are reported as not FAILED).
+            let operation = "batch \(summary.batches + 1)"
             if dryRun {
-                (outcomes, entries) = try plan(action, batch)
+                (outcomes, entries) = try store.executor.run(operation, isBulk: true) { try plan(action, batch) }
                 outcomes = Self.completed(outcomes, for: batch)
             } else {
-                outcomes = try change(action, batch, statements)
+                outcomes = try store.executor.run(operation, safety: .idempotent, isBulk: true) {
+                    try change(action, batch, statements)
+                }
             }
             for outcome in outcomes { summary.record(outcome) }
             summary.batches += 1

@@ -10,18 +10,29 @@ public final class TriggerLogStore {
     public let connection: PostgresConnection
     /// The schema and its mapped tables.
     public let schema: ConnectSchema
+    /// Runs the store's users' units of work under the retry policy (none by default).
+    public let executor: RetryingExecutor
 
     /// Opens the store for `schemaName`, checking the schema first.
     ///
     /// - Throws: ``HerokuConnectError`` when the schema is not usable, ``PostgresError``.
-    public convenience init(connection: PostgresConnection, schemaName: String) throws {
-        self.init(connection: connection, schema: try ConnectSchema.inspect(connection, schemaName: schemaName))
+    ///
+    /// - Parameter executor: Runs units of work under a retry policy; by default, none.
+    public convenience init(
+        connection: PostgresConnection, schemaName: String, executor: RetryingExecutor? = nil
+    ) throws {
+        let executor = executor ?? RetryingExecutor(connection: connection, policy: .none)
+        let schema = try executor.run("reading the schema") {
+            try ConnectSchema.inspect(connection, schemaName: schemaName)
+        }
+        self.init(connection: connection, schema: schema, executor: executor)
     }
 
     /// Opens the store for a schema already inspected.
-    public init(connection: PostgresConnection, schema: ConnectSchema) {
+    public init(connection: PostgresConnection, schema: ConnectSchema, executor: RetryingExecutor? = nil) {
         self.connection = connection
         self.schema = schema
+        self.executor = executor ?? RetryingExecutor(connection: connection, policy: .none)
     }
 
     /// Calls `body` with each selected entry as it arrives from the server, so memory does

@@ -168,18 +168,20 @@ public final class PostgresConnection {
         }
         do {
             let rows = PostgresRows(result: try check(result))
-            report(sql, since: start, rows: rows.count, failed: false)
+            report(sql, since: start, rows: rows.count)
             return rows
         } catch {
-            report(sql, since: start, rows: 0, failed: true)
+            report(sql, since: start, rows: 0, failure: error)
             throw error
         }
     }
 
-    private func report(_ sql: String, since start: ContinuousClock.Instant, rows: Int, failed: Bool) {
+    private func report(_ sql: String, since start: ContinuousClock.Instant, rows: Int, failure: (any Error)? = nil) {
         guard let statementObserver else { return }
         statementObserver(
-            StatementEvent(sql: sql, duration: ContinuousClock.now - start, rowCount: rows, failed: failed))
+            StatementEvent(
+                sql: sql, duration: ContinuousClock.now - start, rowCount: rows, failed: failure != nil,
+                sqlState: (failure as? PostgresError)?.sqlState))
     }
 
     /// Runs a statement and returns the number of rows it affected (`PQcmdTuples`).
@@ -207,7 +209,7 @@ public final class PostgresConnection {
         let start = ContinuousClock.now
         var rowCount = 0
         var failure: (any Error)?
-        defer { report(sql, since: start, rows: rowCount, failed: failure != nil) }
+        defer { report(sql, since: start, rows: rowCount, failure: failure) }
         let sent = try withParameters(sql, parameters) { sqlPointer, count, values in
             PQsendQueryParams(handle, sqlPointer, count, nil, values, nil, nil, 0)
         }
@@ -378,6 +380,9 @@ public struct StatementEvent: Sendable {
     public let rowCount: Int
     /// True when the statement failed.
     public let failed: Bool
+    /// The SQLSTATE of the server's error, when it failed with one (`55P03`: a lock was
+    /// not granted within `lock_timeout`).
+    public let sqlState: String?
 }
 
 /// Calls `body` with a NULL-terminated array of C strings copied from `strings`; the copies

@@ -35,37 +35,86 @@ enum RepairRun {
             context.output.write(bytes: RepairReport.jsonHeader(action, dryRun: true).bytes)
             context.output.write(",\"entries\":[")
         }
-        let summary = try repair.run(action, on: candidates, batchSize: request.batchSize, dryRun: request.dryRun) {
-            summary, outcomes, batchEntries in
-            entries.write(batchEntries, outcomes)
-            if !request.dryRun {
-                if context.format == .ids {
-                    for id in outcomes.compactMap(\.liveIDToSync) { context.output.line(String(id)) }
+        var progress = ProgressMeter(
+            errors: context.errors, label: action.name, total: candidates.targets.count,
+            isEnabled: !context.options.verbose && candidates.targets.count > request.batchSize)
+        var sofar = RepairSummary(action: action, isDryRun: request.dryRun)
+        sofar.requested = candidates.requested
+        sofar.notFound = candidates.notFound
+        let summary: RepairSummary
+        do {
+            summary = try context.interruption.during(bulk: true) {
+                try repair.run(action, on: candidates, batchSize: request.batchSize, dryRun: request.dryRun) {
+                    summary, outcomes, batchEntries in
+                    sofar = summary
+                    entries.write(batchEntries, outcomes)
+                    if !request.dryRun, context.format == .ids {
+                        for id in outcomes.compactMap(\.liveIDToSync) { context.output.line(String(id)) }
+                    }
+                    let handled = summary.handled - summary.notFound.count
+                    context.events.record(
+                        "batch",
+                        "batch \(summary.batches) \(request.dryRun ? "planned" : "committed"): \(handled) of "
+                            + "\(candidates.targets.count) entries handled, \(summary.changed) changed",
+                        [
+                            "batch": .int(summary.batches), "handled": .int(handled),
+                            "total": .int(candidates.targets.count), "changed": .int(summary.changed),
+                        ])
+                    progress.update(handled)
+                    try context.interruption.check()
                 }
-                context.debug(
-                    "batch \(summary.batches) committed: \(summary.handled - summary.notFound.count) of "
-                        + "\(candidates.targets.count) entries handled, \(summary.changed) changed")
             }
+        } catch {
+            progress.finish()
+            entries.finish()
+            finishReport(context, action: action, summary: sofar, dryRun: request.dryRun, failure: error)
+            throw error
         }
+        progress.finish()
         entries.finish()
-        if json {
+        if !json, candidates.requested == 0 {
+            context.note(request.ids == nil ? "No FAILED entries match; nothing to do." : "No ids given; nothing to do.")
+            return status(summary, explicit: candidates.isExplicit)
+        }
+        finishReport(context, action: action, summary: summary, dryRun: request.dryRun, failure: nil)
+        return status(summary, explicit: candidates.isExplicit)
+    }
+
+    /// Writes the summary: one JSON object on standard output, or lines for people on
+    /// standard error. After a failure or an interruption, it is what was done until then.
+    private static func finishReport(
+        _ context: CommandContext, action: RepairAction, summary: RepairSummary, dryRun: Bool, failure: (any Error)?
+    ) {
+        if context.format == .json {
             var counts = JSONObjectWriter()
             RepairReport.json(summary, into: &counts)
-            if request.dryRun {
+            if let failure {
+                counts.add("completed", false)
+                counts.add("error", FailureReport(failure).message)
+            }
+            if dryRun {
                 context.output.write("],")
                 context.output.write(bytes: counts.finished().dropFirst())
             } else {
                 var object = RepairReport.jsonHeader(action, dryRun: false)
                 RepairReport.json(summary, into: &object)
+                if let failure {
+                    object.add("completed", false)
+                    object.add("error", FailureReport(failure).message)
+                }
                 context.output.write(bytes: object.finished())
             }
             context.output.line()
-        } else if candidates.requested == 0 {
-            context.note(request.ids == nil ? "No FAILED entries match; nothing to do." : "No ids given; nothing to do.")
-        } else {
-            for line in RepairReport.lines(summary, style: context.errorStyle) { context.note(line) }
+            return
         }
-        return status(summary, explicit: candidates.isExplicit)
+        guard failure == nil || summary.batches > 0 else { return }
+        if failure != nil {
+            context.note(
+                "Stopped after \(summary.batches) \(summary.batches == 1 ? "batch" : "batches"); "
+                    + (dryRun ? "" : "the batches done are committed, the rest is untouched. ")
+                    + "So far:")
+        }
+        for line in RepairReport.lines(summary, style: context.errorStyle) { context.note(line) }
     }
 
     /// 0 when everything requested was changed (or would be), 3 when an explicit id does

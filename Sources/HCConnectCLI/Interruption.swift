@@ -1,0 +1,90 @@
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The signal (SIGINT or SIGTERM) received during interruptible work; 0 while none.
+private let receivedSignal = Atomic<Int32>(0)
+/// 1 while bulk work runs: the first signal then says the batch is being finished.
+private let announcesBatch = Atomic<Int32>(0)
+
+/// Ctrl-C (SIGINT) and SIGTERM during work that can stop cleanly: bulk changes stop after
+/// the batch in hand (which commits or rolls back whole), streams stop after the row in
+/// hand, and the command reports what was done and exits 130 (143 for SIGTERM). A second
+/// signal ends the process at once; the server then rolls back the open batch.
+///
+/// Outside ``during(bulk:_:)`` the signals keep their default action, so a plain query is
+/// ended at once as usual. Only the executable installs handlers (``isEnabled``); in-process
+/// runs (tests) never touch the process's signals.
+struct Interruption: Sendable {
+    /// Whether signal handlers are installed around interruptible work.
+    let isEnabled: Bool
+
+    /// For the executable.
+    static let process = Interruption(isEnabled: true)
+    /// For in-process runs: never interrupted.
+    static let none = Interruption(isEnabled: false)
+
+    /// The signal received since the work began, or nil.
+    var signal: Int32? {
+        guard isEnabled else { return nil }
+        let value = receivedSignal.load(ordering: .relaxed)
+        return value == 0 ? nil : value
+    }
+
+    /// True once a signal asked the work to stop.
+    var isRequested: Bool { signal != nil }
+
+    /// Runs `body` with SIGINT and SIGTERM caught; restores their default action after.
+    ///
+    /// - Parameter bulk: When true, the first signal prints that the current batch is being
+    ///   finished and that a second one aborts it.
+    func during<T>(bulk: Bool, _ body: () throws -> T) rethrows -> T {
+        guard isEnabled else { return try body() }
+        receivedSignal.store(0, ordering: .relaxed)
+        announcesBatch.store(bulk ? 1 : 0, ordering: .relaxed)
+        setHandler(SIGINT, onSignal)
+        setHandler(SIGTERM, onSignal)
+        defer {
+            setHandler(SIGINT, SIG_DFL)
+            setHandler(SIGTERM, SIG_DFL)
+        }
+        return try body()
+    }
+
+    /// Stops the work: the error commands throw when they notice ``isRequested``.
+    func check() throws(Interrupted) {
+        if let signal { throw Interrupted(signal: signal) }
+    }
+}
+
+/// `signal(2)`, under a name that the ``Interruption/signal`` property does not hide.
+private func setHandler(_ number: Int32, _ handler: (@convention(c) (Int32) -> Void)?) {
+    signal(number, handler)
+}
+
+/// The signal handler: remembers the first signal; the second restores the default action
+/// and raises it again, which ends the process. Only async-signal-safe calls.
+private func onSignal(_ number: Int32) {
+    let (exchanged, _) = receivedSignal.compareExchange(expected: 0, desired: number, ordering: .relaxed)
+    guard exchanged else {
+        signal(number, SIG_DFL)
+        raise(number)
+        return
+    }
+    if announcesBatch.load(ordering: .relaxed) == 1 {
+        let message: StaticString =
+            "\nhcconnect: interrupted; finishing the current batch (press Ctrl-C again to abort it)\n"
+        _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
+    }
+}
+
+/// The work stopped because of a signal; exit status 128 + the signal's number.
+struct Interrupted: Error, Equatable {
+    let signal: Int32
+
+    var status: ExitStatus { signal == SIGTERM ? .terminated : .interrupted }
+}

@@ -1,0 +1,81 @@
+/// One line of progress on standard error while bulk work runs — count, rate and an
+/// estimate of the time left — redrawn in place on a terminal, and nothing at all
+/// otherwise (nor with `--verbose`, whose event lines would tear it).
+struct ProgressMeter {
+    private let errors: OutputChannel
+    private let label: String
+    private let total: Int?
+    private let noun: String
+    let isEnabled: Bool
+    private let start = ContinuousClock.now
+    private var lastDrawn: ContinuousClock.Instant?
+    private var drawn = false
+
+    /// - Parameters:
+    ///   - label: What is being done ("retry", "export").
+    ///   - total: How many in all, when known.
+    ///   - noun: What is counted, plural ("entries").
+    init(errors: OutputChannel, label: String, total: Int?, noun: String = "entries", isEnabled: Bool) {
+        self.errors = errors
+        self.label = label
+        self.total = total
+        self.noun = noun
+        self.isEnabled = isEnabled && errors.isTerminal
+    }
+
+    /// Shows `done` so far; redraws at most ten times a second.
+    mutating func update(_ done: Int) {
+        guard isEnabled else { return }
+        let now = ContinuousClock.now
+        if let lastDrawn, now - lastDrawn < .milliseconds(100), done != total { return }
+        lastDrawn = now
+        var line = "\(label): \(Self.grouped(done))"
+        if let total, total > 0 {
+            line += " of \(Self.grouped(total)) \(noun) (\(done * 100 / total)%)"
+        } else {
+            line += " \(noun)"
+        }
+        let elapsed = Self.seconds(now - start)
+        if elapsed >= 0.5, done > 0 {
+            let rate = Double(done) / elapsed
+            line += ", \(Self.grouped(Int(rate.rounded())))/s"
+            if let total, total > done, rate > 0 {
+                line += ", about \(Self.duration(Double(total - done) / rate)) left"
+            }
+        }
+        if let columns = errors.columns, line.count >= columns { line = String(line.prefix(columns - 1)) }
+        errors.write("\r\u{1B}[K" + line)
+        errors.flush()
+        drawn = true
+    }
+
+    /// Clears the line, so that what follows starts on a clean one.
+    mutating func finish() {
+        guard drawn else { return }
+        errors.write("\r\u{1B}[K")
+        errors.flush()
+        drawn = false
+    }
+
+    static func grouped(_ number: Int) -> String {
+        let digits = String(number.magnitude)
+        var result = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0, (digits.count - index) % 3 == 0 { result.append(",") }
+            result.append(digit)
+        }
+        return (number < 0 ? "-" : "") + result
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    /// `45 s`, `3 min`, `2 h 5 min`.
+    static func duration(_ seconds: Double) -> String {
+        let whole = Int(seconds.rounded(.up))
+        if whole < 60 { return "\(whole) s" }
+        if whole < 3600 { return "\((whole + 30) / 60) min" }
+        return "\(whole / 3600) h \((whole % 3600) / 60) min"
+    }
+}
