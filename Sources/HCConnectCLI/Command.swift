@@ -118,6 +118,15 @@ final class CommandContext {
     /// the session's timeouts set.
     func database() throws -> PostgresConnection {
         if let connection { return connection }
+        let connection = try openConnection(logged: true)
+        executor.connection = connection
+        self.connection = connection
+        return connection
+    }
+
+    /// A new connection with the command's settings and timeouts, for work that needs a
+    /// session of its own (cleanup's lock); retried like the first.
+    func openConnection(logged: Bool = false) throws -> PostgresConnection {
         var defaults: [ConnectionSettings.Parameter] = [.init("fallback_application_name", "hcconnect")]
         // libpq waits for the operating system's TCP timeout (minutes) by default; a cron job
         // should fail fast. The URL or PGCONNECT_TIMEOUT still decide when they say.
@@ -128,13 +137,14 @@ final class CommandContext {
         let target = options.databaseURL.map { _ in settings.redactedConnectionString } ?? "libpq defaults (PG* variables)"
         events.record("connect", "connecting to \(target)", ["target": .string(target)])
         let start = ContinuousClock.now
-        let connection = try executor.run("connecting") { try PostgresConnection(settings: settings) }
-        executor.connection = connection
+        let connection = try RetryingExecutor(connection: nil, policy: options.retryPolicy).run("connecting") {
+            try PostgresConnection(settings: settings)
+        }
         events.record(
             "connected",
             "connected to \(connection.endpointDescription) in \(Self.milliseconds(ContinuousClock.now - start))",
             ["endpoint": .string(connection.endpointDescription), "duration_ms": .milliseconds(ContinuousClock.now - start)])
-        if events.isEnabled {
+        if events.isEnabled, logged {
             connection.statementObserver = { [events] event in
                 let status = event.failed ? "failed after" : "\(event.rowCount) row(s) in"
                 events.record(
@@ -152,13 +162,10 @@ final class CommandContext {
         }
         let lockTimeout = options.lockTimeout ?? Self.defaultLockTimeout
         let statementTimeout = options.statementTimeout ?? (changesData ? Self.defaultStatementTimeout : nil)
-        try executor.run("setting timeouts") {
-            try connection.setSessionParameter("lock_timeout", Self.postgresDuration(lockTimeout))
-            if let statementTimeout {
-                try connection.setSessionParameter("statement_timeout", Self.postgresDuration(statementTimeout))
-            }
+        try connection.setSessionParameter("lock_timeout", Self.postgresDuration(lockTimeout))
+        if let statementTimeout {
+            try connection.setSessionParameter("statement_timeout", Self.postgresDuration(statementTimeout))
         }
-        self.connection = connection
         return connection
     }
 

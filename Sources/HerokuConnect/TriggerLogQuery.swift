@@ -59,6 +59,8 @@ public struct TriggerLogQuery: Sendable, Equatable {
     public var createdUntil: TimeBound?
     /// Entries whose `sf_message` contains this text, ignoring case.
     public var messageContains: String?
+    /// Entries whose `sf_message` matches one of these PostgreSQL regular expressions (`~`).
+    public var messagePatterns: [String] = []
     /// Entries for any of these record ids.
     public var recordIDs: [Int] = []
     /// Entries with any of these sfids.
@@ -112,6 +114,7 @@ public struct TriggerLogQuery: Sendable, Equatable {
     public func since(_ bound: TimeBound?) -> Self { with { $0.createdSince = bound } }
     public func until(_ bound: TimeBound?) -> Self { with { $0.createdUntil = bound } }
     public func message(containing text: String?) -> Self { with { $0.messageContains = text } }
+    public func message(matchingAnyOf patterns: [String]) -> Self { with { $0.messagePatterns = patterns } }
     public func recordIDs(_ ids: [Int]) -> Self { with { $0.recordIDs = ids } }
     public func sfids(_ sfids: [SalesforceID]) -> Self { with { $0.sfids = sfids } }
     public func ids(_ ids: [Int]) -> Self { with { $0.ids = ids } }
@@ -133,10 +136,12 @@ public struct TriggerLogQuery: Sendable, Equatable {
     /// (and, with a limit, ordered and limited) on its own so both use their indexes.
     ///
     /// - Parameter columns: The select list of each branch (the `archived` flag follows it).
+    /// - Parameter leadingParameters: Values that `columns` refers to as `$1`, `$2`, ...;
+    ///   the filters' values follow them.
     func selectStatement(
-        schema: SQLIdentifier, columns: String = TriggerLogEntry.selectList
+        schema: SQLIdentifier, columns: String = TriggerLogEntry.selectList, leadingParameters: [PostgresParameter] = []
     ) -> (sql: String, parameters: [PostgresParameter]) {
-        var parameters: [PostgresParameter] = []
+        var parameters = leadingParameters
         let conditions = whereClause(&parameters)
         let orderBy = orderByClause
         var limitText = ""
@@ -219,6 +224,9 @@ public struct TriggerLogQuery: Sendable, Equatable {
         }
         if let messageContains {
             conditions.append("sf_message ILIKE \(placeholder(.text("%" + Self.escapeLike(messageContains) + "%")))")
+        }
+        if !messagePatterns.isEmpty {
+            conditions.append("sf_message ~ ANY(\(placeholder(.array(messagePatterns.map { Optional($0) })))::text[])")
         }
         return conditions.joined(separator: " AND ")
     }

@@ -44,6 +44,12 @@ public final class TriggerLogRepair {
         /// True when the selection was a list of ids rather than a query.
         public var isExplicit: Bool
 
+        public init(targets: [Target], notFound: [Int], isExplicit: Bool) {
+            self.targets = targets
+            self.notFound = notFound
+            self.isExplicit = isExplicit
+        }
+
         /// Entries asked for, found or not.
         public var requested: Int { targets.count + notFound.count }
     }

@@ -65,7 +65,7 @@ enum ArgumentParser {
             case .flag:
                 guard inlineValue == nil else { throw .unexpectedValue(option: display) }
                 parsed.setFlag(spec.name)
-            case .value, .list:
+            case .value, .list, .repeated:
                 let value: String
                 if let inlineValue {
                     value = inlineValue
@@ -83,6 +83,8 @@ enum ArgumentParser {
                         throw .invalidValue(option: display, value: value, reason: "has an empty item")
                     }
                     parsed.append(spec.name, items)
+                } else if case .repeated = spec.kind {
+                    parsed.append(spec.name, [value])
                 } else {
                     guard parsed.values[spec.name] == nil else { throw .duplicateOption(display) }
                     parsed.append(spec.name, [value])

@@ -8,6 +8,8 @@ struct OptionSpec: Sendable, Equatable {
         case value(String)
         /// `--name V1,V2` or repeated `--name V1 --name V2`: the values accumulate.
         case list(String)
+        /// Repeated `--name V1 --name V2`, each value whole (commas included): patterns.
+        case repeated(String)
     }
 
     /// The long name, without dashes.
@@ -35,6 +37,7 @@ struct OptionSpec: Sendable, Equatable {
         case .flag: return short + "--" + name
         case .value(let valueName): return short + "--\(name) \(valueName)"
         case .list(let valueName): return short + "--\(name) \(valueName)[,\(valueName)...]"
+        case .repeated(let valueName): return short + "--\(name) \(valueName)"
         }
     }
 

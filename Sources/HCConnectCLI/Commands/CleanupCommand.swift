@@ -1,11 +1,155 @@
-/// `hcconnect cleanup`: being written (issue 4).
+import HerokuConnect
+import Postgres
+
+/// `hcconnect cleanup`: a retry-and-ignore policy run for cron.
 enum CleanupCommand: Command {
     static let help = CommandHelp(
-        name: "cleanup", summary: "(being written)", usage: ["cleanup"], description: "Not written yet.", examples: [])
-    static let options: [OptionSpec] = []
-    static let formats: [OutputFormat] = [.table]
+        name: "cleanup",
+        summary: "Run a cleanup policy for cron: retry transient failures, ignore old or known ones",
+        usage: [
+            "cleanup [--retry-matching PATTERN]... [--max-attempts N] [--ignore-older-than DURATION]",
+            "        [--ignore-matching PATTERN]... [--table T] [--in live|archive|all] [--action A]",
+            "        [--write-mode merged|ordered] [--via-connect] [--dry-run] [--batch-size N]",
+        ],
+        description: """
+            Applies a policy to the FAILED entries, for unattended runs. --retry-matching \
+            retries the entries whose message matches PATTERN (repeatable): a word in capitals \
+            such as UNABLE_TO_LOCK_ROW is a Salesforce error code, matched as a whole word; \
+            anything else is a PostgreSQL regular expression on sf_message (case-sensitive; \
+            start it with (?i) to ignore case). An entry is retried while its record has had \
+            fewer than --max-attempts (default 3) earlier retries of the same action: entries \
+            of the same table, record and action with a smaller id in state REQUEUED or \
+            REQUEUE, in the live log or the archive. (Under merged writes a live entry retried \
+            in place leaves no such trace until it is retried from the archive.) Then \
+            --ignore-older-than ignores entries captured longer ago than DURATION (30m, 12h, \
+            7d, 2w), and --ignore-matching ignores entries whose message matches PATTERN; \
+            entries that ran out of attempts are ignored only when an ignore rule says so. \
+            The filters narrow what the policy looks at. Retry and ignore work as the retry \
+            and ignore commands do (write mode, row locks, only entries still FAILED, one \
+            transaction per batch), without asking for confirmation. Two cleanups of the same \
+            schema never overlap: each holds a transaction-scoped advisory lock for its whole \
+            run, and a second one says which session holds it and exits 75. --dry-run shows \
+            the plan, takes no lock and changes nothing. The summary goes to standard error \
+            (one JSON object on standard output with --format json). Exit 0 when every chosen \
+            entry was changed, 1 when some were left (locked, no longer FAILED, ...), 75 when \
+            another cleanup runs or transient errors outlasted the retries.
+            """,
+        examples: [
+            (
+                "hcconnect cleanup --retry-matching UNABLE_TO_LOCK_ROW --max-attempts 5",
+                "retry lock errors, at most 5 times per record"
+            ),
+            (
+                "hcconnect cleanup --ignore-older-than 14d --table task",
+                "ignore task failures older than two weeks"
+            ),
+            (
+                "hcconnect cleanup --retry-matching UNABLE_TO_LOCK_ROW --ignore-matching UNABLE_TO_LOCK_ROW",
+                "retry lock errors 3 times, then ignore them"
+            ),
+            (
+                "hcconnect cleanup --retry-matching '(?i)timed? ?out' --dry-run",
+                "see what a regular expression would retry"
+            ),
+        ])
+
+    static let options: [OptionSpec] = [
+        OptionSpec("retry-matching", .repeated("PATTERN"), "Retry entries whose message matches: an error code or a regular expression"),
+        OptionSpec("max-attempts", .value("N"), "Retries per record and action, counting earlier ones (default \(CleanupPolicy.defaultMaxAttempts))"),
+        OptionSpec("ignore-older-than", .value("DURATION"), "Ignore entries captured longer ago than DURATION (7d, 12h, 2w)"),
+        OptionSpec("ignore-matching", .repeated("PATTERN"), "Ignore entries whose message matches: an error code or a regular expression"),
+        EntryFilters.table, EntryFilters.source, EntryFilters.action,
+        RetryCommand.options[0], RetryCommand.options[1], RepairRequest.dryRun, RepairRequest.batchSize,
+    ]
+    static let formats: [OutputFormat] = [.table, .json]
+    static var changesData: Bool { true }
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
-        throw CommandFailure(status: .internalError, message: "cleanup is not written yet")
+        try context.expectNoPositionals()
+        let arguments = context.arguments
+        let dryRun = arguments.flag("dry-run")
+        let batchSize = try RepairRequest.batchSize(arguments)
+        let mode = try RetryCommand.writeMode(context)
+        let policy = try policy(arguments)
+        let store = try context.triggerLog()
+        var scoped = policy
+        scoped.scope = try EntryFilters(arguments).applied(to: .failed(), schema: store.schema)
+        let cleanup = TriggerLogCleanup(store: store, policy: scoped)
+        if let (pattern, message) = try cleanup.invalidPattern() {
+            let option = policy.retryPatterns.contains(pattern) ? "--retry-matching" : "--ignore-matching"
+            throw ArgumentError.invalidValue(option: option, value: pattern.text, reason: "is not a regular expression: \(message)")
+        }
+        let lock = dryRun ? nil : try CleanupLock.acquire(context, schema: store.schema.name.name)
+        defer { lock?.release() }
+        let plan = try cleanup.plan()
+        context.debug(
+            "plan: retry \(plan.retry.count), attempts used up \(plan.exhausted.count), ignore \(plan.ignore.count)")
+
+        let repair = TriggerLogRepair(store: store)
+        let retryAction = RepairAction.retry(mode, viaConnect: arguments.flag("via-connect"))
+        var report = CleanupReport(
+            policy: policy, plan: plan, retry: RepairSummary(action: retryAction, isDryRun: dryRun),
+            ignore: RepairSummary(action: .ignore, isDryRun: dryRun))
+        let total = plan.retry.count + plan.ignore.count
+        var progress = ProgressMeter(
+            errors: context.errors, label: "cleanup", total: total, isEnabled: !context.options.verbose && total > batchSize)
+        do {
+            try context.interruption.during(bulk: true) {
+                for (action, choices) in [(retryAction, plan.retry), (.ignore, plan.ignore)] where !choices.isEmpty {
+                    let candidates = TriggerLogRepair.Candidates(
+                        targets: choices.map(\.target), notFound: [], isExplicit: false)
+                    let done = report.retry.handled
+                    _ = try repair.run(action, on: candidates, batchSize: batchSize, dryRun: dryRun) { summary, _, _ in
+                        if case .ignore = action { report.ignore = summary } else { report.retry = summary }
+                        context.events.record(
+                            "batch", "\(action.name) batch \(summary.batches) done: \(summary.changed) changed",
+                            ["action": .string(action.name), "batch": .int(summary.batches), "changed": .int(summary.changed)])
+                        progress.update(done + summary.handled)
+                        try lock?.confirm(context)
+                        try context.interruption.check()
+                    }
+                }
+            }
+        } catch {
+            progress.finish()
+            report.write(context, failure: error)
+            throw error
+        }
+        progress.finish()
+        report.write(context, failure: nil)
+        return report.retry.isComplete && report.ignore.isComplete ? .success : .negative
+    }
+
+    /// Reads the policy options.
+    static func policy(_ arguments: ParsedArguments) throws(ArgumentError) -> CleanupPolicy {
+        var policy = CleanupPolicy()
+        for (option, text) in arguments.list("retry-matching").map({ ("--retry-matching", $0) })
+            + arguments.list("ignore-matching").map({ ("--ignore-matching", $0) })
+        {
+            guard !text.isEmpty else { throw .invalidValue(option: option, value: text, reason: "is empty") }
+        }
+        policy.retryPatterns = arguments.list("retry-matching").map(CleanupPolicy.Pattern.init)
+        policy.ignorePatterns = arguments.list("ignore-matching").map(CleanupPolicy.Pattern.init)
+        if let text = arguments.value("max-attempts") {
+            guard !policy.retryPatterns.isEmpty else {
+                throw .invalidCombination("--max-attempts limits --retry-matching; give a --retry-matching pattern")
+            }
+            guard let number = Int(text), number >= 1, number <= 1000 else {
+                throw .invalidValue(option: "--max-attempts", value: text, reason: "is not a number of attempts from 1 to 1000")
+            }
+            policy.maxAttempts = number
+        }
+        if let text = arguments.value("ignore-older-than") {
+            guard let seconds = TimeBound.parseDuration(text) else {
+                throw .invalidValue(
+                    option: "--ignore-older-than", value: text, reason: "is not a duration; use 30m, 12h, 7d or 2w")
+            }
+            policy.ignoreOlderThan = seconds
+        }
+        guard !policy.isEmpty else {
+            throw .invalidCombination(
+                "cleanup needs a policy: --retry-matching, --ignore-older-than or --ignore-matching")
+        }
+        return policy
     }
 }
