@@ -170,8 +170,8 @@ extension TriggerLogStore {
             let location: TriggerLogLocation = try row.bool(3) == true ? .archive : .live
             return TriggerLogStatistics.Group(
                 count: StateCount(
-                    tableName: row.string(1), location: location, state: row.string(2).map(TriggerLogState.init(rawValue:)),
-                    count: count),
+                    tableName: row.string(1), location: location,
+                    state: row.string(2).map(TriggerLogState.init(rawValue:)), count: count),
                 oldestCreated: try Self.moment(row, time: 5, age: 6),
                 newestProcessed: try Self.moment(row, time: 7, age: 8))
         }

@@ -26,11 +26,12 @@ enum CheckCommand: Command {
             outcome, for node-exporter's textfile collector.
             """,
         examples: [
-            ("hcconnect check --max-failed 0 --max-backlog-age 15m", "any failure, or a backlog older than 15 minutes, exits 1"),
+            ("hcconnect check --max-failed 0 --max-backlog-age 15m",
+             "any failure, or a backlog older than 15 minutes, exits 1"),
             ("hcconnect check --max-backlog 1000 --max-failed-age 1d || notify-team",
              "from cron: prints and exits 1 only when a limit is crossed"),
-            ("hcconnect check --max-failed 100 --format prometheus > /var/lib/node_exporter/hcconnect.prom.tmp",
-             "for node-exporter's textfile collector (then mv the file into place)"),
+            ("hcconnect check --max-failed 100 --format prometheus > hc.prom.tmp; [ $? -le 1 ] && mv hc.prom.tmp hc.prom",
+             "for node-exporter's textfile collector: exit 1 (a limit crossed) still wrote every metric"),
             ("hcconnect check --json --max-backlog-age 30m", "the outcome and the figures as one JSON object"),
         ])
 
@@ -89,13 +90,15 @@ enum CheckCommand: Command {
                 guard let seconds = TimeBound.parseDuration(text.trimmingWhitespace()) else {
                     throw .invalidValue(
                         option: "--" + option.name, value: text,
-                        reason: "is not a duration above zero; use a number and a unit: 30s, 15m, 6h, 2d, 1w (or 1h30m)")
+                        reason: "is not a duration above zero;"
+                            + " use a number and a unit: 30s, 15m, 6h, 2d, 1w (or 1h30m)")
                 }
                 limits[threshold] = seconds
             } else {
                 guard let count = Int(text.trimmingWhitespace()), count >= 0 else {
                     throw .invalidValue(
-                        option: "--" + option.name, value: text, reason: "is not a number of entries (a whole number, 0 or more)")
+                        option: "--" + option.name, value: text,
+                        reason: "is not a number of entries (a whole number, 0 or more)")
                 }
                 limits[threshold] = count
             }
@@ -144,7 +147,8 @@ enum CheckCommand: Command {
             "hcconnect_check_threshold", help: "The limit set for a check (entries, or seconds for ages).",
             samples { check.limits[$0].map(Double.init) })
         writer.gauge(
-            "hcconnect_check_figure", help: "The figure a check compared with its limit (entries, or seconds for ages).",
+            "hcconnect_check_figure",
+            help: "The figure a check compared with its limit (entries, or seconds for ages).",
             samples { $0.figure(of: check.figures) })
         writer.gauge(
             "hcconnect_check_threshold_crossed", help: "1 when the figure is above the limit, else 0.",

@@ -123,7 +123,9 @@ enum StatisticsReport {
         })
     }
 
-    private static func addMoment(_ name: String, _ moment: TriggerLogStatistics.Moment?, to object: inout JSONObjectWriter) {
+    private static func addMoment(
+        _ name: String, _ moment: TriggerLogStatistics.Moment?, to object: inout JSONObjectWriter
+    ) {
         object.add(name + "_at", moment?.time)
         addSeconds(name + "_age_seconds", moment?.ageSeconds, to: &object)
     }
@@ -172,20 +174,28 @@ enum StatisticsReport {
                 }
             }
         }
-        writer.gauge("hcconnect_trigger_log_entries", help: "Trigger log entries per table, location (live or archive) and state.", entries)
+        writer.gauge(
+            "hcconnect_trigger_log_entries",
+            help: "Trigger log entries per table, location (live or archive) and state.", entries)
         func perTable(_ value: (TriggerLogStatistics.Figures) -> Double?) -> [PrometheusWriter.Sample] {
             statistics.tables.compactMap { table in value(table.figures).map { .init(labels(table), $0) } }
         }
-        writer.gauge("hcconnect_failed_entries", help: "FAILED entries, live and archived.", perTable { Double($0.failed) })
         writer.gauge(
-            "hcconnect_failed_oldest_age_seconds", help: "Age of the oldest FAILED entry (live or archived), by created_at.",
+            "hcconnect_failed_entries", help: "FAILED entries, live and archived.",
+            perTable { Double($0.failed) })
+        writer.gauge(
+            "hcconnect_failed_oldest_age_seconds",
+            help: "Age of the oldest FAILED entry (live or archived), by created_at.",
             perTable { $0.failedOldest?.ageSeconds })
-        writer.gauge("hcconnect_backlog_entries", help: "Live entries waiting for Heroku Connect (NEW and PENDING).", perTable { Double($0.backlog) })
+        writer.gauge(
+            "hcconnect_backlog_entries", help: "Live entries waiting for Heroku Connect (NEW and PENDING).",
+            perTable { Double($0.backlog) })
         writer.gauge(
             "hcconnect_backlog_oldest_age_seconds", help: "Age of the oldest live NEW or PENDING entry, by created_at.",
             perTable { $0.backlogOldest?.ageSeconds })
         writer.gauge(
-            "hcconnect_last_processed_age_seconds", help: "Time since the newest processed_at of any entry, live or archived.",
+            "hcconnect_last_processed_age_seconds",
+            help: "Time since the newest processed_at of any entry, live or archived.",
             perTable { $0.lastProcessed?.ageSeconds })
     }
 }
