@@ -23,7 +23,7 @@ struct GlobalOptions {
     static let specs: [OptionSpec] = [
         OptionSpec("database-url", .value("URL"), "Database to connect to (else DATABASE_URL, else libpq's PG* variables)"),
         OptionSpec("schema", .value("NAME"), "Heroku Connect schema (else HEROKU_CONNECT_SCHEMA, else salesforce)"),
-        OptionSpec("format", .value("FORMAT"), "Output format: table, json, csv or ids"),
+        OptionSpec("format", .value("FORMAT"), "Output format: table, json, csv, ids or prometheus (check)"),
         OptionSpec("json", .flag, "Same as --format json"),
         OptionSpec("no-color", .flag, "Do not colour the output (also NO_COLOR=1 or TERM=dumb)"),
         OptionSpec("verbose", .flag, "Log events on standard error: connection, statements, timings, retries, batches"),

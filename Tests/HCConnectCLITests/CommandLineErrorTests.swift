@@ -26,7 +26,7 @@ import Testing
         (["failed", "--state", "FAILED"], 2, "hcconnect: unknown option '--state'"),
         (["list", "--state", "FAILD"], 2,
          "hcconnect: --state: 'FAILD' is not a trigger log state; did you mean FAILED? (states: NEW, PENDING, SUCCESS, FAILED, MERGED, IGNORE, IGNORED, READONLY, REQUEUE, REQUEUED)"),
-        (["failed", "--format", "xml"], 2, "hcconnect: --format: 'xml' is not a format; use table, json, csv, ids"),
+        (["failed", "--format", "xml"], 2, "hcconnect: --format: 'xml' is not a format; use table, json, csv, ids, prometheus"),
         (["failed", "--json", "--format", "csv"], 2, "hcconnect: --json and --format csv cannot be used together"),
         (["failed", "--schema", ""], 2, "hcconnect: --schema: '' is empty; name a schema"),
         (["history", "account"], 2, "hcconnect: missing RECORD_ID or --sfid SFID"),

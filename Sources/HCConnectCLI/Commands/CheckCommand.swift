@@ -1,11 +1,165 @@
-/// `hcconnect check`: being written (issue 4).
+import HerokuConnect
+
+/// `hcconnect check`: compares the figures of `stats` with limits, for monitors and cron.
 enum CheckCommand: Command {
     static let help = CommandHelp(
-        name: "check", summary: "(being written)", usage: ["check"], description: "Not written yet.", examples: [])
-    static let options: [OptionSpec] = []
-    static let formats: [OutputFormat] = [.table]
+        name: "check",
+        summary: "Check the backlog and the failures against limits: exit 0 when healthy, 1 when not",
+        usage: ["check [--max-failed N] [--max-failed-age DUR] [--max-backlog N] [--max-backlog-age DUR]",
+                "      [--table T] [--format table|json|prometheus]"],
+        description: """
+            For monitors and cron. Loads the figures of 'hcconnect stats' (in total, or for \
+            the tables given with --table) and compares them with the limits given. A figure \
+            above its limit is a finding; a figure equal to its limit is healthy, so \
+            --max-failed 0 allows no FAILED entry at all. Exits 0 when healthy and 1 when a \
+            limit is crossed, writing one line per finding to standard output and nothing \
+            else, so cron mails only when something is wrong; on a terminal the figures \
+            follow on standard error. A backlog that is old rather than large is the sign \
+            of a stuck sync: --max-backlog-age catches it. Durations are a number and a \
+            unit: 30s, 15m, 1h, 2d, 1w, or combined like 1h30m. Without any limit nothing \
+            is checked and the exit status is 0: limits depend on each connection's \
+            traffic, and no default would suit all, so none is guessed. That form is meant \
+            for exporting the figures (--format prometheus or json); with the table format \
+            it says on standard error that nothing was checked. --format json writes one \
+            object (healthy, findings, figures, thresholds; ages in seconds); --format \
+            prometheus writes every figure of 'stats' per table as gauges, and the check's \
+            outcome, for node-exporter's textfile collector.
+            """,
+        examples: [
+            ("hcconnect check --max-failed 0 --max-backlog-age 15m",
+             "any failure, or a backlog older than 15 minutes, exits 1"),
+            ("hcconnect check --max-backlog 1000 --max-failed-age 1d || notify-team",
+             "from cron: prints and exits 1 only when a limit is crossed"),
+            ("hcconnect check --max-failed 100 --format prometheus > hc.prom.tmp; [ $? -le 1 ] && mv hc.prom.tmp hc.prom",
+             "for node-exporter's textfile collector: exit 1 (a limit crossed) still wrote every metric"),
+            ("hcconnect check --json --max-backlog-age 30m", "the outcome and the figures as one JSON object"),
+        ])
+
+    static let maxFailed = OptionSpec("max-failed", .value("N"), "At most N FAILED entries, live and archived")
+    static let maxFailedAge = OptionSpec(
+        "max-failed-age", .value("DUR"), "The oldest FAILED entry at most DUR old (30m, 6h, 2d, 1w)")
+    static let maxBacklog = OptionSpec("max-backlog", .value("N"), "At most N live NEW and PENDING entries")
+    static let maxBacklogAge = OptionSpec(
+        "max-backlog-age", .value("DUR"), "The oldest live NEW or PENDING entry at most DUR old: catches a stuck sync")
+    static let options: [OptionSpec] = [maxFailed, maxFailedAge, maxBacklog, maxBacklogAge, StatsCommand.table]
+    static let formats: [OutputFormat] = [.table, .json, .prometheus]
+
+    /// The threshold each option sets.
+    static let thresholdOptions: [(HealthThreshold, OptionSpec)] = [
+        (.maxFailed, maxFailed), (.maxFailedAge, maxFailedAge), (.maxBacklog, maxBacklog),
+        (.maxBacklogAge, maxBacklogAge),
+    ]
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
-        throw CommandFailure(status: .internalError, message: "check is not written yet")
+        try context.expectNoPositionals()
+        let limits = try limits(context.arguments)
+        let tables = context.arguments.list("table")
+        let store = try context.triggerLog()
+        let start = ContinuousClock.now
+        let statistics = try store.statistics(tables: tables.isEmpty ? nil : tables)
+        let duration = ContinuousClock.now - start
+        let check = HealthCheck(figures: statistics.totals, limits: limits)
+        switch context.format {
+        case .json:
+            context.output.line(json(check, statistics: statistics, schema: store.schema.name.name).text)
+        case .prometheus:
+            context.output.write(
+                prometheus(check, statistics: statistics, schema: store.schema.name.name, duration: duration))
+        case .table, .csv, .ids:
+            for finding in check.findings { context.output.line(finding.message) }
+            if limits.isEmpty {
+                context.note(
+                    "No limit given, so nothing was checked (use --max-failed, --max-failed-age, --max-backlog"
+                        + " or --max-backlog-age); " + StatisticsReport.headline(statistics.totals))
+            } else if context.errors.isTerminal {
+                context.note((check.isHealthy ? "healthy: " : "") + StatisticsReport.headline(statistics.totals))
+            }
+        }
+        return check.isHealthy ? .success : .negative
+    }
+
+    /// Reads the limits given on the command line.
+    ///
+    /// - Throws: ``ArgumentError`` naming the option whose value is not a count (0 or
+    ///   more) or a duration above zero.
+    static func limits(_ arguments: ParsedArguments) throws(ArgumentError) -> [HealthThreshold: Int] {
+        var limits: [HealthThreshold: Int] = [:]
+        for (threshold, option) in thresholdOptions {
+            guard let text = arguments.value(option.name) else { continue }
+            if threshold.isAge {
+                guard let seconds = TimeBound.parseDuration(text.trimmingWhitespace()) else {
+                    throw .invalidValue(
+                        option: "--" + option.name, value: text,
+                        reason: "is not a duration above zero;"
+                            + " use a number and a unit: 30s, 15m, 6h, 2d, 1w (or 1h30m)")
+                }
+                limits[threshold] = seconds
+            } else {
+                guard let count = Int(text.trimmingWhitespace()), count >= 0 else {
+                    throw .invalidValue(
+                        option: "--" + option.name, value: text,
+                        reason: "is not a number of entries (a whole number, 0 or more)")
+                }
+                limits[threshold] = count
+            }
+        }
+        return limits
+    }
+
+    /// The outcome as one JSON object: schema, healthy, the findings, the total figures and
+    /// the limits (null when not set; ages in seconds).
+    static func json(_ check: HealthCheck, statistics: TriggerLogStatistics, schema: String) -> JSONObjectWriter {
+        var object = JSONObjectWriter()
+        object.add("schema", schema)
+        object.add("measured_at", statistics.measuredAt)
+        object.add("healthy", check.isHealthy)
+        object.add("findings", raw: RepairReport.array(check.findings.map { finding in
+            var item = JSONObjectWriter()
+            item.add("check", finding.threshold.rawValue)
+            item.add("figure", raw: Array(StatisticsReport.seconds(finding.figure).utf8))
+            item.add("limit", finding.limit)
+            item.add("message", finding.message)
+            return item.finished()
+        }))
+        var figures = JSONObjectWriter()
+        StatisticsReport.addFigures(check.figures, to: &figures)
+        object.add("figures", raw: figures.finished())
+        var thresholds = JSONObjectWriter()
+        for threshold in HealthThreshold.allCases { thresholds.add(threshold.rawValue, check.limits[threshold]) }
+        object.add("thresholds", raw: thresholds.finished())
+        return object
+    }
+
+    /// The figures per table, then the check's outcome, in the Prometheus text format.
+    static func prometheus(
+        _ check: HealthCheck, statistics: TriggerLogStatistics, schema: String, duration: Duration
+    ) -> String {
+        var writer = PrometheusWriter()
+        StatisticsReport.writeMetrics(statistics, schema: schema, to: &writer)
+        let given = HealthThreshold.allCases.filter { check.limits[$0] != nil }
+        let crossed = Set(check.findings.map(\.threshold))
+        func samples(_ value: (HealthThreshold) -> Double?) -> [PrometheusWriter.Sample] {
+            given.compactMap { threshold in
+                value(threshold).map { .init([("schema", schema), ("check", threshold.rawValue)], $0) }
+            }
+        }
+        writer.gauge(
+            "hcconnect_check_threshold", help: "The limit set for a check (entries, or seconds for ages).",
+            samples { check.limits[$0].map(Double.init) })
+        writer.gauge(
+            "hcconnect_check_figure",
+            help: "The figure a check compared with its limit (entries, or seconds for ages).",
+            samples { $0.figure(of: check.figures) })
+        writer.gauge(
+            "hcconnect_check_threshold_crossed", help: "1 when the figure is above the limit, else 0.",
+            samples { crossed.contains($0) ? 1 : 0 })
+        writer.gauge(
+            "hcconnect_check_healthy", help: "1 when no limit is crossed, else 0.",
+            [.init([("schema", schema)], check.isHealthy ? 1 : 0)])
+        let (seconds, attoseconds) = duration.components
+        writer.gauge(
+            "hcconnect_check_duration_seconds", help: "Time taken to load the figures from the database.",
+            [.init([("schema", schema)], Double(seconds) + Double(attoseconds) / 1e18)])
+        return writer.text
     }
 }

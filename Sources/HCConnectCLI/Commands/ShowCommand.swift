@@ -44,7 +44,7 @@ enum ShowCommand: Command {
         case .csv:
             context.output.write(bytes: CSVWriter.line(EntryWriters.csvHeader))
             context.output.write(bytes: CSVWriter.line(EntryWriters.csvFields(entry)))
-        case .ids:
+        case .ids, .prometheus:
             context.output.line(String(entry.id))
         }
         return .success

@@ -62,7 +62,7 @@ enum TablesCommand: Command {
                     }
                 }
             }
-        case .table, .ids:
+        case .table, .ids, .prometheus:
             writeTable(tables, context)
         }
         return .success

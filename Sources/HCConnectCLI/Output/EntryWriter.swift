@@ -16,7 +16,7 @@ enum EntryWriters {
         case .table: EntryTableWriter(output: output, style: style)
         case .json: EntryJSONWriter(output: output)
         case .csv: EntryCSVWriter(output: output)
-        case .ids: EntryIDWriter(output: output)
+        case .ids, .prometheus: EntryIDWriter(output: output)
         }
     }
 

@@ -8,4 +8,7 @@ enum OutputFormat: String, Sendable, CaseIterable {
     case csv
     /// One id per line, for piping into later commands.
     case ids
+    /// Prometheus' text exposition format (for node-exporter's textfile collector): only
+    /// `check` writes it; other commands refuse it through their `formats`.
+    case prometheus
 }

@@ -1,0 +1,201 @@
+import HerokuConnect
+import Postgres
+
+/// How `stats` and `check` write the figures of ``TriggerLogStatistics``: a headline and
+/// tables for people, JSON fields, CSV rows and Prometheus metrics.
+enum StatisticsReport {
+    // MARK: - People
+
+    /// One line: `backlog 12 (oldest 40s) · FAILED 7 (oldest 3d) · last processed 12s ago`.
+    static func headline(_ figures: TriggerLogStatistics.Figures) -> String {
+        func oldest(_ moment: TriggerLogStatistics.Moment?) -> String {
+            guard let age = moment?.ageSeconds else { return "" }
+            return " (oldest \(ReadableFigure.age(seconds: age)))"
+        }
+        let processed = figures.lastProcessed.map { moment in
+            moment.ageSeconds.map { "last processed \(ReadableFigure.age(seconds: $0)) ago" }
+                ?? "last processed at \(moment.time.shortDescription)"
+        } ?? "nothing processed"
+        return "backlog \(ReadableFigure.count(figures.backlog))\(oldest(figures.backlogOldest))"
+            + " · FAILED \(ReadableFigure.count(figures.failed))\(oldest(figures.failedOldest))"
+            + " · " + processed
+    }
+
+    /// The monitoring figures, one row per table.
+    static func summaryTable(_ statistics: TriggerLogStatistics, style: TextStyle) -> String {
+        var table = TextTable(columns: [
+            .init(title: "TABLE"), .init(title: "MODE"), .init(title: "BACKLOG", alignRight: true),
+            .init(title: "OLDEST BACKLOG", alignRight: true), .init(title: "FAILED", alignRight: true),
+            .init(title: "OLDEST FAILED", alignRight: true), .init(title: "LAST PROCESSED"),
+        ])
+        for entry in statistics.tables {
+            let figures = entry.figures
+            table.append([
+                TextTable.Cell(tableName(entry)),
+                TextTable.Cell(mode(entry), style: entry.mapped == nil ? { style.yellow($0) } : nil),
+                TextTable.Cell(ReadableFigure.count(figures.backlog)),
+                TextTable.Cell(age(figures.backlogOldest)),
+                TextTable.Cell(
+                    ReadableFigure.count(figures.failed), style: figures.failed > 0 ? { style.red($0) } : nil),
+                TextTable.Cell(age(figures.failedOldest)),
+                TextTable.Cell(figures.lastProcessed.map { age($0) + " ago" } ?? "never"),
+            ])
+        }
+        return table.render(header: true, maxWidth: nil, style: style)
+    }
+
+    /// Entry counts per table, place and state: one row per table and place, one column
+    /// per state present (FAILED always).
+    static func countsTable(_ statistics: TriggerLogStatistics, style: TextStyle) -> String {
+        let present = statistics.totals.states
+        let states: [TriggerLogState?] =
+            TriggerLogState.documented.filter { present.contains($0) || $0 == .failed }
+            + present.filter { state in state.map { !$0.isDocumented } ?? true }
+        var table = TextTable(
+            columns: [.init(title: "TABLE"), .init(title: "IN"), .init(title: "TOTAL", alignRight: true)]
+                + states.map { TextTable.Column(title: $0?.rawValue ?? "NULL", alignRight: true) }
+                + [.init(title: "")])
+        for entry in statistics.tables {
+            for location in TriggerLogLocation.allCases {
+                var cells = [
+                    TextTable.Cell(location == .live ? tableName(entry) : ""), TextTable.Cell(location.rawValue),
+                    TextTable.Cell(ReadableFigure.count(entry.figures.total(in: location))),
+                ]
+                for state in states {
+                    let count = entry.figures.count(of: state, in: location)
+                    let highlight: ((String) -> String)? = state == .failed && count > 0 ? { style.red($0) } : nil
+                    cells.append(TextTable.Cell(count == 0 ? "-" : ReadableFigure.count(count), style: highlight))
+                }
+                cells.append(TextTable.Cell(""))
+                table.append(cells)
+            }
+        }
+        return table.render(header: true, maxWidth: nil, style: style)
+    }
+
+    /// The table's name, or `(no table)` for entries without one.
+    static func tableName(_ table: TriggerLogStatistics.Table) -> String {
+        table.name ?? "(no table)"
+    }
+
+    static func mode(_ table: TriggerLogStatistics.Table) -> String {
+        table.mapped.map { $0.isReadOnly ? "read-only" : "read-write" } ?? "not mapped"
+    }
+
+    private static func age(_ moment: TriggerLogStatistics.Moment?) -> String {
+        moment?.ageSeconds.map { ReadableFigure.age(seconds: $0) } ?? "-"
+    }
+
+    // MARK: - Scripts
+
+    /// A number of seconds as JSON, CSV and Prometheus write it: whole seconds without a
+    /// fraction, else with the server's microseconds.
+    static func seconds(_ value: Double) -> String {
+        PrometheusWriter.value(value)
+    }
+
+    /// The figures as fields of a JSON object: counts per place and state, then FAILED,
+    /// backlog and last processed, each time with its age in seconds (null when unknown).
+    static func addFigures(_ figures: TriggerLogStatistics.Figures, to object: inout JSONObjectWriter) {
+        for location in TriggerLogLocation.allCases {
+            var counts = JSONObjectWriter()
+            for state in figures.states where figures.count(of: state, in: location) > 0 {
+                counts.add(state?.rawValue ?? "NULL", figures.count(of: state, in: location))
+            }
+            object.add(location.rawValue, raw: counts.finished())
+        }
+        object.add("failed", figures.failed)
+        addMoment("failed_oldest", figures.failedOldest, to: &object)
+        object.add("backlog", figures.backlog)
+        addMoment("backlog_oldest", figures.backlogOldest, to: &object)
+        addMoment("last_processed", figures.lastProcessed, to: &object)
+    }
+
+    /// The tables as a JSON array of objects: name, mapping, then their figures.
+    static func jsonArray(_ tables: [TriggerLogStatistics.Table]) -> [UInt8] {
+        RepairReport.array(tables.map { table in
+            var object = JSONObjectWriter()
+            object.add("table", table.name)
+            object.add("mapped", table.mapped != nil)
+            object.add("read_only", table.mapped?.isReadOnly ?? false)
+            addFigures(table.figures, to: &object)
+            return object.finished()
+        })
+    }
+
+    private static func addMoment(
+        _ name: String, _ moment: TriggerLogStatistics.Moment?, to object: inout JSONObjectWriter
+    ) {
+        object.add(name + "_at", moment?.time)
+        addSeconds(name + "_age_seconds", moment?.ageSeconds, to: &object)
+    }
+
+    /// A number of seconds, or null.
+    static func addSeconds(_ name: String, _ value: Double?, to object: inout JSONObjectWriter) {
+        if let value { object.add(name, raw: Array(seconds(value).utf8)) } else { object.add(name, nil as String?) }
+    }
+
+    /// The CSV columns of ``csvFields(_:)``.
+    static let csvHeader = [
+        "table", "mapped", "read_only", "live", "archive", "backlog", "backlog_oldest_at", "backlog_oldest_age_seconds",
+        "failed", "failed_oldest_at", "failed_oldest_age_seconds", "last_processed_at", "last_processed_age_seconds",
+    ]
+
+    /// One table's figures as CSV fields (empty for unknown times and ages).
+    static func csvFields(_ table: TriggerLogStatistics.Table) -> [String?] {
+        let figures = table.figures
+        func moment(_ moment: TriggerLogStatistics.Moment?) -> [String?] {
+            [moment?.time.iso8601, moment?.ageSeconds.map(seconds)]
+        }
+        return [table.name, String(table.mapped != nil), String(table.mapped?.isReadOnly ?? false),
+                String(figures.total(in: .live)), String(figures.total(in: .archive)), String(figures.backlog)]
+            + moment(figures.backlogOldest) + [String(figures.failed)] + moment(figures.failedOldest)
+            + moment(figures.lastProcessed)
+    }
+
+    // MARK: - Prometheus
+
+    /// The per-table figures as gauges labelled with schema and table. The states NEW,
+    /// PENDING and FAILED are always written (0 when absent), so alerts on them never see
+    /// a series vanish; ages are left out when there is no such entry.
+    static func writeMetrics(_ statistics: TriggerLogStatistics, schema: String, to writer: inout PrometheusWriter) {
+        let always: [TriggerLogState?] = [.new, .pending, .failed]
+        func labels(_ table: TriggerLogStatistics.Table) -> [(name: String, value: String)] {
+            [("schema", schema), ("table", tableName(table))]
+        }
+        var entries: [PrometheusWriter.Sample] = []
+        for table in statistics.tables {
+            let states = always + table.figures.states.filter { !always.contains($0) }
+            for location in TriggerLogLocation.allCases {
+                for state in states {
+                    entries.append(.init(
+                        labels(table) + [("location", location.rawValue), ("state", state?.rawValue ?? "NULL")],
+                        Double(table.figures.count(of: state, in: location))))
+                }
+            }
+        }
+        writer.gauge(
+            "hcconnect_trigger_log_entries",
+            help: "Trigger log entries per table, location (live or archive) and state.", entries)
+        func perTable(_ value: (TriggerLogStatistics.Figures) -> Double?) -> [PrometheusWriter.Sample] {
+            statistics.tables.compactMap { table in value(table.figures).map { .init(labels(table), $0) } }
+        }
+        writer.gauge(
+            "hcconnect_failed_entries", help: "FAILED entries, live and archived.",
+            perTable { Double($0.failed) })
+        writer.gauge(
+            "hcconnect_failed_oldest_age_seconds",
+            help: "Age of the oldest FAILED entry (live or archived), by created_at.",
+            perTable { $0.failedOldest?.ageSeconds })
+        writer.gauge(
+            "hcconnect_backlog_entries", help: "Live entries waiting for Heroku Connect (NEW and PENDING).",
+            perTable { Double($0.backlog) })
+        writer.gauge(
+            "hcconnect_backlog_oldest_age_seconds", help: "Age of the oldest live NEW or PENDING entry, by created_at.",
+            perTable { $0.backlogOldest?.ageSeconds })
+        writer.gauge(
+            "hcconnect_last_processed_age_seconds",
+            help: "Time since the newest processed_at of any entry, live or archived.",
+            perTable { $0.lastProcessed?.ageSeconds })
+    }
+}

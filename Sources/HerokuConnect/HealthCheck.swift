@@ -1,0 +1,124 @@
+/// A limit a monitor can set on one figure of ``TriggerLogStatistics``.
+///
+/// A figure *above* its limit crosses it; a figure equal to the limit is healthy. So
+/// `--max-failed 0` means "no FAILED entry at all", and an age limit of one hour lets an
+/// entry be exactly one hour old.
+public enum HealthThreshold: String, Sendable, CaseIterable {
+    /// At most so many FAILED entries, live and archived.
+    case maxFailed = "max_failed"
+    /// The oldest FAILED entry at most so many seconds old.
+    case maxFailedAge = "max_failed_age"
+    /// At most so many live NEW and PENDING entries.
+    case maxBacklog = "max_backlog"
+    /// The oldest live NEW or PENDING entry at most so many seconds old.
+    case maxBacklogAge = "max_backlog_age"
+
+    /// True for the limits on an age (in seconds), false for those on a number of entries.
+    public var isAge: Bool { self == .maxFailedAge || self == .maxBacklogAge }
+
+    /// The figure this threshold limits: a count, or an age in seconds; nil for an age
+    /// when there is no such entry (or its time is unknown), which crosses no limit.
+    public func figure(of figures: TriggerLogStatistics.Figures) -> Double? {
+        switch self {
+        case .maxFailed: Double(figures.failed)
+        case .maxFailedAge: figures.failedOldest?.ageSeconds
+        case .maxBacklog: Double(figures.backlog)
+        case .maxBacklogAge: figures.backlogOldest?.ageSeconds
+        }
+    }
+}
+
+/// The outcome of comparing figures with limits: healthy when no limit is crossed.
+///
+/// Pure: built from figures already loaded, so it can be tested without a database.
+public struct HealthCheck: Sendable, Equatable {
+    /// One limit crossed.
+    public struct Finding: Sendable, Equatable {
+        /// Which limit.
+        public let threshold: HealthThreshold
+        /// The figure: a number of entries, or an age in seconds.
+        public let figure: Double
+        /// The limit: a number of entries, or an age in seconds.
+        public let limit: Int
+        /// One line for people: "142 FAILED entries (limit 100)".
+        public let message: String
+    }
+
+    /// The limits that were set; thresholds not set are not checked.
+    public let limits: [HealthThreshold: Int]
+    /// The figures checked.
+    public let figures: TriggerLogStatistics.Figures
+    /// The limits crossed, in ``HealthThreshold`` order.
+    public let findings: [Finding]
+
+    /// True when no limit is crossed (always, when no limit is set).
+    public var isHealthy: Bool { findings.isEmpty }
+
+    /// Compares `figures` with `limits`.
+    ///
+    /// - Parameter limits: Numbers of entries, and ages in seconds, by threshold.
+    public init(figures: TriggerLogStatistics.Figures, limits: [HealthThreshold: Int]) {
+        self.limits = limits
+        self.figures = figures
+        findings = HealthThreshold.allCases.compactMap { threshold in
+            guard let limit = limits[threshold], let figure = threshold.figure(of: figures),
+                figure > Double(limit)
+            else { return nil }
+            return Finding(
+                threshold: threshold, figure: figure, limit: limit,
+                message: Self.message(threshold, figure: figure, limit: limit))
+        }
+    }
+
+    /// The line that tells a person which limit is crossed and by how much.
+    static func message(_ threshold: HealthThreshold, figure: Double, limit: Int) -> String {
+        switch threshold {
+        case .maxFailed:
+            let count = Int(figure)
+            return "\(ReadableFigure.count(count)) FAILED \(count == 1 ? "entry" : "entries")"
+                + " (limit \(ReadableFigure.count(limit)))"
+        case .maxFailedAge:
+            return "oldest FAILED entry is \(ReadableFigure.age(seconds: figure)) old"
+                + " (limit \(ReadableFigure.age(seconds: Double(limit))))"
+        case .maxBacklog:
+            let count = Int(figure)
+            return "backlog of \(ReadableFigure.count(count)) NEW/PENDING \(count == 1 ? "entry" : "entries")"
+                + " (limit \(ReadableFigure.count(limit)))"
+        case .maxBacklogAge:
+            return "oldest backlog entry is \(ReadableFigure.age(seconds: figure)) old"
+                + " (limit \(ReadableFigure.age(seconds: Double(limit)))): the sync may be stuck"
+        }
+    }
+}
+
+/// Figures written for people: counts with thousands separators, ages in the two largest
+/// units.
+public enum ReadableFigure {
+    /// `5210` → `5,210`.
+    public static func count(_ value: Int) -> String {
+        let digits = String(value.magnitude)
+        var result = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0, (digits.count - index) % 3 == 0 { result.append(",") }
+            result.append(digit)
+        }
+        return (value < 0 ? "-" : "") + result
+    }
+
+    /// An age in the two largest units of d, h, m and s, the second left out when it is
+    /// zero, whole seconds (rounded down): `3h 12m`, `47m`, `1m 30s`, `40s`, `3d`, `0s`.
+    public static func age(seconds: Double) -> String {
+        guard seconds.isFinite, seconds >= 1 else { return "0s" }
+        let total = seconds >= Double(Int.max) ? Int.max : Int(seconds)
+        let units: [(Int, String)] = [(86_400, "d"), (3_600, "h"), (60, "m"), (1, "s")]
+        guard let first = units.firstIndex(where: { total >= $0.0 }) else { return "0s" }
+        let (size, name) = units[first]
+        var text = "\(total / size)\(name)"
+        if first + 1 < units.count {
+            let (nextSize, nextName) = units[first + 1]
+            let rest = total % size / nextSize
+            if rest > 0 { text += " \(rest)\(nextName)" }
+        }
+        return text
+    }
+}
