@@ -56,7 +56,9 @@ enum CheckCommand: Command {
         let tables = context.arguments.list("table")
         let store = try context.triggerLog()
         let start = ContinuousClock.now
-        let statistics = try store.statistics(tables: tables.isEmpty ? nil : tables)
+        let statistics = try context.retrying("reading the statistics") {
+            try store.statistics(tables: tables.isEmpty ? nil : tables)
+        }
         let duration = ContinuousClock.now - start
         let check = HealthCheck(figures: statistics.totals, limits: limits)
         switch context.format {

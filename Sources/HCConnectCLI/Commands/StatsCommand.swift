@@ -33,7 +33,9 @@ enum StatsCommand: Command {
         try context.expectNoPositionals()
         let tables = context.arguments.list("table")
         let store = try context.triggerLog()
-        let statistics = try store.statistics(tables: tables.isEmpty ? nil : tables)
+        let statistics = try context.retrying("reading the statistics") {
+            try store.statistics(tables: tables.isEmpty ? nil : tables)
+        }
         switch context.format {
         case .json:
             var object = JSONObjectWriter()
