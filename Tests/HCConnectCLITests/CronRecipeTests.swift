@@ -124,12 +124,15 @@ import Testing
         let script = try #require(try Self.recipes()["hcconnect-metrics.sh"])
         try TestDatabase.withConnectSchema { schema in
             _ = try fill(schema)
+            // A stuck sync: an entry waiting for an hour, over the 15 minutes allowed.
+            try schema.insertEntry(state: "NEW", recordID: 7, createdAgo: "1 hour", processed: false)
             try withDirectory { directory in
                 let result = try run(script, schema: schema, directory: directory, variables: ["TEXTFILE_DIR": directory.path])
                 #expect(result.status == 0, "\(result.stderr)")
                 let metrics = try String(contentsOf: directory.appendingPathComponent("hcconnect.prom"), encoding: .utf8)
                 #expect(metrics.contains("hcconnect_check_healthy{schema=\"\(schema.name)\"} 0"), "\(metrics)")
                 #expect(metrics.contains("# TYPE hcconnect_failed_entries gauge"))
+                #expect(metrics.contains("hcconnect_check_threshold_crossed{schema=\"\(schema.name)\",check=\"max_backlog_age\"} 1"))
                 let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path)
                     .filter { $0.hasPrefix("hcconnect.prom.") }
                 #expect(leftovers.isEmpty)

@@ -27,6 +27,7 @@ enum CaptureInsertCommand: Command {
         RecordCaptureRun.fields.hidden(), RecordCaptureRun.columns.hidden(),
     ]
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
+    static var changesData: Bool { true }
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
         for name in ["fields", "columns"] where context.arguments.has(name) {
@@ -65,6 +66,7 @@ enum CaptureUpdateCommand: Command {
         RecordCaptureRun.batchSize, OptionSpec("exclude", .list("FIELD"), "").hidden(),
     ]
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
+    static var changesData: Bool { true }
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
         if context.arguments.has("exclude") {
@@ -135,23 +137,64 @@ enum RecordCaptureRun {
 
         let capture = RecordCapture(store: store)
         var preview = dryRun && context.format != .json ? CapturePreview(context: context) : nil
-        let summary = try capture.capture(
-            procedure, table: table, recordIDs: ids, columns: resolved, batchSize: batchSize, dryRun: dryRun
-        ) { summary, captured in
-            if dryRun {
-                preview?.write(captured)
-            } else if context.format != .json {
-                for record in captured { if let id = record.newID { context.output.line(String(id)) } }
+        var progress = ProgressMeter(
+            errors: context.errors, label: procedure == .insert ? "capture-insert" : "capture-update", total: ids.count,
+            noun: "records", isEnabled: !context.options.verbose && ids.count > batchSize)
+        var sofar: RecordCapture.Summary?
+        let summary: RecordCapture.Summary
+        do {
+            summary = try context.interruption.during(bulk: true) {
+                try capture.capture(
+                    procedure, table: table, recordIDs: ids, columns: resolved, batchSize: batchSize, dryRun: dryRun
+                ) { summary, captured in
+                    sofar = summary
+                    if dryRun {
+                        preview?.write(captured)
+                    } else if context.format != .json {
+                        for record in captured { if let id = record.newID { context.output.line(String(id)) } }
+                    }
+                    context.events.record(
+                        "batch", "batch \(summary.batches): \(summary.captured.count) of \(summary.requested) records captured",
+                        ["batch": .int(summary.batches), "captured": .int(summary.captured.count), "total": .int(summary.requested)])
+                    progress.update(summary.captured.count + summary.notFound.count)
+                    try context.interruption.check()
+                }
             }
-            context.debug("batch \(summary.batches): \(summary.captured.count) of \(summary.requested) records captured")
+        } catch {
+            progress.finish()
+            preview?.finish()
+            if let sofar { report(context, sofar, unknownSFIDs: unknownSFIDs, failure: error) }
+            throw error
         }
+        progress.finish()
         preview?.finish()
+        report(context, summary, unknownSFIDs: unknownSFIDs, failure: nil)
+        return summary.notFound.isEmpty && unknownSFIDs.isEmpty ? .success : .notFound
+    }
+
+    /// The summary: one JSON object on standard output, or lines on standard error; after a
+    /// failure or an interruption, what was done until then.
+    private static func report(
+        _ context: CommandContext, _ summary: RecordCapture.Summary, unknownSFIDs: [String], failure: (any Error)?
+    ) {
         if context.format == .json {
-            context.output.write(bytes: json(summary, unknownSFIDs: unknownSFIDs) + [UInt8(ascii: "\n")])
+            var bytes = json(summary, unknownSFIDs: unknownSFIDs)
+            if let failure {
+                bytes.removeLast()
+                var extra = JSONObjectWriter()
+                extra.add("completed", false)
+                extra.add("error", FailureReport(failure).message)
+                bytes += [UInt8(ascii: ",")] + extra.finished().dropFirst()
+            }
+            context.output.write(bytes: bytes + [UInt8(ascii: "\n")])
         } else {
+            if failure != nil {
+                context.note(
+                    "Stopped after \(summary.batches) \(summary.batches == 1 ? "batch" : "batches"); the batches done are "
+                        + "committed, the rest is untouched. So far:")
+            }
             for line in lines(summary, unknownSFIDs: unknownSFIDs, style: context.errorStyle) { context.note(line) }
         }
-        return summary.notFound.isEmpty && unknownSFIDs.isEmpty ? .success : .notFound
     }
 
     static func lines(_ summary: RecordCapture.Summary, unknownSFIDs: [String], style: TextStyle) -> [String] {
