@@ -20,7 +20,7 @@
 ///
 /// | what | becomes |
 /// |---|---|
-/// | Salesforce ids: 15 or 18 letters and digits, with three digits or a valid checksum | `<id>` |
+/// | Salesforce ids: 15 or 18 letters and digits, three of the first 15 digits, or 18 ending in a valid checksum | `<id>` |
 /// | numbers that stand alone (`1`, `-2.5`, `1.0E19`); not digits inside names (`Field2__c`) | `<n>` |
 /// | e-mail addresses, also invalid ones (`bob@@example.com`, `chloe@example`) | `<email>` |
 /// | `'single'` and `"double"` quoted text | `'…'`, `"…"` |

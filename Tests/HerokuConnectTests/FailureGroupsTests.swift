@@ -159,27 +159,37 @@ import Testing
         }
     }
 
-    @Test func bunchesMergeTheirNewestExamples() {
-        let message = SalesforceErrorMessage("ENTITY_IS_DELETED: entity is deleted")
+    @Test func entriesAddUpInMemory() {
+        let lock = SalesforceErrorMessage("UNABLE_TO_LOCK_ROW: unable to obtain exclusive access")
+        let deleted = SalesforceErrorMessage("ENTITY_IS_DELETED: entity is deleted")
         func at(_ seconds: Int64) -> PostgresTimestamp { PostgresTimestamp(microsecondsSinceEpoch: seconds * 1_000_000) }
         var groups = FailureGroups(examplesPerGroup: 3)
-        groups.add(message: message, original: "a", table: "account", isArchived: true, count: 5,
-                   firstSeen: at(10), lastSeen: at(50), newest: [.init(id: 5, seen: at(50)), .init(id: 4, seen: at(40))])
-        groups.add(message: message, original: "b", table: "contact", isArchived: false, count: 2,
-                   firstSeen: at(5), lastSeen: at(45), newest: [.init(id: 9, seen: at(45)), .init(id: 8, seen: at(45))])
-        groups.add(message: message, original: "c", table: nil, isArchived: false, count: 1,
-                   firstSeen: nil, lastSeen: nil, newest: [.init(id: 99, seen: nil)])
-        let group = groups.groups[0]
-        #expect(groups.groups.count == 1)
-        #expect(groups.entryCount == 8)
-        #expect(group.count == 8)
+        var read: [String] = []
+        func original(_ text: String) -> String {
+            read.append(text)
+            return text
+        }
+        groups.add(message: lock, original: original("a"), table: "account", isArchived: true, id: 4, seen: at(40))
+        groups.add(message: lock, original: original("b"), table: "account", isArchived: true, id: 5, seen: at(50))
+        groups.add(message: deleted, original: original("x"), table: "contact", isArchived: false, id: 1, seen: at(60))
+        groups.add(message: lock, original: original("c"), table: "contact", isArchived: false, id: 8, seen: at(45))
+        groups.add(message: lock, original: original("d"), table: "contact", isArchived: false, id: 9, seen: at(45))
+        groups.add(message: lock, original: original("e"), table: nil, isArchived: false, id: 99, seen: nil)
+        groups.add(message: lock, original: original("f"), table: "account", isArchived: true, id: 2, seen: at(5))
+        #expect(groups.entryCount == 7)
+        #expect(read == ["a", "b", "x"])  // only the messages that were the newest of their group
+
+        let result = groups.groups
+        #expect(result.map(\.count) == [6, 1])
+        let group = result[0]
         #expect(group.liveCount == 3)
-        #expect(group.archiveCount == 5)
+        #expect(group.archiveCount == 3)
         #expect(group.firstSeen == at(5))
         #expect(group.lastSeen == at(50))
         #expect(group.exampleIDs == [5, 9, 8])
-        #expect(group.exampleMessage == "a")
-        #expect(group.tableCounts == [.init(table: "account", count: 5), .init(table: "contact", count: 2),
+        #expect(group.exampleMessage == "b")
+        #expect(group.tableCounts == [.init(table: "account", count: 3), .init(table: "contact", count: 2),
                                       .init(table: nil, count: 1)])
+        #expect(result[1].exampleIDs == [1])
     }
 }
