@@ -212,6 +212,23 @@ import Testing
         }
     }
 
+    @Test func entriesWithoutTableOrMessageAreGroupedToo() throws {
+        try TestDatabase.withConnectSchema { schema in
+            let id = try schema.insertEntry(table: nil, recordID: nil, message: nil)
+            let odd = try schema.insertEntry(state: "FAILED", table: "account", message: "  \n ")
+            let json = try jsonLines(try hcconnect(["errors", "--json"], schema: schema.name).stdout)
+            #expect(json.count == 1)
+            #expect(json[0]["code"] is NSNull)
+            #expect(json[0]["message"] as? String == "")
+            #expect(json[0]["tables"] as? [String: Int] == ["": 1, "account": 1])
+            #expect(json[0]["example_ids"] as? [Int] == [odd, id])
+            let table = try hcconnect(["errors", "--by-table"], schema: schema.name)
+            #expect(table.lines.count == 3)
+            #expect(table.lines[1].hasSuffix("  (no message)"))
+            #expect(table.lines.contains { $0.split(separator: " ").suffix(4) == ["(none)", "\(id)", "(no", "message)"] })
+        }
+    }
+
     @Test(arguments: [
         (["errors", "--examples", "-1"], "hcconnect: --examples: '-1' is not a number of examples (a whole number from 0 to 100)"),
         (["errors", "--examples", "three"], "hcconnect: --examples: 'three' is not a number of examples (a whole number from 0 to 100)"),
