@@ -51,8 +51,11 @@ enum ErrorsCommand: Command {
         let byTable = context.arguments.flag("by-table")
         let store = try context.triggerLog()
         let query = try filters.applied(to: .failed(), schema: store.schema)
-        let result = try store.failureGroups(
-            matching: query, examplesPerGroup: examplesPerGroup, splittingByTable: byTable)
+        // The groups are built in memory before anything is written, so a read that lost its
+        // connection can be repeated whole.
+        let result = try context.retrying("grouping the failures") {
+            try store.failureGroups(matching: query, examplesPerGroup: examplesPerGroup, splittingByTable: byTable)
+        }
         let groups = result.groups
         let shown = filters.all ? groups.count : min(groups.count, filters.limit ?? (context.isForPerson ? EntryListing.personLimit : groups.count))
         let selected = groups.prefix(shown)
@@ -62,7 +65,7 @@ enum ErrorsCommand: Command {
         case .csv:
             context.output.write(bytes: CSVWriter.line(csvHeader))
             for group in selected { context.output.write(bytes: CSVWriter.line(csvFields(group))) }
-        case .table, .ids:
+        case .table, .ids, .prometheus:
             // A script reading the table gets its header even when there is nothing; a person a note.
             if !selected.isEmpty || !context.output.isTerminal { writeTable(selected, byTable: byTable, context) }
         }
