@@ -100,16 +100,18 @@ enum BashCompletion {
                     return 0
                     ;;
                 tables) candidates=$(_hcconnect_mapped_tables) ;;
-                commands) candidates=$commands ;;
-                words) ;;
+                commands) candidates=${commands// /$'\n'} ;;
+                words) candidates=${candidates// /$'\n'} ;;
                 *) return 0 ;;
             esac
-            # Compared as text, never expanded: table names come from the database.
+            # One candidate per line, compared as text and never expanded: table names come
+            # from the database. A table name is quoted as the shell reads it back.
             while IFS= read -r candidate; do
                 [[ -n $candidate && $candidate == "$current"* ]] || continue
                 [[ ,$prefix == *,"$candidate",* ]] && continue
+                [[ $kind == tables ]] && printf -v candidate %q "$candidate"
                 COMPREPLY+=("$prefix$candidate")
-            done <<<"${candidates// /$'\n'}"
+            done <<<"$candidates"
         }
 
         """#

@@ -93,7 +93,7 @@ enum ZshCompletion {
         text += """
                 )
 
-                _arguments -C $global_options \\
+                _arguments -C -A '-*' $global_options \\
 
             """
         for spec in grammar.globalOptions.filter(isFormat).flatMap(optionSpecs) { text += "        \(spec) \\\n" }
@@ -114,11 +114,11 @@ enum ZshCompletion {
             if let argument = argumentAction(command.firstArgument) {
                 text += "                \(quoted("1:\(argument.description):\(argument.action)")) \\\n"
             }
-            text += "                '*: :' && ret=0\n            ;;\n"
+            text += "                '*: :_nothing' && ret=0\n            ;;\n"
         }
         text += """
                     *)
-                        _arguments -S $global_options '*: :' && ret=0
+                        _arguments -S $global_options '*: :_nothing' && ret=0
                         ;;
                 esac
                 return ret
