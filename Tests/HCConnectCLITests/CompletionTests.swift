@@ -166,6 +166,7 @@ import Testing
 
     @Test func aFileOptionCompletesFileNames() throws {
         let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         for name in ["state.ckpt", "stale.txt", "other"] { _ = FileManager.default.createFile(atPath: folder + "/" + name, contents: nil) }
         var bash = BashCompleter(script: BashCompletion.script(CompletionGrammar(commands: [CheckpointCommand.self])))
         bash.prelude = "cd \(BashCompleter.quoted(folder))"
@@ -217,6 +218,7 @@ import Testing
 @Suite struct ZshCompletionTests {
     @Test func itLoadsSourcedAndFromFpath() throws {
         let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         let script = folder + "/_hcconnect"
         try hcconnect(["completion", "zsh"]).stdout.write(toFile: script, atomically: true, encoding: .utf8)
         let syntax = try runProcess(try zshPath(), ["-f", "-n", script])
@@ -273,6 +275,7 @@ import Testing
 
     @Test func aFileOptionCompletesFileNames() throws {
         let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         for name in ["state.ckpt", "stale.txt", "other"] { _ = FileManager.default.createFile(atPath: folder + "/" + name, contents: nil) }
         var zsh = ZshCompleter(script: ZshCompletion.script(CompletionGrammar(commands: [CheckpointCommand.self])), loading: .sourced)
         zsh.directory = folder
