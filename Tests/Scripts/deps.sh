@@ -5,12 +5,13 @@
 #   deps.sh --check   only check; exit 1 and say what is missing
 #
 # Needs: the Debian packages libpq-dev (libpq + headers, for the CLibPQ module),
-# postgresql (the server binaries, for Tests/Scripts/pg.sh) and pkg-config (SwiftPM finds
-# libpq through it), and a Swift toolchain on PATH. Quiet when everything is present.
+# postgresql (the server binaries, for Tests/Scripts/pg.sh), pkg-config (SwiftPM finds
+# libpq through it) and zsh (the tests load the zsh completion script into it; bash is
+# always there), and a Swift toolchain on PATH. Quiet when everything is present.
 set -euo pipefail
 
 prog=$(basename "$0")
-packages=(libpq-dev postgresql pkg-config)
+packages=(libpq-dev postgresql pkg-config zsh)
 
 usage() {
     echo "usage: $prog [--check]" >&2
@@ -32,7 +33,7 @@ installed() {
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "$prog: dpkg-query not found: this script supports Debian and Ubuntu only." >&2
-    echo "$prog: install libpq (with headers and its pkg-config file), the PostgreSQL server and pkg-config by hand." >&2
+    echo "$prog: install libpq (with headers and its pkg-config file), the PostgreSQL server, pkg-config and zsh by hand." >&2
     exit 1
 fi
 
