@@ -88,7 +88,10 @@ import Testing
 
 /// The bash script in `bash --norc --noprofile`, its function called as bash calls it on Tab.
 @Suite struct BashCompletionTests {
-    private let globalOptions = ["--database-url", "--schema", "--format", "--json", "--no-color", "--verbose", "--help", "--version"]
+    private let globalOptions = [
+        "--database-url", "--schema", "--format", "--json", "--no-color", "--verbose", "--log-format", "--retries",
+        "--lock-timeout", "--statement-timeout", "--help", "--version",
+    ]
 
     @Test func commandsOptionsAndKnownValuesComplete() throws {
         let bash = try BashCompleter(script: hcconnect(["completion", "bash"]).stdout)
@@ -99,7 +102,7 @@ import Testing
             ("hcconnect retry --write-mode=o", ["ordered"]),
             ("hcconnect failed --format ", ["table", "json", "csv", "ids"]),
             ("hcconnect tables --format ", ["table", "json", "csv"]),
-            ("hcconnect --format ", ["table", "json", "csv", "ids"]),
+            ("hcconnect --format ", ["table", "json", "csv", "ids", "prometheus"]),
             ("hcconnect --sch", ["--schema"]),
             ("hcconnect --format=json fa", ["failed"]),
             ("hcconnect --schema x --format json fa", ["failed"]),

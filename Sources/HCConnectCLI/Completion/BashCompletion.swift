@@ -61,7 +61,7 @@ enum BashCompletion {
         # nothing when the database cannot be reached within a few seconds.
         _hcconnect_mapped_tables() {
             local program=${words[0]} i word
-            local -a arguments=(completion --mapped-tables)
+            local -a arguments=(completion --mapped-tables --retries 0)
             [[ $program == "~/"* ]] && program=$HOME/${program#"~/"}
             type -P "$program" >/dev/null 2>&1 || program=hcconnect
             for ((i = 1; i < ${#words[@]}; i++)); do

@@ -105,7 +105,7 @@ struct CompletionGrammar {
         switch spec.kind {
         case .flag:
             return .none
-        case .value(let placeholder), .list(let placeholder):
+        case .value(let placeholder), .list(let placeholder), .repeated(let placeholder):
             return filePlaceholders.contains(placeholder) ? .files : .none
         }
     }

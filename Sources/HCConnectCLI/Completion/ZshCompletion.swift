@@ -57,7 +57,7 @@ enum ZshCompletion {
             program=${line[1]}
             [[ $program == '~/'* ]] && program=$HOME/${program#'~/'}
             (( $+commands[$program] )) || [[ -x $program ]] || program=hcconnect
-            arguments=(completion --mapped-tables)
+            arguments=(completion --mapped-tables --retries 0)
             for ((i = 2; i <= $#line; i++)); do
                 case $line[i] in
                     --) break ;;
@@ -149,11 +149,12 @@ enum ZshCompletion {
         switch spec.kind {
         case .flag:
             break
-        case .value(let placeholder), .list(let placeholder):
+        case .value(let placeholder), .list(let placeholder), .repeated(let placeholder):
             let action = valueAction(option.values, isList: option.isList)
             value = ":" + placeholder.replacing(":", with: "\\:") + ":" + action
         }
-        let repeatable = option.isList ? "*" : ""
+        var repeatable = option.isList ? "*" : ""
+        if case .repeated = spec.kind { repeatable = "*" }
         let equals = spec.takesValue ? "=" : ""
         guard let short = spec.short else {
             return [quoted(repeatable + option.longName + equals + explanation + value)]
