@@ -277,14 +277,15 @@ extension TriggerLogStore {
 
 extension HStore {
     /// True when ``text`` is exactly what hstore's output function writes for ``pairs``:
+    /// keys in hstore's order (shorter first, then by bytes; so no key twice),
     /// `"key"=>"value"` pairs joined by `, `, keys and values quoted with only `"` and `\`
-    /// escaped, `NULL` bare, no key twice. Then the pairs (as a JSON object, say) rebuild
-    /// the text byte for byte; otherwise only the text itself keeps everything.
+    /// escaped, NULL written `NULL`. Then the pairs alone (a JSON object, in any order)
+    /// rebuild the text byte for byte, as `hstore(keys, values)::text` does; otherwise only
+    /// the text itself keeps everything.
     public var isInOutputForm: Bool {
         guard isWellFormed else { return false }
-        if pairs.count > 1 {
-            var keys = Set<String>()
-            for pair in pairs where !keys.insert(pair.key).inserted { return false }
+        for index in pairs.indices.dropFirst() where !Self.precedes(pairs[index - 1].key, pairs[index].key) {
+            return false
         }
         var text = self.text
         return text.withUTF8 { bytes in
@@ -317,5 +318,12 @@ extension HStore {
             }
             return index == bytes.count
         }
+    }
+
+    /// hstore's key order: the shorter key (in bytes) first, keys of one length by their bytes.
+    static func precedes(_ first: String, _ second: String) -> Bool {
+        let (a, b) = (first.utf8, second.utf8)
+        if a.count != b.count { return a.count < b.count }
+        return a.lexicographicallyPrecedes(b)
     }
 }
