@@ -289,34 +289,21 @@ extension HStore {
         }
         var text = self.text
         return text.withUTF8 { bytes in
-            var index = 0
-            func expect(_ byte: UInt8) -> Bool {
-                guard index < bytes.count, bytes[index] == byte else { return false }
-                index += 1
-                return true
-            }
-            func expectQuoted(_ value: String) -> Bool {
-                guard expect(UInt8(ascii: "\"")) else { return false }
-                for byte in value.utf8 {
-                    if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                        guard expect(UInt8(ascii: "\\")) else { return false }
-                    }
-                    guard expect(byte) else { return false }
-                }
-                return expect(UInt8(ascii: "\""))
-            }
+            var matcher = OutputFormMatcher(bytes: bytes)
             for (position, pair) in pairs.enumerated() {
                 if position > 0 {
-                    guard expect(UInt8(ascii: ",")), expect(UInt8(ascii: " ")) else { return false }
+                    guard matcher.expect(UInt8(ascii: ",")), matcher.expect(UInt8(ascii: " ")) else { return false }
                 }
-                guard expectQuoted(pair.key), expect(UInt8(ascii: "=")), expect(UInt8(ascii: ">")) else { return false }
+                guard matcher.expectQuoted(pair.key), matcher.expect(UInt8(ascii: "=")), matcher.expect(UInt8(ascii: ">"))
+                else { return false }
                 if let value = pair.value {
-                    guard expectQuoted(value) else { return false }
+                    guard matcher.expectQuoted(value) else { return false }
                 } else {
-                    for byte in "NULL".utf8 { guard expect(byte) else { return false } }
+                    var null = "NULL"
+                    guard null.withUTF8({ matcher.expect($0) }) else { return false }
                 }
             }
-            return index == bytes.count
+            return matcher.index == bytes.count
         }
     }
 
@@ -325,5 +312,44 @@ extension HStore {
         let (a, b) = (first.utf8, second.utf8)
         if a.count != b.count { return a.count < b.count }
         return a.lexicographicallyPrecedes(b)
+    }
+}
+
+/// Matches hstore's output form against text, byte by byte from the start.
+private struct OutputFormMatcher {
+    let bytes: UnsafeBufferPointer<UInt8>
+    /// How far the text has matched.
+    var index = 0
+
+    /// Matches one byte.
+    mutating func expect(_ byte: UInt8) -> Bool {
+        guard index < bytes.count, bytes[index] == byte else { return false }
+        index += 1
+        return true
+    }
+
+    /// Matches a run of bytes.
+    mutating func expect(_ run: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard run.count <= bytes.count - index else { return false }
+        for offset in 0..<run.count where bytes[index + offset] != run[offset] { return false }
+        index += run.count
+        return true
+    }
+
+    /// Matches `value` quoted, with `"` and `\` escaped by a backslash.
+    mutating func expectQuoted(_ value: String) -> Bool {
+        guard expect(UInt8(ascii: "\"")) else { return false }
+        var value = value
+        let matched = value.withUTF8 { utf8 in
+            var start = 0
+            for position in 0..<utf8.count where utf8[position] == UInt8(ascii: "\"") || utf8[position] == UInt8(ascii: "\\") {
+                guard expect(UnsafeBufferPointer(rebasing: utf8[start..<position])), expect(UInt8(ascii: "\\")) else {
+                    return false
+                }
+                start = position
+            }
+            return expect(UnsafeBufferPointer(rebasing: utf8[start..<utf8.count]))
+        }
+        return matched && expect(UInt8(ascii: "\""))
     }
 }
