@@ -94,15 +94,19 @@ public struct TriggerLogExport {
     /// - Parameters:
     ///   - horizon: The highest id to export, from ``settle(waitingAtMost:)``.
     ///   - limit: At most this many entries.
-    ///   - batchSize: Entries per statement (at least 3, as one id can be in both tables).
+    ///   - batchSize: Entries per statement (at least 3, as one id can be in both tables);
+    ///     nil reads batches of ``defaultBatchSize`` when both tables have an index on `id`
+    ///     (Heroku Connect creates primary keys on both) and everything in one statement
+    ///     when not, as each batch would then read a whole table.
     /// - Returns: What was exported, and the id the next export should start after.
     /// - Throws: ``PostgresError``, or what `body` throws (which ends the export).
     @discardableResult
     public func forEachEntry(
-        through horizon: Int, limit: Int? = nil, batchSize: Int = defaultBatchSize,
+        through horizon: Int, limit: Int? = nil, batchSize: Int? = nil,
         _ body: (TriggerLogEntry) throws -> Void
     ) throws -> TriggerLogExportResult {
-        precondition(batchSize >= 3, "a batch must hold more than one id")
+        precondition((batchSize ?? 3) >= 3, "a batch must hold more than one id")
+        let batchSize = try batchSize ?? (store.logTablesHaveIDIndexes() ? Self.defaultBatchSize : nil)
         var result = TriggerLogExportResult(resumeAfter: max(horizon, afterID))
         /// Writes the entries of one id; false when the limit stopped it.
         func emit(_ group: [TriggerLogEntry]) throws -> Bool {
@@ -122,7 +126,8 @@ public struct TriggerLogExport {
         var after = afterID
         while after < horizon {
             // With a limit, read little more than is still wanted.
-            let size = limit.map { min(batchSize, max(3, $0 - result.count + 2)) } ?? batchSize
+            let wanted = limit.map { max(3, $0 - result.count + 2) }
+            let size = [batchSize, wanted].compactMap { $0 }.min()
             let batch = query.ordered(.idAscending).ids(after: after, through: horizon).limit(size)
             var read = 0
             var group: [TriggerLogEntry] = []
@@ -137,7 +142,7 @@ public struct TriggerLogExport {
                 group.append(entry)
             }
             if stopped { return result }
-            guard read == size, let lastID = group.first?.id else {
+            guard let size, read == size, let lastID = group.first?.id else {
                 // The last batch: everything up to the horizon has been read.
                 if try !emit(group) { return result }
                 break
@@ -240,6 +245,18 @@ extension TriggerLogStore {
             return TriggerLogWriter(virtualTransaction: transaction, pid: try row.int(2))
         }
         return (highest, writers)
+    }
+
+    /// True when both log tables have an index whose first column is `id`, so that a
+    /// batch of the lowest ids above a bound reads only that batch.
+    func logTablesHaveIDIndexes() throws -> Bool {
+        let sql = """
+            SELECT count(DISTINCT i.indrelid) FROM pg_catalog.pg_index i
+            JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+            WHERE i.indrelid IN ($1::regclass, $2::regclass) AND a.attname = 'id' AND i.indpred IS NULL AND i.indisvalid
+            """
+        let tables = TriggerLogLocation.allCases.map { PostgresParameter.text($0.qualifiedName(in: schema.name)) }
+        return try connection.query(sql, tables)[0].int(0) == 2
     }
 
     /// Those of `transactions` still running (a running transaction holds at least the

@@ -45,6 +45,34 @@ import Testing
         }
     }
 
+    @Test func withoutAnIndexOnIdTheEntriesAreReadInOneStatement() throws {
+        try TestDatabase.withConnectSchema { schema in
+            try interleavedLog(schema)
+            let store = try TriggerLogStore(connection: schema.connection, schemaName: schema.name)
+            #expect(try store.logTablesHaveIDIndexes())
+            try schema.execute("ALTER TABLE _trigger_log_archive DROP CONSTRAINT _trigger_log_archive_pkey")
+            try schema.execute("CREATE INDEX partial_id ON _trigger_log_archive (id) WHERE state = 'FAILED'")
+            try schema.execute("CREATE INDEX second_column ON _trigger_log_archive (state, id)")
+            #expect(try !store.logTablesHaveIDIndexes())
+            func export() throws -> (entries: [String], statements: [String]) {
+                var seen: [TriggerLogEntry] = []
+                let recorder = StatementRecorder(store.connection)
+                try TriggerLogExport(store: store, query: TriggerLogQuery()).forEachEntry(through: 7) { seen.append($0) }
+                return (ids(seen), recorder.statements.filter { $0.contains("_trigger_log\" WHERE") })
+            }
+            let unindexed = try export()
+            #expect(unindexed.entries == ["1L", "2A", "3L", "3A", "4L", "5A", "6L", "6A", "7L"])
+            #expect(unindexed.statements.count == 1)
+            #expect(unindexed.statements.allSatisfy { !$0.contains("LIMIT") })
+            try schema.execute("CREATE INDEX by_id ON _trigger_log_archive (id)")
+            #expect(try store.logTablesHaveIDIndexes())
+            let indexed = try export()
+            #expect(indexed.entries == unindexed.entries)
+            #expect(indexed.statements.count == 1)
+            #expect(indexed.statements.allSatisfy { $0.contains("LIMIT") })
+        }
+    }
+
     @Test func aLimitResumesSoThatAnIdCutInTwoIsReadAgainWhole() throws {
         try TestDatabase.withConnectSchema { schema in
             try interleavedLog(schema)
@@ -192,5 +220,14 @@ private final class ConnectionBox: @unchecked Sendable {
     init(_ connection: PostgresConnection, schema: ConnectTestSchema) {
         self.connection = connection
         self.schema = schema
+    }
+}
+
+/// Records the statements a connection runs from now on.
+private final class StatementRecorder {
+    private(set) var statements: [String] = []
+
+    init(_ connection: PostgresConnection) {
+        connection.statementObserver = { [weak self] event in self?.statements.append(event.sql) }
     }
 }
