@@ -20,9 +20,11 @@ enum ExportCommand: Command {
             keeps the history. Every column is written as stored, plus `archived`: times in \
             ISO 8601 to the microsecond with their offset; in JSON, `old` and `values` are \
             objects when these rebuild the column's hstore text byte for byte (always so \
-            for text hstore wrote), else that text as a string; in CSV, the text. NULL is \
-            JSON null, and in CSV an empty field, with the empty string written as "" (as \
-            COPY ... CSV reads them).
+            for text hstore wrote: hstore(keys, values)::text gives it back), else that text \
+            as a string; in CSV, the text. NULL is JSON null, and in CSV an empty field, \
+            with the empty string written as "" (as COPY ... CSV reads them; COPY before \
+            PostgreSQL 18 cannot read back a value holding a line that is just \\., which \
+            it writes the same way).
 
             --after-id N exports only entries with a greater id. --checkpoint FILE keeps \
             that bookkeeping for a nightly job: it starts after the id in FILE (from the \
