@@ -78,8 +78,16 @@ enum Help {
         }.joined()
     }
 
-    /// Wraps a paragraph at 88 columns.
-    static func wrap(_ paragraph: String, indent: String) -> String {
+    /// Wraps text at 88 columns, paragraph by paragraph (an empty line between them).
+    static func wrap(_ text: String, indent: String) -> String {
+        // Paragraphs are separated by an empty line.
+        text.split(separator: "\n", omittingEmptySubsequences: false)
+            .split(whereSeparator: { $0.allSatisfy { $0 == " " } })
+            .map { wrapParagraph($0.joined(separator: " "), indent: indent) }
+            .joined(separator: "\n\n")
+    }
+
+    private static func wrapParagraph(_ paragraph: String, indent: String) -> String {
         var lines: [String] = []
         var line = indent
         for word in paragraph.split(separator: " ") {

@@ -71,6 +71,10 @@ public struct TriggerLogQuery: Sendable, Equatable {
     public var record: RecordKey?
     /// Entries whose id is not among these.
     public var excludedIDs: [Int] = []
+    /// Entries with an id greater than this.
+    public var afterID: Int?
+    /// Entries with an id at most this.
+    public var throughID: Int?
     public var order: Order = .newestFirst
     /// At most this many entries.
     public var limit: Int?
@@ -119,6 +123,13 @@ public struct TriggerLogQuery: Sendable, Equatable {
     public func sfids(_ sfids: [SalesforceID]) -> Self { with { $0.sfids = sfids } }
     public func ids(_ ids: [Int]) -> Self { with { $0.ids = ids } }
     public func excluding(ids: [Int]) -> Self { with { $0.excludedIDs = ids } }
+    /// Entries with `after < id <= through` (either bound may be nil).
+    public func ids(after: Int?, through: Int?) -> Self {
+        with {
+            $0.afterID = after
+            $0.throughID = through
+        }
+    }
     public func ordered(_ order: Order) -> Self { with { $0.order = order } }
     public func limit(_ limit: Int?) -> Self { with { $0.limit = limit } }
 
@@ -220,6 +231,8 @@ public struct TriggerLogQuery: Sendable, Equatable {
         if !excludedIDs.isEmpty {
             conditions.append("id <> ALL(\(placeholder(.array(excludedIDs)))::int[])")
         }
+        if let afterID { conditions.append("id > \(placeholder(.int(afterID)))") }
+        if let throughID { conditions.append("id <= \(placeholder(.int(throughID)))") }
         if let createdSince {
             conditions.append("created_at >= " + timeExpression(createdSince, placeholder))
         }

@@ -22,7 +22,11 @@ enum EntryWriters {
 
     /// The entry as a JSON object: the log's column names as keys, `archived`, `old` and
     /// `values` as objects, timestamps in ISO 8601 with offset.
-    static func json(_ entry: TriggerLogEntry) -> JSONObjectWriter {
+    ///
+    /// - Parameter exact: Write `old` and `values` as objects only when the objects rebuild
+    ///   the columns' text exactly, else as the text (for `export`); without it, as objects
+    ///   whenever the text can be read.
+    static func json(_ entry: TriggerLogEntry, exact: Bool = false) -> JSONObjectWriter {
         var object = JSONObjectWriter()
         object.add("id", entry.id)
         object.add("txid", entry.txid)
@@ -35,8 +39,13 @@ enum EntryWriters {
         object.add("table_name", entry.tableName)
         object.add("record_id", entry.recordID)
         object.add("sfid", entry.sfid)
-        object.add("old", entry.old)
-        object.add("values", entry.values)
+        if exact {
+            object.add("old", exactly: entry.old)
+            object.add("values", exactly: entry.values)
+        } else {
+            object.add("old", entry.old)
+            object.add("values", entry.values)
+        }
         object.add("sf_result", entry.sfResult)
         object.add("sf_message", entry.sfMessage)
         object.add("archived", entry.isArchived)

@@ -58,6 +58,15 @@ struct JSONObjectWriter {
         add(name, pairs: fields.pairs)
     }
 
+    /// Adds field/value pairs as an object only when they rebuild the column's text byte
+    /// for byte (``HStore/isInOutputForm``, true of everything hstore itself writes);
+    /// otherwise the text as a string, so that nothing is lost.
+    mutating func add(_ name: String, exactly fields: HStore?) {
+        guard let fields else { return add(name, nil as String?) }
+        guard fields.isInOutputForm else { return add(name, fields.text) }
+        add(name, pairs: fields.pairs)
+    }
+
     /// Adds pairs as an object.
     mutating func add(_ name: String, pairs: [HStore.Pair]) {
         key(name)

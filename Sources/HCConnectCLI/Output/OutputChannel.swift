@@ -22,6 +22,9 @@ public final class OutputChannel {
     public let isTerminal: Bool
     /// The terminal's width in columns, when it is a terminal and says.
     public let columns: Int?
+    /// The `errno` of the first write that failed (a full disk, a closed pipe); nil while
+    /// every write has succeeded. What failed to be written is dropped.
+    public private(set) var writeError: Int32?
 
     /// An output writing to a file descriptor; terminal and width are asked of the system
     /// (`isatty`, `TIOCGWINSZ`, else `COLUMNS`) unless given.
@@ -82,6 +85,7 @@ public final class OutputChannel {
                     let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
                     if written < 0 {
                         if errno == EINTR { continue }
+                        if writeError == nil { writeError = errno }
                         return
                     }
                     offset += written
@@ -89,6 +93,25 @@ public final class OutputChannel {
             }
         }
         buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes, and when the output is a regular file, has the system write it to disk
+    /// (`fsync`), so that a step taken after it (saving a checkpoint) never gets ahead of
+    /// the data.
+    ///
+    /// - Returns: The `errno` of the first failed write or of `fsync`, or nil.
+    public func flushToDisk() -> Int32? {
+        flush()
+        if writeError != nil { return writeError }
+        guard case .fileDescriptor(let descriptor) = destination else { return nil }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return nil }
+        while fsync(descriptor) != 0 {
+            if errno == EINTR { continue }
+            writeError = errno
+            return errno
+        }
+        return nil
     }
 
     private static func terminalWidth(_ descriptor: Int32, environment: [String: String]) -> Int? {
