@@ -1,4 +1,5 @@
 import HerokuConnect
+import Postgres
 
 /// `hcconnect export`: the selected entries of both log tables in id order, every column
 /// as stored, for keeping the history beyond the archive's purge; resumable by id.
@@ -139,7 +140,9 @@ enum ExportCommand: Command {
 
         var horizon: Int
         do {
-            horizon = try export.settle(waitingAtMost: .seconds(settings.waitSeconds))
+            horizon = try context.retrying("waiting for the log's writers") {
+                try export.settle(waitingAtMost: .seconds(settings.waitSeconds))
+            }
         } catch let error as TriggerLogWritersStillRunning {
             throw CommandFailure(
                 status: .temporaryFailure,
@@ -147,22 +150,56 @@ enum ExportCommand: Command {
         }
         var unprocessedID: Int?
         if settings.processed {
-            (horizon, unprocessedID) = try export.processedHorizon(
-                upTo: horizon, stuckAfter: .seconds(settings.stuckAfterSeconds))
+            (horizon, unprocessedID) = try context.retrying("finding the processed entries") {
+                try export.processedHorizon(upTo: horizon, stuckAfter: .seconds(settings.stuckAfterSeconds))
+            }
         }
 
         let output = context.output
         let json = context.format == .json
         if !json, settings.header { output.write(bytes: CSVWriter.line(EntryWriters.csvHeader)) }
-        let result = try export.forEachEntry(through: horizon, limit: filters.limit) { entry in
-            if let error = output.writeError { throw outputFailure(error, checkpoint: checkpoint) }
-            if json {
-                output.write(bytes: EntryWriters.json(entry, exact: true).finished())
-                output.write(bytes: CollectionOfOne(UInt8(ascii: "\n")))
-            } else {
-                output.write(bytes: CSVWriter.line(EntryWriters.csvFields(entry)))
+        // After a lost connection the export goes on after the last entry written, so no
+        // entry is written twice; Ctrl-C stops it after the entry in hand, and the checkpoint
+        // stays where it was.
+        var written = TriggerLogExportResult(resumeAfter: export.afterID)
+        var progress = ProgressMeter(
+            errors: context.errors, label: "export", total: nil, isEnabled: !context.options.verbose && !settings.summary)
+        let result: TriggerLogExportResult
+        do {
+            result = try context.interruption.during(bulk: false) {
+                try context.retrying("exporting") {
+                    let rest = TriggerLogExport(store: store, query: query, afterID: written.lastID ?? export.afterID)
+                    let remaining = filters.limit.map { $0 - written.count }
+                    let part = try rest.forEachEntry(through: horizon, limit: remaining) { entry in
+                        try context.interruption.check()
+                        if let error = output.writeError { throw outputFailure(error, checkpoint: checkpoint) }
+                        if json {
+                            output.write(bytes: EntryWriters.json(entry, exact: true).finished())
+                            output.write(bytes: CollectionOfOne(UInt8(ascii: "\n")))
+                        } else {
+                            output.write(bytes: CSVWriter.line(EntryWriters.csvFields(entry)))
+                        }
+                        written.count += 1
+                        written.firstID = written.firstID ?? entry.id
+                        written.lastID = entry.id
+                        progress.update(written.count)
+                    }
+                    return TriggerLogExportResult(
+                        count: written.count, firstID: written.firstID, lastID: written.lastID,
+                        resumeAfter: part.resumeAfter)
+                }
             }
+        } catch {
+            progress.finish()
+            output.flush()
+            if error is Interrupted || error is RetriesExhausted, let checkpoint {
+                context.note(
+                    "hcconnect: exported \(written.count) entries before stopping; the checkpoint \(checkpoint.path) was "
+                        + "left as it was")
+            }
+            throw error
         }
+        progress.finish()
         if let error = output.flushToDisk() { throw outputFailure(error, checkpoint: checkpoint) }
         try checkpoint?.save(result.resumeAfter)
         if settings.summary || context.errors.isTerminal {
