@@ -23,10 +23,15 @@ struct ProgressMeter {
         self.isEnabled = isEnabled && errors.isTerminal
     }
 
-    /// Shows `done` so far; redraws at most ten times a second.
+    /// How long work runs before progress shows: a quick run leaves no trace.
+    static let delay: Duration = .milliseconds(500)
+
+    /// Shows `done` so far, once the work has run for ``delay``; redraws at most ten times
+    /// a second.
     mutating func update(_ done: Int) {
         guard isEnabled else { return }
         let now = ContinuousClock.now
+        guard now - start >= Self.delay else { return }
         if let lastDrawn, now - lastDrawn < .milliseconds(100), done != total { return }
         lastDrawn = now
         var line = "\(label): \(Self.grouped(done))"
@@ -36,7 +41,7 @@ struct ProgressMeter {
             line += " \(noun)"
         }
         let elapsed = Self.seconds(now - start)
-        if elapsed >= 0.5, done > 0 {
+        if done > 0 {
             let rate = Double(done) / elapsed
             line += ", \(Self.grouped(Int(rate.rounded())))/s"
             if let total, total > done, rate > 0 {
