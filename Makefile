@@ -4,12 +4,15 @@
 #   make test     start a throwaway PostgreSQL and run every test
 #   make build    debug build
 #   make release  optimised build
-#   make install  install the binary and the man page under PREFIX (default /usr/local)
+#   make install  install the binary, the man page and the bash and zsh completions under
+#                 PREFIX (default /usr/local; DESTDIR for staging)
 
 SWIFT  ?= swift
 PREFIX ?= /usr/local
 BINDIR  = $(DESTDIR)$(PREFIX)/bin
 MANDIR  = $(DESTDIR)$(PREFIX)/share/man/man1
+BASHCOMPDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 
 .PHONY: all deps build release test demo demo-stop install uninstall clean
 
@@ -36,12 +39,14 @@ demo-stop:
 	@bash Tests/Scripts/pg.sh stop .build/pg-demo
 
 install: release
-	install -d $(BINDIR) $(MANDIR)
+	install -d $(BINDIR) $(MANDIR) $(BASHCOMPDIR) $(ZSHCOMPDIR)
 	install -m 755 "$$($(SWIFT) build -c release --show-bin-path)/hcconnect" $(BINDIR)/hcconnect
 	install -m 644 docs/hcconnect.1 $(MANDIR)/hcconnect.1
+	$(BINDIR)/hcconnect completion bash > $(BASHCOMPDIR)/hcconnect
+	$(BINDIR)/hcconnect completion zsh > $(ZSHCOMPDIR)/_hcconnect
 
 uninstall:
-	rm -f $(BINDIR)/hcconnect $(MANDIR)/hcconnect.1
+	rm -f $(BINDIR)/hcconnect $(MANDIR)/hcconnect.1 $(BASHCOMPDIR)/hcconnect $(ZSHCOMPDIR)/_hcconnect
 
 clean:
 	-@bash Tests/Scripts/pg.sh stop .build/pg-test
