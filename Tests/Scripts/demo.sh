@@ -24,6 +24,12 @@ psql -X -q -v ON_ERROR_STOP=1 -v quiet=1 "$url" -f Tests/Emulation/demo.sql >/de
 export DATABASE_URL=$url
 
 echo
+echo "\$ hcconnect stats"
+"$bin" stats
+echo
+echo "\$ hcconnect errors"
+"$bin" errors
+echo
 echo "\$ hcconnect failed"
 "$bin" failed
 first=$("$bin" failed --in live --action UPDATE --format ids --limit 1)
@@ -43,6 +49,10 @@ The demo database is still running. To explore it:
   $bin help
   $bin related $first
   $bin tables
+  $bin check --max-failed 10 --max-backlog-age 15m; echo \$?
+  $bin cleanup --retry-matching UNABLE_TO_LOCK_ROW --ignore-older-than 7d --dry-run
+  $bin export --state FAILED | head -3
+  $bin watch          # in a second terminal: psql "\$DATABASE_URL" -c "UPDATE salesforce._trigger_log SET state = 'FAILED' WHERE state = 'NEW'"
   $bin retry --failed --in archive --write-mode ordered --dry-run
   $bin capture-update account 3 --fields Name,BillingCity
 Stop it with: make demo-stop
