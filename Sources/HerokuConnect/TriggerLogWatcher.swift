@@ -82,6 +82,7 @@ public final class TriggerLogWatcher {
     /// The filters entries must match (tables, actions, record ids, sfids, message); its
     /// source, states, order and limit are ignored.
     public let filter: TriggerLogQuery
+    /// What is reported: entries reaching some states, or every new entry.
     public let selection: Selection
     /// Whether ``start()`` reports the live entries already in the watched states.
     public let includesExisting: Bool
