@@ -12,7 +12,9 @@ import CLibPQ
 /// parameter; every identifier that is put into SQL text must go through
 /// ``quoteIdentifier(_:)``. The connection is closed (`PQfinish`) when the object goes away.
 public final class PostgresConnection {
-    private let handle: OpaquePointer
+    /// The libpq connection; internal so that the extensions in other files of this module
+    /// (notifications) reach it. Never public.
+    let handle: OpaquePointer
     /// Masks the password in every text this connection produces.
     public let redactor: Redactor
     /// Called after each statement with its SQL text (never its parameter values, which

@@ -10,10 +10,13 @@ protocol EntryWriter {
 }
 
 enum EntryWriters {
-    /// The writer for `format`, writing to `output`.
-    static func make(_ format: OutputFormat, output: OutputChannel, style: TextStyle) -> any EntryWriter {
+    /// The writer for `format`, writing to `output`; `streaming` writes each table row as it
+    /// comes instead of aligning blocks (for `watch`).
+    static func make(_ format: OutputFormat, output: OutputChannel, style: TextStyle, streaming: Bool = false)
+        -> any EntryWriter
+    {
         switch format {
-        case .table: EntryTableWriter(output: output, style: style)
+        case .table: EntryTableWriter(output: output, style: style, streaming: streaming)
         case .json: EntryJSONWriter(output: output)
         case .csv: EntryCSVWriter(output: output)
         case .ids, .prometheus: EntryIDWriter(output: output)
@@ -73,18 +76,23 @@ enum EntryWriters {
 /// A terminal gets a compact layout, leaving the width to the message: times to the minute
 /// (in the session's time zone), and no SFID column when it is narrower than 150 columns
 /// (`show` has the sfid).
+///
+/// Streaming, each row is written at once, aligned with the rows before it as far as they
+/// go (columns widen when a row needs it).
 struct EntryTableWriter: EntryWriter {
     private let output: OutputChannel
     private let style: TextStyle
+    private let isStreaming: Bool
     private let isCompact: Bool
     private let showsSFID: Bool
     private var table: TextTable
     private var wroteHeader = false
     private static let blockSize = 1_000
 
-    init(output: OutputChannel, style: TextStyle) {
+    init(output: OutputChannel, style: TextStyle, streaming: Bool = false) {
         self.output = output
         self.style = style
+        isStreaming = streaming
         isCompact = output.isTerminal
         showsSFID = !output.isTerminal || (output.columns ?? Int.max) >= 150
         var columns: [TextTable.Column] = [
@@ -114,7 +122,7 @@ struct EntryTableWriter: EntryWriter {
         if showsSFID { cells.append(TextTable.Cell(entry.sfid ?? "")) }
         cells.append(TextTable.Cell(entry.sfMessage ?? ""))
         table.append(cells)
-        if !output.isTerminal, table.rows.count >= Self.blockSize { flushBlock() }
+        if isStreaming || (!output.isTerminal && table.rows.count >= Self.blockSize) { flushBlock() }
     }
 
     /// Writes the last block; with no rows at all, only a header, and only when no person
