@@ -48,8 +48,13 @@ enum WatchCommand: Command {
     /// The default time between two looks for state changes.
     static let defaultInterval: Duration = .seconds(2)
 
+    /// Ctrl-C or SIGTERM stops the watch (exit 130 or 143), after the entry in hand.
     static func run(_ context: CommandContext) throws -> ExitStatus {
-        try run(context, shouldStop: { false })
+        let status = try context.interruption.during(bulk: false) {
+            try run(context, shouldStop: { context.interruption.isRequested })
+        }
+        try context.interruption.check()
+        return status
     }
 
     /// Watches until `shouldStop` returns true (asked at every wake-up, and at least every
