@@ -144,6 +144,9 @@ final class CommandContext {
             "connected",
             "connected to \(connection.endpointDescription) in \(Self.milliseconds(ContinuousClock.now - start))",
             ["endpoint": .string(connection.endpointDescription), "duration_ms": .milliseconds(ContinuousClock.now - start)])
+        connection.noticeObserver = { [events] text in
+            events.record("notice", "server says: " + Self.oneLine(text), ["text": .string(text)])
+        }
         if events.isEnabled, logged {
             connection.statementObserver = { [events] event in
                 let status = event.failed ? "failed after" : "\(event.rowCount) row(s) in"

@@ -20,6 +20,10 @@ public final class PostgresConnection {
     /// Called after each statement with its SQL text (never its parameter values, which
     /// may be secrets), its duration and its row count; for `--verbose` and event logs.
     public var statementObserver: ((StatementEvent) -> Void)?
+    /// Called with each notice or warning the server or libpq sends (a `RAISE NOTICE`,
+    /// "terminating connection due to administrator command"), redacted and trimmed;
+    /// libpq would otherwise print them on standard error.
+    public var noticeObserver: ((String) -> Void)?
     /// Session parameters set through ``setSessionParameter(_:_:)``, set again after
     /// ``reset()``.
     private var sessionParameters: [(name: String, value: String)] = []
@@ -60,6 +64,14 @@ public final class PostgresConnection {
         }
         self.handle = connection
         self.redactor = redactor
+        // The processor stays with the connection through PQreset; it is given this object
+        // unretained, and PQfinish in deinit ends its use.
+        PQsetNoticeProcessor(connection, { context, message in
+            guard let context, let message else { return }
+            let connection = Unmanaged<PostgresConnection>.fromOpaque(context).takeUnretainedValue()
+            connection.noticeObserver?(
+                connection.redactor.redact(String(cString: message)).trimmingWhitespace())
+        }, Unmanaged.passUnretained(self).toOpaque())
         try setUpSession()
     }
 

@@ -86,11 +86,11 @@ enum WatchCommand: Command {
                 context.output.flush()
                 written += 1
             case .connectionLost(let error, let delay):
-                context.note("connection lost (\(error.message)); reconnecting in \(seconds(delay))")
+                context.events.always("reconnect", level: "warning", "connection lost (\(error.message)); reconnecting in \(seconds(delay))")
             case .reconnectFailed(let error, let delay):
-                context.note("could not reconnect (\(error.message)); trying again in \(seconds(delay))")
+                context.events.always("reconnect", level: "warning", "could not reconnect (\(error.message)); trying again in \(seconds(delay))")
             case .reconnected:
-                context.note("reconnected")
+                context.events.always("reconnected", level: "info", "reconnected")
             }
         }
         writer.finish()
