@@ -40,19 +40,43 @@ func hcconnect(
 
 /// Runs the built `hcconnect` executable as a separate process.
 func hcconnectProcess(_ arguments: [String], environment: [String: String]) throws -> CLIResult {
-    let binary = TestDatabase.packageRoot.appendingPathComponent(".build/debug/hcconnect")
+    try runProcess(
+        TestDatabase.packageRoot.appendingPathComponent(".build/debug/hcconnect").path, arguments,
+        environment: environment, exactEnvironment: true)
+}
+
+/// Runs a program and returns what it wrote; standard input is empty.
+///
+/// - Parameters:
+///   - environment: The program's environment; empty means only a `PATH`.
+///   - exactEnvironment: When true, `environment` is passed as it is, even empty.
+///   - directory: The working directory, if not this process's.
+func runProcess(
+    _ executable: String, _ arguments: [String], environment: [String: String] = [:], exactEnvironment: Bool = false,
+    directory: URL? = nil
+) throws -> CLIResult {
     let process = Process()
-    process.executableURL = binary
+    process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
-    process.environment = environment
+    process.environment = environment.isEmpty && !exactEnvironment ? ["PATH": "/usr/bin:/bin"] : environment
+    if let directory { process.currentDirectoryURL = directory }
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out
     process.standardError = err
     process.standardInput = FileHandle.nullDevice
     try process.run()
+    // Standard error is read on its own thread, so that a program filling one pipe while
+    // the other is read cannot block.
+    nonisolated(unsafe) var stderr = Data()
+    let done = DispatchSemaphore(value: 0)
+    let errorReader = err.fileHandleForReading
+    Thread {
+        stderr = errorReader.readDataToEndOfFile()
+        done.signal()
+    }.start()
     let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    done.wait()
     process.waitUntilExit()
     return CLIResult(
         status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),

@@ -28,38 +28,17 @@ import Testing
         return recipes
     }
 
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
     /// Runs a script with /bin/sh in `directory`, with the schema's database and the given
     /// variables.
-    func run(_ script: String, schema: ConnectTestSchema, directory: URL, variables: [String: String] = [:]) throws -> Run {
+    func run(_ script: String, schema: ConnectTestSchema, directory: URL, variables: [String: String] = [:]) throws -> CLIResult {
         let file = directory.appendingPathComponent("script-\(UUID().uuidString).sh")
         try script.write(to: file, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = [file.path]
         var environment = ["HOME": directory.path, "LANG": "C.UTF-8"]
         environment["PATH"] = TestDatabase.packageRoot.appendingPathComponent(".build/debug").path + ":/usr/bin:/bin"
         environment["DATABASE_URL"] = try TestDatabase.url
         environment["HEROKU_CONNECT_SCHEMA"] = schema.name
         environment.merge(variables) { $1 }
-        process.environment = environment
-        process.currentDirectoryURL = directory
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+        return try runProcess("/bin/sh", [file.path], environment: environment, directory: directory)
     }
 
     func withDirectory<T>(_ body: (URL) throws -> T) throws -> T {

@@ -188,17 +188,8 @@ import Testing
 
     /// Runs psql against the test database.
     func psql(_ arguments: [String]) throws -> CLIResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["psql", "-X", "-v", "ON_ERROR_STOP=1", try TestDatabase.url] + arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLIResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        try runProcess(
+            "/usr/bin/env", ["psql", "-X", "-v", "ON_ERROR_STOP=1", try TestDatabase.url] + arguments,
+            environment: ProcessInfo.processInfo.environment)
     }
 }

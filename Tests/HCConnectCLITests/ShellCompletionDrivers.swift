@@ -234,27 +234,6 @@ final class SilentListener {
     deinit { close(descriptor) }
 }
 
-/// Runs a program with exactly `environment` and returns what it wrote.
-func runProcess(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> CLIResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.environment = environment.isEmpty ? ["PATH": "/usr/bin:/bin"] : environment
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    // The outputs here are small: reading one pipe after the other cannot block.
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return CLIResult(
-        status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-        stderr: String(decoding: stderr, as: UTF8.self))
-}
-
 /// zsh, which Tests/Scripts/deps.sh installs.
 func zshPath() throws -> String {
     for path in ["/usr/bin/zsh", "/bin/zsh", "/usr/local/bin/zsh"] where FileManager.default.isExecutableFile(atPath: path) {

@@ -1,3 +1,5 @@
+import HerokuConnect
+
 /// One line of progress on standard error while bulk work runs — count, rate and an
 /// estimate of the time left — redrawn in place on a terminal, and nothing at all
 /// otherwise (nor with `--verbose`, whose event lines would tear it).
@@ -34,18 +36,18 @@ struct ProgressMeter {
         guard now - start >= Self.delay else { return }
         if let lastDrawn, now - lastDrawn < .milliseconds(100), done != total { return }
         lastDrawn = now
-        var line = "\(label): \(Self.grouped(done))"
+        var line = "\(label): \(ReadableFigure.count(done))"
         if let total, total > 0 {
-            line += " of \(Self.grouped(total)) \(noun) (\(done * 100 / total)%)"
+            line += " of \(ReadableFigure.count(total)) \(noun) (\(done * 100 / total)%)"
         } else {
             line += " \(noun)"
         }
         let elapsed = Self.seconds(now - start)
         if done > 0 {
             let rate = Double(done) / elapsed
-            line += ", \(Self.grouped(Int(rate.rounded())))/s"
+            line += ", \(ReadableFigure.count(Int(rate.rounded())))/s"
             if let total, total > done, rate > 0 {
-                line += ", about \(Self.duration(Double(total - done) / rate)) left"
+                line += ", about \(ReadableFigure.age(seconds: Double(total - done) / rate)) left"
             }
         }
         if let columns = errors.columns, line.count >= columns { line = String(line.prefix(columns - 1)) }
@@ -62,25 +64,7 @@ struct ProgressMeter {
         drawn = false
     }
 
-    static func grouped(_ number: Int) -> String {
-        let digits = String(number.magnitude)
-        var result = ""
-        for (index, digit) in digits.enumerated() {
-            if index > 0, (digits.count - index) % 3 == 0 { result.append(",") }
-            result.append(digit)
-        }
-        return (number < 0 ? "-" : "") + result
-    }
-
     static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
-    /// `45 s`, `3 min`, `2 h 5 min`.
-    static func duration(_ seconds: Double) -> String {
-        let whole = Int(seconds.rounded(.up))
-        if whole < 60 { return "\(whole) s" }
-        if whole < 3600 { return "\((whole + 30) / 60) min" }
-        return "\(whole / 3600) h \((whole % 3600) / 60) min"
     }
 }
