@@ -28,13 +28,13 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     public var meaning: String {
         switch self {
         case .success: "success"
-        case .negative: "the command ran but the outcome is negative (e.g. some entries were left unchanged)"
+        case .negative: "the command ran but the outcome is negative (a check crossed a limit, entries were left unchanged)"
         case .usage: "usage error: unknown command or option, bad value"
         case .notFound: "not found: entry, table, column or record"
         case .unusableSchema: "the schema is not a usable Heroku Connect schema"
         case .unavailable: "the database cannot be reached"
         case .internalError: "internal error"
-        case .temporaryFailure: "temporary failure: lock busy, connection lost; try again"
+        case .temporaryFailure: "temporary failure: lock busy, another cleanup running, transient errors outlasted the retries; try again later"
         case .permissionDenied: "authentication failed or permission denied"
         case .interrupted: "interrupted by Ctrl-C (SIGINT); bulk work stopped after a whole batch"
         case .terminated: "stopped by SIGTERM; bulk work stopped after a whole batch"

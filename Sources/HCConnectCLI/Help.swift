@@ -55,6 +55,8 @@ enum Help {
                                  and for whatever the URL leaves out
           PGCONNECT_TIMEOUT      seconds to wait for the server (default here: 10)
           HEROKU_CONNECT_SCHEMA  schema when --schema is not given (default: salesforce)
+          HEROKU_CONNECT_WRITE_MODE
+                                 merged or ordered: the write mode of retry and cleanup
           NO_COLOR               no colours when set
 
         """
