@@ -26,7 +26,7 @@ enum ShowCommand: Command {
     static func run(_ context: CommandContext) throws -> ExitStatus {
         let id = try context.entryID()
         let store = try context.triggerLog()
-        let copies = try store.entries(id: id)
+        let copies = try context.retrying("reading the entry") { try store.entries(id: id) }
         guard let entry = copies.first else { throw HerokuConnectError.entryNotFound(id: id) }
         let table = entry.tableName.flatMap { store.schema.mappedTable(named: $0) }
         let record = try table.flatMap { table in

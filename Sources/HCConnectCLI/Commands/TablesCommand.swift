@@ -30,7 +30,7 @@ enum TablesCommand: Command {
         try context.expectNoPositionals()
         let store = try context.triggerLog()
         var tables = store.schema.mappedTables.map { TableCounts(name: $0.name, mapped: $0) }
-        for count in try store.stateCounts() {
+        for count in try context.retrying("counting the entries", { try store.stateCounts() }) {
             let name = count.tableName ?? "(no table)"
             if !tables.contains(where: { $0.name == name }) { tables.append(TableCounts(name: name, mapped: nil)) }
             let index = tables.firstIndex { $0.name == name }!
