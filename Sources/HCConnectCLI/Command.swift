@@ -137,7 +137,7 @@ final class CommandContext {
         let target = options.databaseURL.map { _ in settings.redactedConnectionString } ?? "libpq defaults (PG* variables)"
         events.record("connect", "connecting to \(target)", ["target": .string(target)])
         let start = ContinuousClock.now
-        let connection = try RetryingExecutor(connection: nil, policy: options.retryPolicy).run("connecting") {
+        let connection = try RetryingExecutor(connection: nil, policy: options.retryPolicy).run(Self.connecting) {
             try PostgresConnection(settings: settings)
         }
         events.record(
@@ -198,6 +198,10 @@ final class CommandContext {
     func debug(_ text: @autoclosure () -> String) {
         events.record("info", text())
     }
+
+    /// The operation name of connection attempts: retries that run out here mean the server
+    /// was not reached (see ``FailureReport``).
+    static let connecting = "connecting"
 
     /// Seconds to wait for the server to answer a connection attempt, unless told otherwise.
     static let defaultConnectTimeout = 10
