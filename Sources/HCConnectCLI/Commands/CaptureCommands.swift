@@ -27,6 +27,7 @@ enum CaptureInsertCommand: Command {
         RecordCaptureRun.fields.hidden(), RecordCaptureRun.columns.hidden(),
     ]
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
+    static var changesData: Bool { true }
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
         for name in ["fields", "columns"] where context.arguments.has(name) {
@@ -65,6 +66,7 @@ enum CaptureUpdateCommand: Command {
         RecordCaptureRun.batchSize, OptionSpec("exclude", .list("FIELD"), "").hidden(),
     ]
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
+    static var changesData: Bool { true }
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
         if context.arguments.has("exclude") {

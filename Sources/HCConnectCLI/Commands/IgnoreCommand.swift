@@ -27,6 +27,7 @@ enum IgnoreCommand: Command {
 
     static let options = RepairRequest.specs
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
+    static var changesData: Bool { true }
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
         try RepairRun.run(context, action: .ignore)

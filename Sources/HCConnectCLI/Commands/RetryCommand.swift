@@ -42,6 +42,7 @@ enum RetryCommand: Command {
         OptionSpec("via-connect", .flag, "Set archived entries to REQUEUE and let Heroku Connect copy them back"),
     ] + RepairRequest.specs
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
+    static var changesData: Bool { true }
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
         let mode = try writeMode(context)
