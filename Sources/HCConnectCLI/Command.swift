@@ -187,8 +187,14 @@ final class CommandContext {
         try executor.run(operation, safety: safety, isBulk: isBulk, body)
     }
 
-    /// Tells the person something on standard error (after what standard output holds).
+    /// Tells the person something on standard error (after what standard output holds);
+    /// with `--log-format json`, as an event of kind `note`, so that every line there stays
+    /// a JSON object for log shippers.
     func note(_ text: String) {
+        if events.format == .json {
+            events.always("note", level: "info", text)
+            return
+        }
         output.flush()
         errors.line(text)
         errors.flush()
