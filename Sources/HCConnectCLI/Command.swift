@@ -137,9 +137,10 @@ final class CommandContext {
         let target = options.databaseURL.map { _ in settings.redactedConnectionString } ?? "libpq defaults (PG* variables)"
         events.record("connect", "connecting to \(target)", ["target": .string(target)])
         let start = ContinuousClock.now
-        let connection = try RetryingExecutor(connection: nil, policy: options.retryPolicy).run(Self.connecting) {
-            try PostgresConnection(settings: settings)
-        }
+        let connector = RetryingExecutor(connection: nil, policy: options.retryPolicy)
+        connector.observer = executor.observer
+        connector.shouldStop = executor.shouldStop
+        let connection = try connector.run(Self.connecting) { try PostgresConnection(settings: settings) }
         events.record(
             "connected",
             "connected to \(connection.endpointDescription) in \(Self.milliseconds(ContinuousClock.now - start))",
