@@ -113,6 +113,23 @@ import Testing
         }
     }
 
+    /// With --log-format json, standard error stays JSON lines when the run is interrupted.
+    @Test(.disabled("BUG: the signal handler writes its notice as plain text, also with --log-format json"))
+    func anInterruptedRunKeepsStandardErrorJSON() throws {
+        // BUG: onSignal (Interruption.swift) writes "\nhcconnect: interrupted; finishing the
+        // current batch ..." to fd 2 whatever the log format, so a log shipper reading JSON
+        // lines meets an empty line and a text line. The handler could write a fixed JSON
+        // line (without time: it may only make async-signal-safe calls) when an atomic flag
+        // says the log is JSON.
+        try TestDatabase.withConnectSchema { schema in
+            let fixture = try prepare(schema)
+            let result = try interruptedRun(schema, fixture, signal: SIGINT, extra: ["--log-format", "json"])
+            #expect(result.status == 130)
+            let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            #expect(jsonEventLines(result.stderr).count == lines.count, "\(result.stderr)")
+        }
+    }
+
     /// Waits (10 s at most) until no hcconnect session works on the schema any more.
     private func sessionsEnded(_ schema: ConnectTestSchema) throws -> Bool {
         let connection = schema.connection
