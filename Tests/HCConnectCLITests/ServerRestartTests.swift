@@ -28,9 +28,13 @@ import Testing
                 throw TestSetupError("cannot start a private server with pg.sh: \(started.stderr)")
             }
             url = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            let connection = try connect()
-            try connection.executeUnsafeScript(try TestDatabase.emulationSQL())
-            guard binaries.hasPrefix("/") else { throw TestSetupError("cannot find the server's pg_ctl") }
+            do {
+                try connect().executeUnsafeScript(try TestDatabase.emulationSQL())
+                guard binaries.hasPrefix("/") else { throw TestSetupError("cannot find the server's pg_ctl") }
+            } catch {
+                stop()
+                throw error
+            }
         }
 
         func connect() throws -> PostgresConnection {
@@ -145,17 +149,18 @@ import Testing
             let fixture = TriggerLogFixture(connection: try server.connect(), schema: "restart_ok")
             let counts = try fixture.expectWholeBatches(of: batchSize, total: total)
             #expect(counts.requeued == total, "every entry retried: \(counts)")
-            print("ServerRestartTests: restart took \(restartTook), run \(result.elapsed), \(retries.count) retries")
+            #expect(restartTook < .seconds(30))
         }
     }
 
     /// A server down for a second: the reconnections fail a few times (each a retry under
-    /// the connection rule), then one succeeds and the run completes.
+    /// the connection rule), then one succeeds and the run completes. (--retries 8 leaves
+    /// room for a slow restart on a busy machine: 8 waits add up to 15 s at least.)
     @Test func aServerDownForASecondIsWaitedFor() throws {
         try withPrivateServer { server in
             let fixture = try prepare(server, schema: "down_a_second")
             let run = try BackgroundProcess.hcconnect(
-                ["retry", "--failed", "--yes", "--batch-size", String(batchSize), "--verbose", "--log-format", "json", "--json"],
+                ["retry", "--failed", "--yes", "--batch-size", String(batchSize), "--verbose", "--log-format", "json", "--json", "--retries", "8"],
                 environment: ["DATABASE_URL": server.url, "HEROKU_CONNECT_SCHEMA": "down_a_second"])
             #expect(try waitUntil(timeout: .seconds(60)) { try fixture.requeuedCount() >= 5 * batchSize })
             try server.halt()
