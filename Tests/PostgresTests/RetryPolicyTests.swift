@@ -246,7 +246,7 @@ import Testing
         defer { _ = try? holder.execute("DROP TABLE IF EXISTS \(table)") }
         try waiter.setSessionParameter("lock_timeout", "50ms")
 
-        func lockTable() throws { try waiter.withTransaction { try waiter.execute("LOCK TABLE \(table)") } }
+        func lockTable() throws { _ = try waiter.withTransaction { try waiter.execute("LOCK TABLE \(table)") } }
 
         try holder.execute("BEGIN")
         try holder.execute("LOCK TABLE \(table) IN ACCESS EXCLUSIVE MODE")
