@@ -137,9 +137,10 @@ final class CommandContext {
         let target = options.databaseURL.map { _ in settings.redactedConnectionString } ?? "libpq defaults (PG* variables)"
         events.record("connect", "connecting to \(target)", ["target": .string(target)])
         let start = ContinuousClock.now
-        let connection = try RetryingExecutor(connection: nil, policy: options.retryPolicy).run("connecting") {
-            try PostgresConnection(settings: settings)
-        }
+        let connector = RetryingExecutor(connection: nil, policy: options.retryPolicy)
+        connector.observer = executor.observer
+        connector.shouldStop = executor.shouldStop
+        let connection = try connector.run(Self.connecting) { try PostgresConnection(settings: settings) }
         events.record(
             "connected",
             "connected to \(connection.endpointDescription) in \(Self.milliseconds(ContinuousClock.now - start))",
@@ -190,8 +191,14 @@ final class CommandContext {
         try executor.run(operation, safety: safety, isBulk: isBulk, body)
     }
 
-    /// Tells the person something on standard error (after what standard output holds).
+    /// Tells the person something on standard error (after what standard output holds);
+    /// with `--log-format json`, as an event of kind `note`, so that every line there stays
+    /// a JSON object for log shippers.
     func note(_ text: String) {
+        if events.format == .json {
+            events.always("note", level: "info", text)
+            return
+        }
         output.flush()
         errors.line(text)
         errors.flush()
@@ -201,6 +208,10 @@ final class CommandContext {
     func debug(_ text: @autoclosure () -> String) {
         events.record("info", text())
     }
+
+    /// The operation name of connection attempts: retries that run out here mean the server
+    /// was not reached (see ``FailureReport``).
+    static let connecting = "connecting"
 
     /// Seconds to wait for the server to answer a connection attempt, unless told otherwise.
     static let defaultConnectTimeout = 10

@@ -28,10 +28,12 @@ struct FailureReport: Equatable {
             self.init(status: error.status, message: error.message)
         case let error as RetriesExhausted:
             // A server that was never reached stays "unavailable"; anything else that kept
-            // failing is temporary.
+            // failing is temporary, a server lost in the middle of the work included (there
+            // the last error is a failed reconnection, but the server had been reached).
             let last = FailureReport(error.lastError)
+            let neverReached = error.lastError.kind == .connectionFailed && error.operation == CommandContext.connecting
             self.init(
-                status: error.lastError.kind == .connectionFailed ? last.status : .temporaryFailure,
+                status: neverReached ? last.status : .temporaryFailure,
                 message: last.message + " (\(error.summary))", hint: last.hint)
         case let error as Interrupted:
             self.init(status: error.status, message: "interrupted")

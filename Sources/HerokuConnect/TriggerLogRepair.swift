@@ -82,14 +82,16 @@ public final class TriggerLogRepair {
             var unique = Array(Set(ids)).sorted()
             if let max, unique.count > max { unique = Array(unique.prefix(max)) }
             guard !unique.isEmpty else { return Candidates(targets: [], notFound: [], isExplicit: true) }
-            let selected = try store.executor.run("selecting entries") {
+            // Selecting is part of the bulk work: it waits out a lock (a migration, VACUUM
+            // FULL) like the batches do; for a single entry the lock is reported at once.
+            let selected = try store.executor.run("selecting entries", isBulk: unique.count > 1) {
                 try self.targets(matching: TriggerLogQuery().ids(unique).ordered(.idAscending))
             }
             let found = Set(selected.map(\.id))
             return Candidates(targets: selected, notFound: unique.filter { !found.contains($0) }, isExplicit: true)
         case .failed(let query):
             let query = query.states([.failed]).ordered(.idAscending).limit(max)
-            let selected = try store.executor.run("selecting entries") { try self.targets(matching: query) }
+            let selected = try store.executor.run("selecting entries", isBulk: true) { try self.targets(matching: query) }
             return Candidates(targets: selected, notFound: [], isExplicit: false)
         }
     }

@@ -1,0 +1,194 @@
+import Foundation
+import Postgres
+import TestSupport
+import Testing
+
+/// Ctrl-C (SIGINT) and SIGTERM during a bulk retry run as a process: the batch in hand is
+/// finished, the summary so far reported, the exit status 128 + the signal, and the
+/// database holds whole batches only, which a rerun completes.
+@Suite struct InterruptTests {
+    private let total = 3000
+    private let batchSize = 10
+
+    private func environment(_ schema: ConnectTestSchema) throws -> [String: String] {
+        ["DATABASE_URL": try TestDatabase.url, "HEROKU_CONNECT_SCHEMA": schema.name]
+    }
+
+    /// Archived failures whose batches take 20 ms more each, so that a run lasts seconds.
+    private func prepare(_ schema: ConnectTestSchema) throws -> TriggerLogFixture {
+        let fixture = TriggerLogFixture(schema)
+        try fixture.fillArchivedFailures(total)
+        try fixture.slowDownArchiveUpdates(by: 0.02)
+        return fixture
+    }
+
+    /// Starts a retry, waits for five batches to commit, sends `signal` and waits for the end.
+    private func interruptedRun(
+        _ schema: ConnectTestSchema, _ fixture: TriggerLogFixture, signal: Int32, extra: [String] = []
+    ) throws -> BackgroundProcess.Result {
+        let run = try BackgroundProcess.hcconnect(
+            ["retry", "--failed", "--yes", "--batch-size", String(batchSize)] + extra, environment: try environment(schema))
+        let going = try waitUntil(timeout: .seconds(60)) { try fixture.requeuedCount() >= 5 * batchSize }
+        #expect(going, "five batches committed")
+        #expect(run.isRunning, "the run was still going when the signal was sent")
+        run.send(signal)
+        return try run.wait(timeout: .seconds(30))
+    }
+
+    /// A rerun selects only what is still FAILED and completes the job.
+    private func expectARerunFinishes(
+        _ schema: ConnectTestSchema, _ fixture: TriggerLogFixture, done: Int, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        let rerun = try hcconnect(["retry", "--failed", "--yes", "--batch-size", "1000", "--json"], schema: schema.name)
+        #expect(rerun.status == 0, "\(rerun.stderr)", sourceLocation: sourceLocation)
+        let summary = try JSONSerialization.jsonObject(with: Data(rerun.stdout.utf8)) as? [String: Any]
+        #expect(summary?["requested"] as? Int == total - done, sourceLocation: sourceLocation)
+        #expect(summary?["changed"] as? Int == total - done, sourceLocation: sourceLocation)
+        let counts = try fixture.expectWholeBatches(of: batchSize, total: total, sourceLocation: sourceLocation)
+        #expect(counts.requeued == total, sourceLocation: sourceLocation)
+    }
+
+    @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
+    func aSignalStopsAfterTheBatchInHandWithTheSummarySoFar(_ signal: Int32, _ status: Int32) throws {
+        try TestDatabase.withConnectSchema { schema in
+            let fixture = try prepare(schema)
+            let result = try interruptedRun(schema, fixture, signal: signal)
+            #expect(!result.signalled, "the process ended by itself")
+            #expect(result.status == status, "\(result.stderr)")
+            #expect(result.stdout.isEmpty)
+            let counts = try fixture.expectWholeBatches(of: batchSize, total: total)
+            #expect(counts.requeued >= 5 * batchSize && counts.requeued < total, "\(counts)")
+
+            let lines = result.stderrLines.filter { !$0.isEmpty }
+            #expect(lines.first == "hcconnect: interrupted; finishing the current batch (press Ctrl-C again to abort it)")
+            let batches = counts.requeued / batchSize
+            #expect(
+                result.stderr.contains(
+                    "Stopped after \(batches) batches; the batches done are committed, the rest is untouched. So far:"),
+                "\(result.stderr)")
+            #expect(result.stderr.contains("\(total) requested, \(counts.requeued) changed"), "\(result.stderr)")
+            #expect(lines.last == "hcconnect: interrupted")
+
+            try expectARerunFinishes(schema, fixture, done: counts.requeued)
+        }
+    }
+
+    @Test func anInterruptedJSONRunWritesOneObjectMarkedIncomplete() throws {
+        try TestDatabase.withConnectSchema { schema in
+            let fixture = try prepare(schema)
+            let result = try interruptedRun(schema, fixture, signal: SIGINT, extra: ["--format", "json"])
+            #expect(result.status == 130, "\(result.stderr)")
+            let lines = result.stdout.split(separator: "\n")
+            #expect(lines.count == 1, "one JSON object: \(result.stdout)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            #expect(object["completed"] as? Bool == false)
+            #expect(object["error"] as? String == "interrupted")
+            let counts = try fixture.expectWholeBatches(of: batchSize, total: total)
+            #expect(object["changed"] as? Int == counts.requeued)
+            #expect(object["requested"] as? Int == total)
+            #expect((object["created"] as? [[String: Any]])?.count == counts.requeued)
+            try expectARerunFinishes(schema, fixture, done: counts.requeued)
+        }
+    }
+
+    /// A second Ctrl-C ends the process at once; the server rolls the open batch back.
+    @Test func aSecondSignalAbortsAndLeavesWholeBatches() throws {
+        try TestDatabase.withConnectSchema { schema in
+            let fixture = try prepare(schema)
+            let run = try BackgroundProcess.hcconnect(
+                ["retry", "--failed", "--yes", "--batch-size", String(batchSize)], environment: try environment(schema))
+            #expect(try waitUntil(timeout: .seconds(60)) { try fixture.requeuedCount() >= 5 * batchSize })
+            run.send(SIGINT)
+            Thread.sleep(forTimeInterval: 0.005)
+            run.send(SIGINT)
+            let result = try run.wait(timeout: .seconds(30))
+            // Either the second signal came in time and killed it, or the first had already
+            // ended it after its batch.
+            let endedAsExpected = result.signalled ? result.status == SIGINT : result.status == 130
+            #expect(endedAsExpected, "status \(result.status), signalled \(result.signalled): \(result.stderr)")
+            // The server notices the closed connection and rolls back; wait for that session to end.
+            #expect(try sessionsEnded(schema))
+            let counts = try fixture.expectWholeBatches(of: batchSize, total: total)
+            try expectARerunFinishes(schema, fixture, done: counts.requeued)
+        }
+    }
+
+    /// With --log-format json, standard error stays JSON lines when the run is interrupted.
+    @Test(.disabled("BUG: the signal handler writes its notice as plain text, also with --log-format json"))
+    func anInterruptedRunKeepsStandardErrorJSON() throws {
+        // BUG: onSignal (Interruption.swift) writes "\nhcconnect: interrupted; finishing the
+        // current batch ..." to fd 2 whatever the log format, so a log shipper reading JSON
+        // lines meets an empty line and a text line. The handler could write a fixed JSON
+        // line (without time: it may only make async-signal-safe calls) when an atomic flag
+        // says the log is JSON.
+        try TestDatabase.withConnectSchema { schema in
+            let fixture = try prepare(schema)
+            let result = try interruptedRun(schema, fixture, signal: SIGINT, extra: ["--log-format", "json"])
+            #expect(result.status == 130)
+            let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            #expect(jsonEventLines(result.stderr).count == lines.count, "\(result.stderr)")
+        }
+    }
+
+    /// Waits (10 s at most) until no hcconnect session works on the schema any more.
+    private func sessionsEnded(_ schema: ConnectTestSchema) throws -> Bool {
+        let connection = schema.connection
+        let pattern = "%\(schema.name)%"
+        return try waitUntil(timeout: .seconds(10)) {
+            try connection.query(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'hcconnect' AND query LIKE $1",
+                [.text(pattern)])[0].int(0) == 0
+        }
+    }
+
+    /// Ctrl-C while the run waits to retry (a lock held by another session): it stops
+    /// instead of retrying, and says it was interrupted.
+    @Test(.disabled("BUG: interrupted while waiting to retry, the run exits 75 with the lock timeout, not 130"))
+    func aSignalDuringARetryWaitStopsTheRunAsInterrupted() throws {
+        // BUG: RetryingExecutor.run throws the last error itself once shouldStop says true,
+        // and RepairRun rethrows it, so a run interrupted during its retries exits 75 with
+        // "canceling statement due to lock timeout" instead of 130 "interrupted". RepairRun's
+        // catch could report Interrupted when the interruption was requested and the error
+        // was a retryable one.
+        try TestDatabase.withConnectSchema { schema in
+            let fixture = TriggerLogFixture(schema)
+            try fixture.fillArchivedFailures(100)
+            let holder = try TestDatabase.plainConnection()
+            try holder.execute("BEGIN")
+            try holder.execute("LOCK TABLE \(schema.quoted)._trigger_log_archive IN EXCLUSIVE MODE")
+            defer { _ = try? holder.execute("COMMIT") }
+            let run = try BackgroundProcess.hcconnect(
+                ["retry", "--failed", "--yes", "--lock-timeout", "300ms", "--retries", "10", "--verbose"],
+                environment: try environment(schema))
+            #expect(waitUntil(timeout: .seconds(30)) { run.stderrSoFar.contains("; retry 1 in ") })
+            run.send(SIGINT)
+            let result = try run.wait(timeout: .seconds(30))
+            #expect(result.status == 130, "\(result.stderr)")
+            #expect(result.stderrLines.last == "hcconnect: interrupted")
+        }
+    }
+
+    /// What the code does today in the case above: the run stops at once, without further
+    /// retries, and nothing changed.
+    @Test func aSignalDuringARetryWaitStopsRetrying() throws {
+        try TestDatabase.withConnectSchema { schema in
+            let fixture = TriggerLogFixture(schema)
+            try fixture.fillArchivedFailures(100)
+            let holder = try TestDatabase.plainConnection()
+            try holder.execute("BEGIN")
+            try holder.execute("LOCK TABLE \(schema.quoted)._trigger_log_archive IN EXCLUSIVE MODE")
+            defer { _ = try? holder.execute("COMMIT") }
+            let run = try BackgroundProcess.hcconnect(
+                ["retry", "--failed", "--yes", "--lock-timeout", "300ms", "--retries", "10", "--verbose"],
+                environment: try environment(schema))
+            #expect(waitUntil(timeout: .seconds(30)) { run.stderrSoFar.contains("; retry 1 in ") })
+            let signalled = ContinuousClock.now
+            run.send(SIGINT)
+            let result = try run.wait(timeout: .seconds(30))
+            #expect(ContinuousClock.now - signalled < .seconds(2), "no more retries after the signal")
+            #expect(result.status == 75 || result.status == 130, "\(result.stderr)")
+            #expect(!result.stderr.contains("; retry 3 in "), "\(result.stderr)")
+            #expect(try fixture.counts().requeued == 0)
+        }
+    }
+}

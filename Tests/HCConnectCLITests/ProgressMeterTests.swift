@@ -1,0 +1,101 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The progress line of bulk work: drawn in place on a terminal's standard error, cleared
+/// at the end, and never written anywhere else.
+@Suite struct ProgressMeterTests {
+    private static let redraw = "\r\u{1B}[K"
+
+    /// Runs a repair of 35 archived failures in batches of 10.
+    private func repair(
+        _ command: String, _ schema: ConnectTestSchema, terminal: Bool, columns: Int? = nil, extra: [String] = []
+    ) throws -> CLIResult {
+        try TriggerLogFixture(schema).fillArchivedFailures(35)
+        return try hcconnect(
+            [command, "--failed", "--yes", "--batch-size", "10"] + extra, schema: schema.name, terminal: terminal,
+            columns: columns)
+    }
+
+    @Test(arguments: ["retry", "ignore"])
+    func aTerminalSeesTheProgressLineRedrawnAndCleared(_ command: String) throws {
+        try TestDatabase.withConnectSchema { schema in
+            let result = try repair(command, schema, terminal: true, columns: 200)
+            #expect(result.status == 0, "\(result.stderr)")
+            // Drawn for the first batch at once, then at most ten times a second, and always
+            // for the last one.
+            #expect(result.stderr.hasPrefix(Self.redraw + "\(command): 10 of 35 entries (28%)"), "\(result.stderr)")
+            #expect(result.stderr.contains(Self.redraw + "\(command): 35 of 35 entries (100%)"), "\(result.stderr)")
+            // Cleared before the summary, which starts on a clean line.
+            let cleared = try #require(result.stderr.range(of: Self.redraw, options: .backwards))
+            let summary = result.stderr[cleared.upperBound...]
+            #expect(summary.hasPrefix(command == "retry" ? "retry (merged writes): 35 requested" : "ignore: 35 requested"), "\(summary)")
+            #expect(!summary.contains("\r"))
+            #expect(!result.stdout.contains("\r"), "standard output has no progress")
+        }
+    }
+
+    @Test func theLineIsCutToTheTerminalsWidth() throws {
+        try TestDatabase.withConnectSchema { schema in
+            let result = try repair("retry", schema, terminal: true, columns: 20)
+            #expect(result.status == 0)
+            let drawn = result.stderr.components(separatedBy: Self.redraw).dropFirst().dropLast()
+            #expect(!drawn.isEmpty)
+            #expect(drawn.allSatisfy { $0.count <= 19 }, "\(drawn)")
+            #expect(drawn.first == "retry: 10 of 35 ent")
+        }
+    }
+
+    @Test func noProgressWithoutATerminalWithVerboseOrForASingleBatch() throws {
+        try TestDatabase.withConnectSchema { schema in
+            let piped = try repair("retry", schema, terminal: false)
+            #expect(piped.status == 0)
+            #expect(!piped.stderr.contains("\r"), "\(piped.stderr)")
+            #expect(!piped.stderr.contains("of 35 entries"))
+        }
+        try TestDatabase.withConnectSchema { schema in
+            let verbose = try repair("retry", schema, terminal: true, extra: ["--verbose"])
+            #expect(verbose.status == 0)
+            #expect(!verbose.stderr.contains("\r"), "the event lines would tear it")
+            #expect(!verbose.stderr.contains("retry: 10 of 35"))
+        }
+        try TestDatabase.withConnectSchema { schema in
+            // As many entries as a batch holds: one batch, no progress line.
+            try TriggerLogFixture(schema).fillArchivedFailures(35)
+            let oneBatch = try hcconnect(["retry", "--failed", "--yes", "--batch-size", "35"], schema: schema.name, terminal: true)
+            #expect(oneBatch.status == 0)
+            #expect(!oneBatch.stderr.contains("\r"), "\(oneBatch.stderr)")
+        }
+    }
+
+    @Test func aJSONSummaryOnATerminalStillGetsTheProgressOnStandardError() throws {
+        try TestDatabase.withConnectSchema { schema in
+            let result = try repair("retry", schema, terminal: true, extra: ["--json"])
+            #expect(result.status == 0)
+            #expect(result.stderr.contains("retry: 35 of 35 entries (100%)"))
+            #expect(result.stderr.hasSuffix(Self.redraw), "cleared at the end: \(result.stderr.debugDescription)")
+            let summary = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+            #expect(summary?["changed"] as? Int == 35)
+        }
+    }
+
+    /// A run that fails midway clears the line before it reports what was done.
+    @Test func aFailedRunClearsTheLineBeforeTheSummarySoFar() throws {
+        try TestDatabase.withConnectSchema { schema in
+            let fixture = TriggerLogFixture(schema)
+            try fixture.fillLiveFailures(40, firstID: 1)
+            try fixture.fillArchivedFailures(60, firstID: 41)
+            let holder = try TestDatabase.plainConnection()
+            try holder.execute("BEGIN")
+            try holder.execute("LOCK TABLE \(schema.quoted)._trigger_log_archive IN EXCLUSIVE MODE")
+            defer { _ = try? holder.execute("COMMIT") }
+            let result = try hcconnect(
+                ["retry", "--failed", "--yes", "--batch-size", "20", "--lock-timeout", "100ms", "--retries", "0"],
+                schema: schema.name, terminal: true, columns: 200)
+            #expect(result.status == 75, "\(result.stderr)")
+            #expect(result.stderr.hasPrefix(Self.redraw + "retry: 20 of 100 entries (20%)"), "\(result.stderr)")
+            let cleared = try #require(result.stderr.range(of: Self.redraw, options: .backwards))
+            #expect(result.stderr[cleared.upperBound...].hasPrefix("Stopped after 2 batches;"), "\(result.stderr)")
+        }
+    }
+}
