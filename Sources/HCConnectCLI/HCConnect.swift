@@ -42,7 +42,12 @@ public enum HCConnect {
                 log: &log
             ).rawValue
         } catch {
-            let report = FailureReport(error)
+            var report = FailureReport(error)
+            // A signal that stopped the work (during a retry's wait, say) decides the status,
+            // whatever error the work ended with.
+            if handlesSignals, !(error is Interrupted), let signal = Interruption.process.signal {
+                report = FailureReport(Interrupted(signal: signal))
+            }
             output.flush()
             if let log, log.format == .json {
                 log.always(

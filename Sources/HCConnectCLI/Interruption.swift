@@ -16,7 +16,7 @@ private let announcesBatch = Atomic<Int32>(0)
 /// hand, and the command reports what was done and exits 130 (143 for SIGTERM). A second
 /// signal ends the process at once; the server then rolls back the open batch.
 ///
-/// Outside ``during(bulk:_:)`` the signals keep their default action, so a plain query is
+/// Outside ``during(announcingBatch:_:)`` the signals keep their default action, so a plain query is
 /// ended at once as usual. Only the executable installs handlers (``isEnabled``); in-process
 /// runs (tests) never touch the process's signals.
 struct Interruption: Sendable {
@@ -40,12 +40,13 @@ struct Interruption: Sendable {
 
     /// Runs `body` with SIGINT and SIGTERM caught; restores their default action after.
     ///
-    /// - Parameter bulk: When true, the first signal prints that the current batch is being
-    ///   finished and that a second one aborts it.
-    func during<T>(bulk: Bool, _ body: () throws -> T) rethrows -> T {
+    /// - Parameter announcingBatch: When true, the first signal prints at once that the
+    ///   current batch is being finished and that a second one aborts it (for people: not
+    ///   with `--log-format json`, whose lines a signal handler cannot write).
+    func during<T>(announcingBatch: Bool, _ body: () throws -> T) rethrows -> T {
         guard isEnabled else { return try body() }
         receivedSignal.store(0, ordering: .relaxed)
-        announcesBatch.store(bulk ? 1 : 0, ordering: .relaxed)
+        announcesBatch.store(announcingBatch ? 1 : 0, ordering: .relaxed)
         setHandler(SIGINT, onSignal)
         setHandler(SIGTERM, onSignal)
         defer {

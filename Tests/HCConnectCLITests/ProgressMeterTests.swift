@@ -7,11 +7,14 @@ import Testing
 @Suite struct ProgressMeterTests {
     private static let redraw = "\r\u{1B}[K"
 
-    /// Runs a repair of 35 archived failures in batches of 10.
+    /// Runs a repair of 35 archived failures in batches of 10, each batch slowed down by
+    /// 0.3 s so that the run lasts past the progress line's delay (0.5 s).
     private func repair(
         _ command: String, _ schema: ConnectTestSchema, terminal: Bool, columns: Int? = nil, extra: [String] = []
     ) throws -> CLIResult {
-        try TriggerLogFixture(schema).fillArchivedFailures(35)
+        let fixture = TriggerLogFixture(schema)
+        try fixture.fillArchivedFailures(35)
+        try fixture.slowDownArchiveUpdates(by: 0.3)
         return try hcconnect(
             [command, "--failed", "--yes", "--batch-size", "10"] + extra, schema: schema.name, terminal: terminal,
             columns: columns)
@@ -22,9 +25,10 @@ import Testing
         try TestDatabase.withConnectSchema { schema in
             let result = try repair(command, schema, terminal: true, columns: 200)
             #expect(result.status == 0, "\(result.stderr)")
-            // Drawn for the first batch at once, then at most ten times a second, and always
-            // for the last one.
-            #expect(result.stderr.hasPrefix(Self.redraw + "\(command): 10 of 35 entries (28%)"), "\(result.stderr)")
+            // Not for the first batch (the run is younger than half a second then), then at
+            // most ten times a second, and always for the last one.
+            #expect(result.stderr.hasPrefix(Self.redraw + "\(command): "), "\(result.stderr)")
+            #expect(!result.stderr.contains("\(command): 10 of 35"), "\(result.stderr)")
             #expect(result.stderr.contains(Self.redraw + "\(command): 35 of 35 entries (100%)"), "\(result.stderr)")
             // Cleared before the summary, which starts on a clean line.
             let cleared = try #require(result.stderr.range(of: Self.redraw, options: .backwards))
@@ -42,7 +46,16 @@ import Testing
             let drawn = result.stderr.components(separatedBy: Self.redraw).dropFirst().dropLast()
             #expect(!drawn.isEmpty)
             #expect(drawn.allSatisfy { $0.count <= 19 }, "\(drawn)")
-            #expect(drawn.first == "retry: 10 of 35 ent")
+            #expect(drawn.first?.hasPrefix("retry: ") == true && drawn.first?.count == 19, "\(drawn)")
+        }
+    }
+
+    @Test func aQuickRunLeavesNoProgressOnTheTerminal() throws {
+        try TestDatabase.withConnectSchema { schema in
+            try TriggerLogFixture(schema).fillArchivedFailures(35)
+            let result = try hcconnect(["retry", "--failed", "--yes", "--batch-size", "10"], schema: schema.name, terminal: true)
+            #expect(result.status == 0)
+            #expect(!result.stderr.contains("\r"), "\(result.stderr.debugDescription)")
         }
     }
 
@@ -85,6 +98,11 @@ import Testing
             let fixture = TriggerLogFixture(schema)
             try fixture.fillLiveFailures(40, firstID: 1)
             try fixture.fillArchivedFailures(60, firstID: 41)
+            // The two live batches take 0.4 s each, so the line is drawn before the archive's lock stops the run.
+            try schema.execute(
+                "CREATE FUNCTION slow_live() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.4); RETURN NULL; END $$")
+            try schema.execute(
+                "CREATE TRIGGER slow_live AFTER UPDATE ON _trigger_log FOR EACH STATEMENT EXECUTE FUNCTION slow_live()")
             let holder = try TestDatabase.plainConnection()
             try holder.execute("BEGIN")
             try holder.execute("LOCK TABLE \(schema.quoted)._trigger_log_archive IN EXCLUSIVE MODE")
@@ -93,7 +111,7 @@ import Testing
                 ["retry", "--failed", "--yes", "--batch-size", "20", "--lock-timeout", "100ms", "--retries", "0"],
                 schema: schema.name, terminal: true, columns: 200)
             #expect(result.status == 75, "\(result.stderr)")
-            #expect(result.stderr.hasPrefix(Self.redraw + "retry: 20 of 100 entries (20%)"), "\(result.stderr)")
+            #expect(result.stderr.hasPrefix(Self.redraw + "retry: 40 of 100 entries (40%)"), "\(result.stderr)")
             let cleared = try #require(result.stderr.range(of: Self.redraw, options: .backwards))
             #expect(result.stderr[cleared.upperBound...].hasPrefix("Stopped after 2 batches;"), "\(result.stderr)")
         }

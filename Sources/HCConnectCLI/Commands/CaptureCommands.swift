@@ -143,7 +143,7 @@ enum RecordCaptureRun {
         var sofar: RecordCapture.Summary?
         let summary: RecordCapture.Summary
         do {
-            summary = try context.interruption.during(bulk: true) {
+            summary = try context.interruption.during(announcingBatch: context.events.format == .text) {
                 try capture.capture(
                     procedure, table: table, recordIDs: ids, columns: resolved, batchSize: batchSize, dryRun: dryRun
                 ) { summary, captured in

@@ -94,7 +94,7 @@ enum CleanupCommand: Command {
         var progress = ProgressMeter(
             errors: context.errors, label: "cleanup", total: total, isEnabled: !context.options.verbose && total > batchSize)
         do {
-            try context.interruption.during(bulk: true) {
+            try context.interruption.during(announcingBatch: context.events.format == .text) {
                 for (action, choices) in [(retryAction, plan.retry), (.ignore, plan.ignore)] where !choices.isEmpty {
                     let candidates = TriggerLogRepair.Candidates(
                         targets: choices.map(\.target), notFound: [], isExplicit: false)

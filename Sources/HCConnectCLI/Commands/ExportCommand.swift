@@ -166,7 +166,7 @@ enum ExportCommand: Command {
             errors: context.errors, label: "export", total: nil, isEnabled: !context.options.verbose && !settings.summary)
         let result: TriggerLogExportResult
         do {
-            result = try context.interruption.during(bulk: false) {
+            result = try context.interruption.during(announcingBatch: false) {
                 try context.retrying("exporting") {
                     let rest = TriggerLogExport(store: store, query: query, afterID: written.lastID ?? export.afterID)
                     let remaining = filters.limit.map { $0 - written.count }

@@ -43,7 +43,7 @@ enum RepairRun {
         sofar.notFound = candidates.notFound
         let summary: RepairSummary
         do {
-            summary = try context.interruption.during(bulk: true) {
+            summary = try context.interruption.during(announcingBatch: context.events.format == .text) {
                 try repair.run(action, on: candidates, batchSize: request.batchSize, dryRun: request.dryRun) {
                     summary, outcomes, batchEntries in
                     sofar = summary

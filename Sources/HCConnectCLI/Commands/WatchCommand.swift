@@ -50,7 +50,7 @@ enum WatchCommand: Command {
 
     /// Ctrl-C or SIGTERM stops the watch (exit 130 or 143), after the entry in hand.
     static func run(_ context: CommandContext) throws -> ExitStatus {
-        let status = try context.interruption.during(bulk: false) {
+        let status = try context.interruption.during(announcingBatch: false) {
             try run(context, shouldStop: { context.interruption.isRequested })
         }
         try context.interruption.check()
