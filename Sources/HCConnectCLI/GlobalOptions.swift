@@ -89,8 +89,8 @@ struct GlobalOptions {
         }
     }
 
-    /// Parses a timeout: `0` (none), or a whole number with a unit: `ms`, `s`, `min` (or
-    /// `m`), `h` — `500ms`, `10s`, `5min`. A bare number is refused: PostgreSQL would read
+    /// Parses a timeout: `0` (none, also `0s`...), or a whole number with a unit: `ms`, `s`
+    /// (or `sec`), `min` (or `m`), `h` — `500ms`, `10s`, `5min`. A bare number is refused: PostgreSQL would read
     /// it as milliseconds, people as seconds.
     static func timeout(_ text: String, option: String) throws(ArgumentError) -> Duration {
         let trimmed = text.trimmingWhitespace().lowercased()
@@ -105,6 +105,7 @@ struct GlobalOptions {
             case "h": 3_600_000
             default: nil
             }
+        if scale != nil, let number = Int64(digits), number == 0 { return .zero }
         guard let scale, let number = Int64(digits), number > 0, number <= Int64(Int32.max) / scale else {
             throw .invalidValue(
                 option: option, value: text, reason: "is not a timeout; use 0 or a number with ms, s, min or h (e.g. 10s)")

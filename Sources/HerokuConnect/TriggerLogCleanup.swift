@@ -122,7 +122,7 @@ public struct TriggerLogCleanup {
     ///
     /// - Throws: ``PostgresError``.
     public func plan() throws -> CleanupPlan {
-        try store.executor.run("planning the cleanup") { try makePlan() }
+        try store.executor.run("planning the cleanup", isBulk: true) { try makePlan() }
     }
 
     private func makePlan() throws -> CleanupPlan {

@@ -130,18 +130,31 @@ public struct RetriesExhausted: Error, Sendable, CustomStringConvertible {
     public let operation: String
     /// The last error.
     public let lastError: PostgresError
-    /// The retries made.
+    /// The retries made in the whole run.
     public let retries: Int
+    /// The retries made of this operation (fewer when earlier ones used up the run's).
+    public let retriesOfThis: Int
     /// From the first failure to giving up.
     public let elapsed: Duration
 
+    public init(operation: String, lastError: PostgresError, retries: Int, retriesOfThis: Int? = nil, elapsed: Duration) {
+        self.operation = operation
+        self.lastError = lastError
+        self.retries = retries
+        self.retriesOfThis = retriesOfThis ?? retries
+        self.elapsed = elapsed
+    }
+
     public var description: String { "\(summary): \(lastError.description)" }
 
-    /// `gave up connecting after 5 retries in 6 s`.
+    /// `gave up connecting after 5 retries in 6 s`; `gave up batch 7: the run's 5 retries
+    /// are used up`; `gave up batch 7 after 1 retry (5 in the run) in 2 s`.
     public var summary: String {
+        func count(_ number: Int) -> String { "\(number) \(number == 1 ? "retry" : "retries")" }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return "gave up \(operation) after \(retries) \(retries == 1 ? "retry" : "retries") in "
-            + "\(Int(seconds.rounded())) s"
+        if retriesOfThis == 0 { return "gave up \(operation): the run's \(count(retries)) are used up" }
+        let inRun = retriesOfThis == retries ? "" : " (\(retries) in the run)"
+        return "gave up \(operation) after \(count(retriesOfThis))\(inRun) in \(Int(seconds.rounded())) s"
     }
 }
 
@@ -207,7 +220,8 @@ public final class RetryingExecutor {
                 else {
                     if usedInAll == 0 || shouldStop() { throw error }
                     throw RetriesExhausted(
-                        operation: operation, lastError: postgresError, retries: usedInAll, elapsed: elapsed)
+                        operation: operation, lastError: postgresError, retries: usedInAll,
+                        retriesOfThis: attemptsOfThis, elapsed: elapsed)
                 }
                 attemptsOfThis += 1
                 used[rule, default: 0] += 1

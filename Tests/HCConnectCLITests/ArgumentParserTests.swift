@@ -60,3 +60,24 @@ import Testing
         #expect(long.description.count < 300)
     }
 }
+
+/// Timeouts as `--lock-timeout` and `--statement-timeout` read them.
+@Suite struct TimeoutParsingTests {
+    @Test(arguments: [
+        ("0", Duration.zero), ("0s", .zero), ("0ms", .zero), ("500ms", .milliseconds(500)), ("10s", .seconds(10)),
+        ("5min", .seconds(300)), ("5m", .seconds(300)), ("2h", .seconds(7200)), (" 3 sec ", .seconds(3)),
+    ])
+    func goodTimeouts(text: String, expected: Duration) throws {
+        #expect(try GlobalOptions.timeout(text, option: "--lock-timeout") == expected)
+    }
+
+    @Test(arguments: ["10", "-1s", "abc", "", "1.5s", "10 days", "s", "99999999h"])
+    func badTimeoutsNameTheOption(text: String) {
+        #expect(throws: ArgumentError.self) { try GlobalOptions.timeout(text, option: "--lock-timeout") }
+        do {
+            _ = try GlobalOptions.timeout(text, option: "--lock-timeout")
+        } catch {
+            #expect(error.description.hasPrefix("--lock-timeout: '\(text)' is not a timeout"))
+        }
+    }
+}

@@ -520,4 +520,17 @@ import Testing
         #expect(attempts == 2)
         #expect(later.retries == 1)
     }
+
+    @Test func theGiveUpMessageSaysWhoseRetriesRanOut() {
+        let error = PostgresError(.server, message: "canceling statement due to lock timeout", sqlState: "55P03")
+        #expect(
+            RetriesExhausted(operation: "batch 7", lastError: error, retries: 5, retriesOfThis: 0, elapsed: .zero).summary
+                == "gave up batch 7: the run's 5 retries are used up")
+        #expect(
+            RetriesExhausted(operation: "batch 7", lastError: error, retries: 5, retriesOfThis: 1, elapsed: .seconds(2)).summary
+                == "gave up batch 7 after 1 retry (5 in the run) in 2 s")
+        #expect(
+            RetriesExhausted(operation: "connecting", lastError: error, retries: 3, elapsed: .seconds(6)).summary
+                == "gave up connecting after 3 retries in 6 s")
+    }
 }
