@@ -182,6 +182,25 @@ import Testing
         }
     }
 
+    @Test func viaConnectAndTheActionFilterReachTheRetry() throws {
+        try TestDatabase.withConnectSchema { schema in
+            let f = try Fixture(schema)
+            let result = try hcconnect(
+                ["cleanup", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--action", "UPDATE", "--via-connect", "--json"],
+                schema: schema.name)
+            #expect(result.status == 0, "\(result.stderr)")
+            // The archived UPDATE is set to REQUEUE for Connect to copy; nothing is copied.
+            #expect(try states(schema, [f.lockOld], archived: true) == ["REQUEUE"])
+            #expect(try states(schema, [f.lockFresh]) == ["NEW"])
+            // The INSERT is outside --action UPDATE.
+            #expect(try states(schema, [f.lockOtherAction]) == ["FAILED"])
+            let summary = try singleJSONObject(result.stdout)
+            #expect(summary["via_connect"] as? Bool == true)
+            #expect((summary["retry"] as? [String: Any])?["created"] as? [Any] != nil)
+            #expect(((summary["retry"] as? [String: Any])?["created"] as? [Any])?.isEmpty == true)
+        }
+    }
+
     @Test func orderedWritesReCaptureTheRetriedEntries() throws {
         try TestDatabase.withConnectSchema { schema in
             try schema.execute("INSERT INTO account (id, name) VALUES (1, 'Acme')")
