@@ -47,11 +47,11 @@ struct Interruption: Sendable {
         guard isEnabled else { return try body() }
         receivedSignal.store(0, ordering: .relaxed)
         announcesBatch.store(announcingBatch ? 1 : 0, ordering: .relaxed)
-        setHandler(SIGINT, onSignal)
-        setHandler(SIGTERM, onSignal)
+        let previousInterrupt = catchUnlessIgnored(SIGINT)
+        let previousTerminate = catchUnlessIgnored(SIGTERM)
         defer {
-            setHandler(SIGINT, SIG_DFL)
-            setHandler(SIGTERM, SIG_DFL)
+            setHandler(SIGINT, previousInterrupt)
+            setHandler(SIGTERM, previousTerminate)
         }
         return try body()
     }
@@ -63,8 +63,22 @@ struct Interruption: Sendable {
 }
 
 /// `signal(2)`, under a name that the ``Interruption/signal`` property does not hide.
-private func setHandler(_ number: Int32, _ handler: (@convention(c) (Int32) -> Void)?) {
+@discardableResult
+private func setHandler(
+    _ number: Int32, _ handler: (@convention(c) (Int32) -> Void)?
+) -> (@convention(c) (Int32) -> Void)? {
     signal(number, handler)
+}
+
+/// Catches a signal, unless the process was started with it ignored (a job started with
+/// `nohup`, or in the background of a non-interactive shell, ignores SIGINT: it stays so).
+///
+/// - Returns: The handler to restore afterwards.
+private func catchUnlessIgnored(_ number: Int32) -> (@convention(c) (Int32) -> Void)? {
+    let previous = setHandler(number, onSignal)
+    let ignore = unsafeBitCast(SIG_IGN, to: Int.self)
+    if previous.map({ unsafeBitCast($0, to: Int.self) }) == ignore { setHandler(number, previous) }
+    return previous
 }
 
 /// The signal handler: remembers the first signal; the second restores the default action

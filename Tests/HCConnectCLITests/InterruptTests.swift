@@ -180,4 +180,21 @@ import Testing
             #expect(try fixture.counts().requeued == 0)
         }
     }
+
+    /// A job started with Ctrl-C ignored (nohup, a background job of a script) keeps
+    /// ignoring it: hcconnect does not catch what its parent chose to ignore.
+    @Test func aJobStartedWithCtrlCIgnoredKeepsIgnoringIt() throws {
+        try TestDatabase.withConnectSchema { schema in
+            let binary = TestDatabase.packageRoot.appendingPathComponent(".build/debug/hcconnect").path
+            let run = try BackgroundProcess(
+                "/bin/bash", ["-c", "trap '' INT; exec \"$0\" watch --timeout 2s", binary],
+                environment: try environment(schema))
+            let started = ContinuousClock.now
+            #expect(waitUntil(timeout: .seconds(10)) { ContinuousClock.now - started > .milliseconds(500) })
+            run.send(SIGINT)
+            let result = try run.wait(timeout: .seconds(20))
+            #expect(result.status == 1, "it ran to its --timeout: \(result.stderr)")
+            #expect(ContinuousClock.now - started >= .seconds(2))
+        }
+    }
 }
