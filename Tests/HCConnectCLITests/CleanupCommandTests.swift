@@ -255,9 +255,9 @@ import Testing
             environment["DATABASE_URL"] = try TestDatabase.url
             environment["HEROKU_CONNECT_SCHEMA"] = schema.name
             let arguments = ["cleanup", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--batch-size", "10", "--json"]
-            let first = try RunningProcess(arguments, environment: environment)
-            let second = try RunningProcess(arguments, environment: environment)
-            let results = [try first.wait(), try second.wait()]
+            let first = try BackgroundProcess.hcconnect(arguments, environment: environment)
+            let second = try BackgroundProcess.hcconnect(arguments, environment: environment)
+            let results = [try first.wait(timeout: .seconds(120)), try second.wait(timeout: .seconds(120))]
             let statuses = results.map(\.status).sorted()
             // Either they ran one after the other (the second found nothing left to do), or
             // the second found the first running and stopped with 75.

@@ -137,20 +137,29 @@ import Testing
         }
     }
 
+    /// A retry of 100 archived failures that another session's lock on the archive keeps
+    /// retrying: returned once its first retry wait began, with the lock's connection.
+    private func retryWaitingForALock(
+        _ schema: ConnectTestSchema, _ fixture: TriggerLogFixture
+    ) throws -> (PostgresConnection, BackgroundProcess) {
+        try fixture.fillArchivedFailures(100)
+        let holder = try TestDatabase.plainConnection()
+        try holder.execute("BEGIN")
+        try holder.execute("LOCK TABLE \(schema.quoted)._trigger_log_archive IN EXCLUSIVE MODE")
+        let run = try BackgroundProcess.hcconnect(
+            ["retry", "--failed", "--yes", "--lock-timeout", "300ms", "--retries", "10", "--verbose"],
+            environment: try environment(schema))
+        #expect(waitUntil(timeout: .seconds(30)) { run.stderrSoFar.contains("; retry 1 in ") })
+        return (holder, run)
+    }
+
     /// Ctrl-C while the run waits to retry (a lock held by another session): it stops
     /// instead of retrying, and says it was interrupted.
     @Test func aSignalDuringARetryWaitStopsTheRunAsInterrupted() throws {
         try TestDatabase.withConnectSchema { schema in
             let fixture = TriggerLogFixture(schema)
-            try fixture.fillArchivedFailures(100)
-            let holder = try TestDatabase.plainConnection()
-            try holder.execute("BEGIN")
-            try holder.execute("LOCK TABLE \(schema.quoted)._trigger_log_archive IN EXCLUSIVE MODE")
+            let (holder, run) = try retryWaitingForALock(schema, fixture)
             defer { _ = try? holder.execute("COMMIT") }
-            let run = try BackgroundProcess.hcconnect(
-                ["retry", "--failed", "--yes", "--lock-timeout", "300ms", "--retries", "10", "--verbose"],
-                environment: try environment(schema))
-            #expect(waitUntil(timeout: .seconds(30)) { run.stderrSoFar.contains("; retry 1 in ") })
             run.send(SIGINT)
             let result = try run.wait(timeout: .seconds(30))
             #expect(result.status == 130, "\(result.stderr)")
@@ -162,15 +171,8 @@ import Testing
     @Test func aSignalDuringARetryWaitStopsRetrying() throws {
         try TestDatabase.withConnectSchema { schema in
             let fixture = TriggerLogFixture(schema)
-            try fixture.fillArchivedFailures(100)
-            let holder = try TestDatabase.plainConnection()
-            try holder.execute("BEGIN")
-            try holder.execute("LOCK TABLE \(schema.quoted)._trigger_log_archive IN EXCLUSIVE MODE")
+            let (holder, run) = try retryWaitingForALock(schema, fixture)
             defer { _ = try? holder.execute("COMMIT") }
-            let run = try BackgroundProcess.hcconnect(
-                ["retry", "--failed", "--yes", "--lock-timeout", "300ms", "--retries", "10", "--verbose"],
-                environment: try environment(schema))
-            #expect(waitUntil(timeout: .seconds(30)) { run.stderrSoFar.contains("; retry 1 in ") })
             let signalled = ContinuousClock.now
             run.send(SIGINT)
             let result = try run.wait(timeout: .seconds(30))

@@ -65,9 +65,9 @@ import Testing
             let live = 2000
             try fillFailures(schema, archived: archived, live: live)
             let arguments = ["retry", "--failed", "--yes", "--batch-size", "50", "--format", "json"]
-            let first = try RunningProcess(arguments, environment: try environment(schema))
-            let second = try RunningProcess(arguments, environment: try environment(schema))
-            let results = [try first.wait(), try second.wait()]
+            let first = try BackgroundProcess.hcconnect(arguments, environment: try environment(schema))
+            let second = try BackgroundProcess.hcconnect(arguments, environment: try environment(schema))
+            let results = [try first.wait(timeout: .seconds(120)), try second.wait(timeout: .seconds(120))]
             var changed = 0
             var newIDs: [Int] = []
             for result in results {
@@ -97,14 +97,14 @@ import Testing
             let batchSize = 10
             try fillFailures(schema, archived: archived, live: 0)
             let arguments = ["retry", "--failed", "--in", "archive", "--yes", "--batch-size", String(batchSize)]
-            let run = try RunningProcess(arguments, environment: try environment(schema))
+            let run = try BackgroundProcess.hcconnect(arguments, environment: try environment(schema))
             let requeued = "SELECT count(*) FROM \(schema.quoted)._trigger_log_archive WHERE state = 'REQUEUED'"
             let deadline = ContinuousClock.now + .seconds(60)
             while try schema.connection.query(requeued)[0].int(0)! < 500, ContinuousClock.now < deadline {
                 Thread.sleep(forTimeInterval: 0.01)
             }
-            run.kill()
-            let killed = try run.wait()
+            run.send(SIGKILL)
+            let killed = try run.wait(timeout: .seconds(120))
             #expect(killed.signalled, "the run was still going when it was killed (status \(killed.status))")
 
             // Every committed batch is whole: as many copies as REQUEUED sources, in whole batches.

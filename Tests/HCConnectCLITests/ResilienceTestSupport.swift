@@ -126,6 +126,9 @@ final class BackgroundProcess {
         if isRunning { kill(pid, signal) }
     }
 
+    /// What the process wrote to standard output so far.
+    var stdoutSoFar: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+
     /// What the process wrote to standard error so far.
     var stderrSoFar: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 

@@ -235,40 +235,20 @@ import Testing
     }
 }
 
-/// The built `hcconnect` running in the background, its output going to files that can be
-/// read while it runs.
+/// A watch running in the background (a ``BackgroundProcess``), with the application name
+/// its session can be found by.
 final class WatchProcess {
     let applicationName: String
-    private let process = Process()
-    private let stdoutURL: URL
-    private let stderrURL: URL
+    private let process: BackgroundProcess
 
     init(_ arguments: [String], applicationName: String, environment: [String: String]) throws {
         self.applicationName = applicationName
-        let directory = FileManager.default.temporaryDirectory
-        let name = UUID().uuidString
-        stdoutURL = directory.appendingPathComponent("hcconnect-watch-\(name).out")
-        stderrURL = directory.appendingPathComponent("hcconnect-watch-\(name).err")
-        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-        process.executableURL = TestDatabase.packageRoot.appendingPathComponent(".build/debug/hcconnect")
-        process.arguments = arguments
-        process.environment = environment
-        process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
-        process.standardError = try FileHandle(forWritingTo: stderrURL)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-    }
-
-    deinit {
-        if process.isRunning { process.terminate() }
-        try? FileManager.default.removeItem(at: stdoutURL)
-        try? FileManager.default.removeItem(at: stderrURL)
+        process = try BackgroundProcess.hcconnect(arguments, environment: environment)
     }
 
     var isRunning: Bool { process.isRunning }
-    var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
-    var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
+    var stdout: String { process.stdoutSoFar }
+    var stderr: String { process.stderrSoFar }
 
     /// Waits until standard output satisfies `condition` (it is written as entries come).
     func waitForOutput(limit: Duration = .seconds(30), _ condition: (String) -> Bool) throws {
@@ -281,16 +261,9 @@ final class WatchProcess {
         }
     }
 
-    /// Waits for the process to end by itself (killing it after `limit`).
+    /// Waits for the process to end by itself (killing it after `limit`, which fails the test).
     func wait(limit: Duration = .seconds(90)) throws -> CLIResult {
-        let deadline = ContinuousClock.now + limit
-        while process.isRunning, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-            throw TestSetupError("watch did not stop by itself; stdout: \(stdout) stderr: \(stderr)")
-        }
-        process.waitUntilExit()
-        return CLIResult(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+        let result = try process.wait(timeout: limit)
+        return CLIResult(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 }
