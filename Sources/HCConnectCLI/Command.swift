@@ -166,10 +166,9 @@ final class CommandContext {
         }
         let lockTimeout = options.lockTimeout ?? Self.defaultLockTimeout
         let statementTimeout = options.statementTimeout ?? (changesData ? Self.defaultStatementTimeout : nil)
-        try connection.setSessionParameter("lock_timeout", Self.postgresDuration(lockTimeout))
-        if let statementTimeout {
-            try connection.setSessionParameter("statement_timeout", Self.postgresDuration(statementTimeout))
-        }
+        var timeouts = [(name: "lock_timeout", value: Self.postgresDuration(lockTimeout))]
+        if let statementTimeout { timeouts.append(("statement_timeout", Self.postgresDuration(statementTimeout))) }
+        try connection.setSessionParameters(timeouts)
         return connection
     }
 

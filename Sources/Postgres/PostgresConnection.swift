@@ -24,7 +24,7 @@ public final class PostgresConnection {
     /// "terminating connection due to administrator command"), redacted and trimmed;
     /// libpq would otherwise print them on standard error.
     public var noticeObserver: ((String) -> Void)?
-    /// Session parameters set through ``setSessionParameter(_:_:)``, set again after
+    /// Session parameters set through ``setSessionParameters(_:)``, set again after
     /// ``reset()``.
     private var sessionParameters: [(name: String, value: String)] = []
 
@@ -80,19 +80,32 @@ public final class PostgresConnection {
         if !(parameterStatus("DateStyle")?.hasPrefix("ISO") ?? false) {
             try execute("SET DateStyle TO ISO")
         }
-        for parameter in sessionParameters {
-            try execute("SELECT set_config($1, $2, false)", [.text(parameter.name), .text(parameter.value)])
+        try applySessionParameters(sessionParameters)
+    }
+
+    /// `set_config(name, value, false)` for each parameter, in one statement.
+    private func applySessionParameters(_ parameters: [(name: String, value: String)]) throws(PostgresError) {
+        guard !parameters.isEmpty else { return }
+        let calls = parameters.indices.map { "set_config($\($0 * 2 + 1), $\($0 * 2 + 2), false)" }
+        try execute(
+            "SELECT " + calls.joined(separator: ", "), parameters.flatMap { [.text($0.name), .text($0.value)] })
+    }
+
+    /// Sets server parameters for the session (`set_config(name, value, false)`, all in one
+    /// round trip), and again whenever ``reset()`` opens a new session.
+    ///
+    /// - Throws: ``PostgresError`` when the server refuses a name or a value; then none is set.
+    public func setSessionParameters(_ parameters: [(name: String, value: String)]) throws(PostgresError) {
+        try applySessionParameters(parameters)
+        for (name, value) in parameters {
+            sessionParameters.removeAll { $0.name == name }
+            sessionParameters.append((name, value))
         }
     }
 
-    /// Sets a server parameter for the session (`set_config(name, value, false)`), and again
-    /// whenever ``reset()`` opens a new session.
-    ///
-    /// - Throws: ``PostgresError`` when the server refuses the name or the value.
+    /// Sets one server parameter for the session; see ``setSessionParameters(_:)``.
     public func setSessionParameter(_ name: String, _ value: String) throws(PostgresError) {
-        try execute("SELECT set_config($1, $2, false)", [.text(name), .text(value)])
-        sessionParameters.removeAll { $0.name == name }
-        sessionParameters.append((name, value))
+        try setSessionParameters([(name, value)])
     }
 
     /// True when the connection is broken and only ``reset()`` can make it usable
@@ -100,7 +113,7 @@ public final class PostgresConnection {
     public var isBroken: Bool { PQstatus(handle) == CONNECTION_BAD }
 
     /// Closes the connection and opens a new one with the same settings (`PQreset`), then
-    /// sets up the session again (``setSessionParameter(_:_:)``). Anything the old session
+    /// sets up the session again (``setSessionParameters(_:)``). Anything the old session
     /// held (transaction, locks, LISTEN) is gone.
     ///
     /// - Throws: ``PostgresError`` of kind `connectionFailed` (or `authenticationFailed`)
