@@ -11,6 +11,7 @@
 # running as root (PostgreSQL refuses to run as root), by the current user otherwise.
 # Authentication is `trust`, the server listens on 127.0.0.1 only, and durability is
 # switched off (fsync, synchronous_commit, full_page_writes) for speed.
+# HCCONNECT_PG_OPTIONS adds server options to `postgres` (e.g. "-c shared_buffers=1GB").
 set -euo pipefail
 
 prog=$(basename "$0")
@@ -151,7 +152,7 @@ cmd_start() {
     for attempt in 1 2 3 4 5; do
         port=$(pick_port)
         if as_owner "$bindir/pg_ctl" start -D "$datadir" -w -t 60 -l "$logfile" \
-            -o "-p $port -k $datadir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+            -o "-p $port -k $datadir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 ${HCCONNECT_PG_OPTIONS:-}" \
             >/dev/null 2>&1; then
             url="postgresql://postgres@127.0.0.1:$port/postgres"
             printf '%s\n' "$port" >"$state_dir/port"
