@@ -80,12 +80,17 @@ public struct PostgresRow {
 
     /// The value in `column` as a boolean (`t`/`f`), nil for NULL.
     public func bool(_ column: Int) throws(PostgresError) -> Bool? {
-        switch string(column) {
-        case nil: return nil
-        case "t": return true
-        case "f": return false
-        default: throw decodingError(column, expected: "a boolean")
+        let parsed: Bool?? = withBytes(column) { bytes in
+            guard let bytes else { return .some(nil) }
+            guard bytes.count == 1 else { return nil }
+            switch bytes[0] {
+            case UInt8(ascii: "t"): return .some(true)
+            case UInt8(ascii: "f"): return .some(false)
+            default: return nil
+            }
         }
+        guard let parsed else { throw decodingError(column, expected: "a boolean") }
+        return parsed
     }
 
     /// The value in `column` as a `timestamptz`, nil for NULL.

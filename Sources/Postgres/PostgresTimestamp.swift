@@ -23,11 +23,11 @@ public struct PostgresTimestamp: Sendable, Hashable, Comparable, CustomStringCon
     /// `2026-11-24 10:13:05.123456+01`, `+05:30`, `-03:30:15`, ` BC`, `infinity`.
     public init?(text: UnsafeBufferPointer<UInt8>) {
         var parser = DigitScanner(bytes: text)
-        if parser.matches("infinity") {
+        if parser.matches("infinity", wholeInput: true) {
             self.init(value: .infinity)
             return
         }
-        if parser.matches("-infinity") {
+        if parser.matches("-infinity", wholeInput: true) {
             self.init(value: .negativeInfinity)
             return
         }
@@ -87,19 +87,24 @@ public struct PostgresTimestamp: Sendable, Hashable, Comparable, CustomStringCon
 
     /// ISO 8601 with the offset it was written in: `2026-11-24T10:13:05.123456+01:00`; the
     /// fraction is left out when it is zero. Infinities are `infinity` and `-infinity`.
-    public var iso8601: String {
-        render(dateTimeSeparator: "T", fraction: true, longOffset: true)
-    }
+    public var iso8601: String { rendered(.iso8601) }
 
     /// A compact form for people: `2026-11-24 10:13:05+01`, to the second.
-    public var shortDescription: String {
-        render(dateTimeSeparator: " ", fraction: false, longOffset: false)
-    }
+    public var shortDescription: String { rendered(.short) }
 
     /// The most compact form for people, to the minute and without the offset:
     /// `2026-11-24 10:13`.
-    public var minuteDescription: String {
-        String(render(dateTimeSeparator: " ", fraction: false, longOffset: false).prefix(16))
+    public var minuteDescription: String { rendered(.minute) }
+
+    /// Calls `body` with ``iso8601`` as UTF-8 bytes, built on the stack (output writing
+    /// hundreds of thousands of timestamps builds no strings). The bytes are valid only
+    /// inside `body`.
+    public func withISO8601Bytes(_ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buffer in
+            var text = TextCursor(buffer: buffer)
+            render(.iso8601, to: &text)
+            body(UnsafeBufferPointer(rebasing: buffer[0..<text.count]))
+        }
     }
 
     public var description: String { iso8601 }
@@ -117,46 +122,69 @@ public struct PostgresTimestamp: Sendable, Hashable, Comparable, CustomStringCon
         lhs.microsecondsSinceEpoch < rhs.microsecondsSinceEpoch
     }
 
-    private func render(dateTimeSeparator: String, fraction: Bool, longOffset: Bool) -> String {
+    /// The text forms of a timestamp.
+    private enum Form {
+        case iso8601, short, minute
+    }
+
+    private func rendered(_ form: Form) -> String {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buffer in
+            var text = TextCursor(buffer: buffer)
+            render(form, to: &text)
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<text.count]), as: UTF8.self)
+        }
+    }
+
+    /// Writes the timestamp in `form`, digit by digit (no intermediate strings).
+    private func render(_ form: Form, to text: inout TextCursor) {
         let (microsecondsUTC, offset): (Int64, Int32)
         switch value {
-        case .infinity: return "infinity"
-        case .negativeInfinity: return "-infinity"
+        case .infinity: return text.append("infinity")
+        case .negativeInfinity: return text.append("-infinity")
         case .finite(let microseconds, let utcOffset): (microsecondsUTC, offset) = (microseconds, utcOffset)
         }
         let local = microsecondsUTC + Int64(offset) * 1_000_000
         let (seconds, micros) = Self.floorDivide(local, 1_000_000)
         let (days, secondOfDay) = Self.floorDivide(seconds, 86_400)
         let (year, month, day) = Self.civilFromDays(Int(days))
-        var text = ""
-        text.reserveCapacity(32)
-        if year <= 0 {
-            text += pad(1 - year, 4)
-        } else {
-            text += pad(year, 4)
+        text.append(year <= 0 ? 1 - year : year, width: 4)
+        text.append(UInt8(ascii: "-"))
+        text.append(month, width: 2)
+        text.append(UInt8(ascii: "-"))
+        text.append(day, width: 2)
+        text.append(form == .iso8601 ? UInt8(ascii: "T") : UInt8(ascii: " "))
+        text.append(Int(secondOfDay / 3600), width: 2)
+        text.append(UInt8(ascii: ":"))
+        text.append(Int(secondOfDay / 60 % 60), width: 2)
+        if form == .minute {
+            // the first 16 characters of the short form
+            text.count = min(text.count, 16)
+            return
         }
-        text += "-" + pad(month, 2) + "-" + pad(day, 2) + dateTimeSeparator
-        text += pad(Int(secondOfDay / 3600), 2) + ":" + pad(Int(secondOfDay / 60 % 60), 2) + ":"
-            + pad(Int(secondOfDay % 60), 2)
-        if fraction, micros != 0 {
-            var digits = pad(Int(micros), 6)
-            while digits.hasSuffix("0") { digits.removeLast() }
-            text += "." + digits
+        text.append(UInt8(ascii: ":"))
+        text.append(Int(secondOfDay % 60), width: 2)
+        if form == .iso8601, micros != 0 {
+            var fraction = Int(micros)
+            var width = 6
+            while fraction % 10 == 0 {
+                fraction /= 10
+                width -= 1
+            }
+            text.append(UInt8(ascii: "."))
+            text.append(fraction, width: width)
         }
-        let sign = offset < 0 ? "-" : "+"
         let absolute = Int(offset.magnitude)
-        text += sign + pad(absolute / 3600, 2)
-        if longOffset || absolute % 3600 != 0 {
-            text += ":" + pad(absolute / 60 % 60, 2)
-            if absolute % 60 != 0 { text += ":" + pad(absolute % 60, 2) }
+        text.append(offset < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
+        text.append(absolute / 3600, width: 2)
+        if form == .iso8601 || absolute % 3600 != 0 {
+            text.append(UInt8(ascii: ":"))
+            text.append(absolute / 60 % 60, width: 2)
+            if absolute % 60 != 0 {
+                text.append(UInt8(ascii: ":"))
+                text.append(absolute % 60, width: 2)
+            }
         }
-        if year <= 0 { text += " BC" }
-        return text
-    }
-
-    private func pad(_ value: Int, _ width: Int) -> String {
-        let digits = String(value)
-        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+        if year <= 0 { text.append(" BC") }
     }
 
     private static func floorDivide(_ value: Int64, _ divisor: Int64) -> (Int64, Int64) {
@@ -193,6 +221,46 @@ public struct PostgresTimestamp: Sendable, Hashable, Comparable, CustomStringCon
     }
 }
 
+/// Writes ASCII into a fixed buffer large enough for any timestamp.
+private struct TextCursor {
+    let buffer: UnsafeMutableBufferPointer<UInt8>
+    var count = 0
+
+    mutating func append(_ byte: UInt8) {
+        buffer[count] = byte
+        count += 1
+    }
+
+    mutating func append(_ literal: StaticString) {
+        for index in 0..<literal.utf8CodeUnitCount { append(literal.utf8Start[index]) }
+    }
+
+    /// Appends a non-negative number in decimal, zero-padded to `width` digits (more when
+    /// it has more).
+    mutating func append(_ value: Int, width: Int) {
+        if width == 2, value < 100 {
+            append(UInt8(truncatingIfNeeded: 48 + value / 10))
+            append(UInt8(truncatingIfNeeded: 48 + value % 10))
+            return
+        }
+        var digits = 1
+        var limit = 10
+        while value >= limit, digits < 18 {
+            digits += 1
+            limit *= 10
+        }
+        let length = max(digits, width)
+        var rest = value
+        var position = count + length - 1
+        while position >= count {
+            buffer[position] = UInt8(truncatingIfNeeded: 48 + rest % 10)
+            rest /= 10
+            position -= 1
+        }
+        count += length
+    }
+}
+
 /// A cursor over ASCII bytes for the small fixed-format parsers of this module.
 struct DigitScanner {
     let bytes: UnsafeBufferPointer<UInt8>
@@ -212,16 +280,14 @@ struct DigitScanner {
         return true
     }
 
-    /// Consumes `literal` when the remaining bytes are exactly it (or start with it, for
-    /// suffixes such as ` BC` that end the input).
-    mutating func matches(_ literal: String) -> Bool {
-        let utf8 = Array(literal.utf8)
-        guard bytes.count - index >= utf8.count else { return false }
-        for (offset, byte) in utf8.enumerated() where bytes[index + offset] != byte { return false }
-        if literal == "infinity" || literal == "-infinity" {
-            guard bytes.count - index == utf8.count else { return false }
-        }
-        index += utf8.count
+    /// Consumes `literal` when the next bytes are exactly it; `wholeInput` also requires it
+    /// to be all that is left (`infinity`), otherwise it may be followed by more.
+    mutating func matches(_ literal: StaticString, wholeInput: Bool = false) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        guard bytes.count - index >= count, !wholeInput || bytes.count - index == count else { return false }
+        let utf8 = UnsafeBufferPointer(start: literal.utf8Start, count: count)
+        for offset in 0..<count where bytes[index + offset] != utf8[offset] { return false }
+        index += count
         return true
     }
 
