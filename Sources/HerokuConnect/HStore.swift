@@ -20,32 +20,61 @@ public struct HStore: Sendable, Equatable {
 
     /// The text as stored in the column.
     public let text: String
-    /// The decoded pairs, in the order of the text; up to the fault when the text is
-    /// malformed.
-    public let pairs: [Pair]
-    /// Why the text is not valid hstore, or nil when it is.
-    public let error: HStoreParseError?
 
-    /// Decodes hstore text. Never fails: see ``error``.
+    /// Keeps hstore text; it is decoded when its pairs are asked for (listings that only
+    /// pass the text on, or transcode it with ``forEachRawPair(_:)``, never build them).
     public init(text: String) {
-        var copy = text
-        let (pairs, error) = copy.withUTF8 { HStoreParser.parse($0) }
         self.text = text
-        self.pairs = pairs
-        self.error = error
     }
 
     /// Builds a value from pairs; ``text`` is their hstore output form.
     public init(pairs: [Pair]) {
-        self.pairs = pairs
-        self.error = nil
         self.text = pairs.map { pair in
             HStore.quote(pair.key) + "=>" + (pair.value.map(HStore.quote) ?? "NULL")
         }.joined(separator: ", ")
     }
 
+    /// The decoded pairs, in the order of the text; up to the fault when the text is
+    /// malformed. Decoded on each use.
+    public var pairs: [Pair] { decoded.pairs }
+
+    /// Why the text is not valid hstore, or nil when it is.
+    public var error: HStoreParseError? { decoded.error }
+
+    private var decoded: (pairs: [Pair], error: HStoreParseError?) {
+        var pairs: [Pair] = []
+        let error = forEachRawPair { key, value in
+            pairs.append(Pair(key.decoded, value?.decoded))
+        }
+        return (pairs, error)
+    }
+
+    /// Calls `body` with each pair's key and value (nil for NULL) as they stand in the text,
+    /// without building strings; stops at the first fault.
+    ///
+    /// - Returns: Why the text is not valid hstore, or nil when it is.
+    @discardableResult
+    public func forEachRawPair(_ body: (RawToken, RawToken?) -> Void) -> HStoreParseError? {
+        var fault: HStoreParseError?
+        withRawPairs { reader in
+            while let pair = reader.next() { body(pair.key, pair.value) }
+            fault = reader.fault
+        }
+        return fault
+    }
+
+    /// Calls `body` with a reader of the pairs as they stand in the text (see
+    /// ``RawPairReader``), valid only inside `body`.
+    public func withRawPairs(_ body: (inout RawPairReader) -> Void) {
+        var text = self.text
+        text.withUTF8 { bytes in
+            var reader = RawPairReader(bytes: bytes)
+            body(&reader)
+        }
+    }
+
     /// True when the text is valid hstore.
-    public var isWellFormed: Bool { error == nil }
+    public var isWellFormed: Bool { forEachRawPair { _, _ in } == nil }
 
     /// The field names, in order.
     public var keys: [String] { pairs.map(\.key) }
@@ -77,85 +106,91 @@ public struct HStoreParseError: Error, Sendable, Equatable, CustomStringConverti
     public var description: String { "\(reason) at byte \(offset)" }
 }
 
-/// A byte-level parser for hstore's input syntax.
-enum HStoreParser {
-    private static let quote = UInt8(ascii: "\"")
-    private static let backslash = UInt8(ascii: "\\")
-    private static let equals = UInt8(ascii: "=")
-    private static let greater = UInt8(ascii: ">")
-    private static let comma = UInt8(ascii: ",")
+extension HStore {
+    /// A key or value as it stands in hstore text: its bytes without the surrounding quotes,
+    /// still holding hstore's backslash escapes. Valid only inside the call that gives it.
+    public struct RawToken {
+        /// The bytes between the quotes (or of the unquoted token).
+        public let bytes: UnsafeBufferPointer<UInt8>
+        /// True when the bytes hold backslash escapes.
+        public let hasEscapes: Bool
 
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> ([HStore.Pair], HStoreParseError?) {
-        var pairs: [HStore.Pair] = []
-        var index = 0
-        var scratch: [UInt8] = []
-
-        func isSpace(_ byte: UInt8) -> Bool {
-            byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0B || byte == 0x0C
-        }
-        func skipSpace() {
-            while index < bytes.count, isSpace(bytes[index]) { index += 1 }
-        }
-        func fail(_ reason: String) -> ([HStore.Pair], HStoreParseError?) {
-            (pairs, HStoreParseError(offset: index, reason: reason))
-        }
-        /// Reads a quoted or unquoted token; returns the text and whether it was quoted.
-        func token(isKey: Bool) -> (String, Bool)? {
-            guard index < bytes.count else { return nil }
-            if bytes[index] == quote {
-                index += 1
-                let start = index
-                var escaped = false
-                while index < bytes.count, bytes[index] != quote {
-                    if bytes[index] == backslash {
-                        escaped = true
-                        index += 1
-                    }
-                    index += 1
-                }
-                guard index < bytes.count else { return nil }
-                let text = decode(start..<index, escaped: escaped)
-                index += 1
-                return (text, true)
-            }
-            let start = index
-            var escaped = false
+        /// Calls `body` with the token's text in pieces: the runs between escapes, each
+        /// escaped byte starting the next run, so the pieces joined are the decoded text.
+        public func forEachRun(_ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
+            guard hasEscapes else { return try body(bytes) }
+            var start = 0
+            var index = 0
             while index < bytes.count {
-                let byte = bytes[index]
-                if isSpace(byte) || byte == comma || (isKey && byte == equals) || byte == quote { break }
-                if byte == backslash {
-                    escaped = true
+                if bytes[index] == UInt8(ascii: "\\"), index + 1 < bytes.count {
+                    if index > start { try body(UnsafeBufferPointer(rebasing: bytes[start..<index])) }
+                    start = index + 1
+                    index += 2
+                } else {
                     index += 1
                 }
-                index += 1
             }
-            index = min(index, bytes.count)
-            guard index > start else { return nil }
-            return (decode(start..<index, escaped: escaped), false)
-        }
-        func decode(_ range: Range<Int>, escaped: Bool) -> String {
-            let slice = UnsafeBufferPointer(rebasing: bytes[range])
-            guard escaped else { return String(decoding: slice, as: UTF8.self) }
-            scratch.removeAll(keepingCapacity: true)
-            var position = slice.startIndex
-            while position < slice.endIndex {
-                if slice[position] == backslash, position + 1 < slice.endIndex { position += 1 }
-                scratch.append(slice[position])
-                position += 1
-            }
-            return String(decoding: scratch, as: UTF8.self)
+            if start < bytes.count { try body(UnsafeBufferPointer(rebasing: bytes[start..<bytes.count])) }
         }
 
-        skipSpace()
-        while index < bytes.count {
+        /// The decoded text.
+        public var decoded: String {
+            guard hasEscapes else { return String(decoding: bytes, as: UTF8.self) }
+            var unescaped: [UInt8] = []
+            unescaped.reserveCapacity(bytes.count)
+            forEachRun { unescaped.append(contentsOf: $0) }
+            return String(decoding: unescaped, as: UTF8.self)
+        }
+    }
+}
+
+extension HStore {
+    /// One pair as it stands in hstore text; the value is nil for NULL.
+    public struct RawPair {
+        public let key: RawToken
+        public let value: RawToken?
+    }
+
+    /// Reads the pairs of hstore text one by one, following hstore's input syntax, without
+    /// building strings.
+    public struct RawPairReader {
+        private let bytes: UnsafeBufferPointer<UInt8>
+        private var index = 0
+        private var isStarted = false
+        /// Why the text is not valid hstore, once ``next()`` met the fault; nil otherwise.
+        public private(set) var fault: HStoreParseError?
+
+        init(bytes: UnsafeBufferPointer<UInt8>) {
+            self.bytes = bytes
+        }
+
+        private static let quote = UInt8(ascii: "\"")
+        private static let backslash = UInt8(ascii: "\\")
+        private static let equals = UInt8(ascii: "=")
+        private static let greater = UInt8(ascii: ">")
+        private static let comma = UInt8(ascii: ",")
+
+        /// The next pair; nil at the end of the text or at a fault (see ``fault``).
+        public mutating func next() -> RawPair? {
+            guard fault == nil else { return nil }
+            skipSpace()
+            if isStarted {
+                guard index < bytes.count else { return nil }
+                guard bytes[index] == Self.comma else { return fail("expected \",\"") }
+                index += 1
+                skipSpace()
+                if index >= bytes.count { return fail("expected a key after \",\"") }
+            }
+            isStarted = true
+            guard index < bytes.count else { return nil }
             let keyStart = index
             guard let (key, _) = token(isKey: true) else {
                 index = min(index, bytes.count)
-                return fail(index >= bytes.count && keyStart < bytes.count && bytes[keyStart] == quote
+                return fail(index >= bytes.count && keyStart < bytes.count && bytes[keyStart] == Self.quote
                     ? "unterminated quoted key" : "expected a key")
             }
             skipSpace()
-            guard index + 1 < bytes.count, bytes[index] == equals, bytes[index + 1] == greater else {
+            guard index + 1 < bytes.count, bytes[index] == Self.equals, bytes[index + 1] == Self.greater else {
                 return fail("expected \"=>\"")
             }
             index += 2
@@ -163,18 +198,88 @@ enum HStoreParser {
             let valueStart = index
             guard let (value, quoted) = token(isKey: false) else {
                 index = min(index, bytes.count)
-                return fail(valueStart < bytes.count && bytes[valueStart] == quote
+                return fail(valueStart < bytes.count && bytes[valueStart] == Self.quote
                     ? "unterminated quoted value" : "expected a value")
             }
-            let isNull = !quoted && value.utf8.count == 4 && value.lowercased() == "null"
-            pairs.append(HStore.Pair(key, isNull ? nil : value))
-            skipSpace()
-            guard index < bytes.count else { break }
-            guard bytes[index] == comma else { return fail("expected \",\"") }
-            index += 1
-            skipSpace()
-            if index >= bytes.count { return fail("expected a key after \",\"") }
+            return RawPair(key: key, value: !quoted && Self.isNull(value) ? nil : value)
         }
-        return (pairs, nil)
+
+        private mutating func fail(_ reason: String) -> RawPair? {
+            fault = HStoreParseError(offset: index, reason: reason)
+            return nil
+        }
+
+        private static func isSpace(_ byte: UInt8) -> Bool {
+            byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0B || byte == 0x0C
+        }
+
+        private mutating func skipSpace() {
+            while index < bytes.count, Self.isSpace(bytes[index]) { index += 1 }
+        }
+
+        /// The position (0–7) of the first `"` or `\` among the eight bytes of a
+        /// little-endian `word`, or 8 when there is none: the "has a byte equal to n" word
+        /// test of "Bit Twiddling Hacks", whose lowest set bit marks the first such byte.
+        @inline(__always)
+        private static func firstQuoteOrBackslash(_ word: UInt64) -> Int {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            let found = ((quote &- ones) & ~quote & highs) | ((backslash &- ones) & ~backslash & highs)
+            return found.trailingZeroBitCount / 8
+        }
+
+        /// Reads a quoted or unquoted token; returns it and whether it was quoted.
+        private mutating func token(isKey: Bool) -> (RawToken, Bool)? {
+            guard index < bytes.count, let base = bytes.baseAddress else { return nil }
+            if bytes[index] == Self.quote {
+                index += 1
+                let start = index
+                var escaped = false
+                while index < bytes.count {
+                    if bytes.count - index >= 8 {
+                        // skip to the first quote or backslash of the next eight bytes
+                        let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+                        let skipped = Self.firstQuoteOrBackslash(word)
+                        index += skipped
+                        if skipped == 8 { continue }
+                    }
+                    let byte = bytes[index]
+                    if byte == Self.quote { break }
+                    if byte == Self.backslash {
+                        escaped = true
+                        index += 1
+                    }
+                    index += 1
+                }
+                guard index < bytes.count else { return nil }
+                let token = RawToken(bytes: UnsafeBufferPointer(rebasing: bytes[start..<index]), hasEscapes: escaped)
+                index += 1
+                return (token, true)
+            }
+            let start = index
+            var escaped = false
+            while index < bytes.count {
+                let byte = bytes[index]
+                if Self.isSpace(byte) || byte == Self.comma || (isKey && byte == Self.equals) || byte == Self.quote { break }
+                if byte == Self.backslash {
+                    escaped = true
+                    index += 1
+                }
+                index += 1
+            }
+            index = min(index, bytes.count)
+            guard index > start else { return nil }
+            return (RawToken(bytes: UnsafeBufferPointer(rebasing: bytes[start..<index]), hasEscapes: escaped), false)
+        }
+
+        /// An unquoted `NULL`, in any case, once escapes are removed (as hstore reads it).
+        private static func isNull(_ token: RawToken) -> Bool {
+            if token.hasEscapes { return token.decoded.lowercased() == "null" }
+            let bytes = token.bytes
+            return bytes.count == 4 && bytes[0] | 0x20 == UInt8(ascii: "n") && bytes[1] | 0x20 == UInt8(ascii: "u")
+                && bytes[2] | 0x20 == UInt8(ascii: "l") && bytes[3] | 0x20 == UInt8(ascii: "l")
+        }
     }
 }

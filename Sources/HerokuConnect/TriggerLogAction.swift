@@ -13,7 +13,12 @@ public enum TriggerLogAction: Sendable, Hashable, CustomStringConvertible {
 
     /// The action a stored value stands for (exact; anything else is ``other(_:)``).
     public init(rawValue: String) {
-        self = Self.documented.first { $0.rawValue == rawValue } ?? .other(rawValue)
+        switch rawValue {
+        case "INSERT": self = .insert
+        case "UPDATE": self = .update
+        case "DELETE": self = .delete
+        default: self = .other(rawValue)
+        }
     }
 
     /// A documented action named by a user, in any case; nil when it is not documented.

@@ -34,7 +34,19 @@ public enum TriggerLogState: Sendable, Hashable, CustomStringConvertible {
     /// The state a stored value stands for (exact, case-sensitive: the column's convention
     /// is upper case, and anything else is ``other(_:)``).
     public init(rawValue: String) {
-        self = Self.documented.first { $0.rawValue == rawValue } ?? .other(rawValue)
+        switch rawValue {
+        case "NEW": self = .new
+        case "PENDING": self = .pending
+        case "SUCCESS": self = .success
+        case "FAILED": self = .failed
+        case "MERGED": self = .merged
+        case "IGNORE": self = .ignore
+        case "IGNORED": self = .ignored
+        case "READONLY": self = .readOnly
+        case "REQUEUE": self = .requeue
+        case "REQUEUED": self = .requeued
+        default: self = .other(rawValue)
+        }
     }
 
     /// A documented state named by a user, in any case (`failed`, `FAILED`); nil when the
