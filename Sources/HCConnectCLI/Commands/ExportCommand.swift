@@ -173,11 +173,12 @@ enum ExportCommand: Command {
                     let part = try rest.forEachEntry(through: horizon, limit: remaining) { entry in
                         try context.interruption.check()
                         if let error = output.writeError { throw outputFailure(error, checkpoint: checkpoint) }
-                        if json {
-                            output.write(bytes: EntryWriters.json(entry, exact: true).finished())
-                            output.write(bytes: CollectionOfOne(UInt8(ascii: "\n")))
-                        } else {
-                            output.write(bytes: CSVWriter.line(EntryWriters.csvFields(entry)))
+                        output.append { bytes in
+                            if json {
+                                EntryWriters.appendJSONLine(entry, exact: true, to: &bytes)
+                            } else {
+                                EntryWriters.appendCSVLine(entry, to: &bytes)
+                            }
                         }
                         written.count += 1
                         written.firstID = written.firstID ?? entry.id

@@ -43,7 +43,7 @@ enum ShowCommand: Command {
             context.output.line(object.text)
         case .csv:
             context.output.write(bytes: CSVWriter.line(EntryWriters.csvHeader))
-            context.output.write(bytes: CSVWriter.line(EntryWriters.csvFields(entry)))
+            context.output.append { EntryWriters.appendCSVLine(entry, to: &$0) }
         case .ids, .prometheus:
             context.output.line(String(entry.id))
         }

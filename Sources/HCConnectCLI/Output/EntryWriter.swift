@@ -31,41 +31,61 @@ enum EntryWriters {
     ///   whenever the text can be read.
     static func json(_ entry: TriggerLogEntry, exact: Bool = false) -> JSONObjectWriter {
         var object = JSONObjectWriter()
-        object.add("id", entry.id)
-        object.add("txid", entry.txid)
-        object.add("created_at", entry.createdAt)
-        object.add("updated_at", entry.updatedAt)
-        object.add("processed_at", entry.processedAt)
-        object.add("processed_tx", entry.processedTx)
-        object.add("state", entry.state?.rawValue)
-        object.add("action", entry.action?.rawValue)
-        object.add("table_name", entry.tableName)
-        object.add("record_id", entry.recordID)
-        object.add("sfid", entry.sfid)
-        if exact {
-            object.add("old", exactly: entry.old)
-            object.add("values", exactly: entry.values)
-        } else {
-            object.add("old", entry.old)
-            object.add("values", entry.values)
-        }
-        object.add("sf_result", entry.sfResult)
-        object.add("sf_message", entry.sfMessage)
-        object.add("archived", entry.isArchived)
+        var line: [UInt8] = []
+        appendJSONLine(entry, exact: exact, to: &line)
+        // the fields without the braces and the line break
+        object.add(fieldsJSON: line.dropFirst().dropLast(2))
         return object
+    }
+
+    /// Appends the entry's JSON object (see ``json(_:exact:)``) and a line break to `sink`.
+    static func appendJSONLine<Sink: ByteSink & ~Copyable>(_ entry: TriggerLogEntry, exact: Bool = false, to sink: inout Sink) {
+        var object = JSONObjectWriter.Fields<Sink>()
+        sink.append(UInt8(ascii: "{"))
+        object.add("id", entry.id, to: &sink)
+        object.add("txid", entry.txid, to: &sink)
+        object.add("created_at", entry.createdAt, to: &sink)
+        object.add("updated_at", entry.updatedAt, to: &sink)
+        object.add("processed_at", entry.processedAt, to: &sink)
+        object.add("processed_tx", entry.processedTx, to: &sink)
+        object.add("state", entry.state?.rawValue, to: &sink)
+        object.add("action", entry.action?.rawValue, to: &sink)
+        object.add("table_name", entry.tableName, to: &sink)
+        object.add("record_id", entry.recordID, to: &sink)
+        object.add("sfid", entry.sfid, to: &sink)
+        object.add("old", entry.old, exactly: exact, to: &sink)
+        object.add("values", entry.values, exactly: exact, to: &sink)
+        object.add("sf_result", entry.sfResult, to: &sink)
+        object.add("sf_message", entry.sfMessage, to: &sink)
+        object.add("archived", entry.isArchived, to: &sink)
+        sink.append(UInt8(ascii: "}"))
+        sink.append(UInt8(ascii: "\n"))
     }
 
     /// The CSV header: the log's columns, then `archived`.
     static let csvHeader = TriggerLogEntry.columnNames + ["archived"]
 
-    /// The entry's CSV fields, in ``csvHeader`` order; `old` and `values` as their hstore text.
-    static func csvFields(_ entry: TriggerLogEntry) -> [String?] {
-        [
-            String(entry.id), entry.txid.map(String.init), entry.createdAt?.iso8601, entry.updatedAt?.iso8601,
-            entry.processedAt?.iso8601, entry.processedTx.map(String.init), entry.state?.rawValue,
-            entry.action?.rawValue, entry.tableName, entry.recordID.map(String.init), entry.sfid, entry.old?.text,
-            entry.values?.text, entry.sfResult.map(String.init), entry.sfMessage, entry.isArchived ? "true" : "false",
-        ]
+    /// Appends the entry's CSV line (``csvHeader`` order, CRLF) to `sink`, field by field;
+    /// `old` and `values` as their hstore text.
+    static func appendCSVLine<Sink: ByteSink & ~Copyable>(_ entry: TriggerLogEntry, to sink: inout Sink) {
+        var line = CSVWriter.Line<Sink>()
+        line.add(entry.id, to: &sink)
+        line.add(entry.txid, to: &sink)
+        line.add(entry.createdAt, to: &sink)
+        line.add(entry.updatedAt, to: &sink)
+        line.add(entry.processedAt, to: &sink)
+        line.add(entry.processedTx, to: &sink)
+        line.add(entry.state?.rawValue, to: &sink)
+        line.add(entry.action?.rawValue, to: &sink)
+        line.add(entry.tableName, to: &sink)
+        line.add(entry.recordID, to: &sink)
+        line.add(entry.sfid, to: &sink)
+        line.add(entry.old?.text, to: &sink)
+        line.add(entry.values?.text, to: &sink)
+        line.add(entry.sfResult, to: &sink)
+        line.add(entry.sfMessage, to: &sink)
+        line.add(entry.isArchived ? "true" : "false", to: &sink)
+        line.end(to: &sink)
     }
 }
 
@@ -142,8 +162,7 @@ struct EntryJSONWriter: EntryWriter {
     let output: OutputChannel
 
     mutating func write(_ entry: TriggerLogEntry) {
-        output.write(bytes: EntryWriters.json(entry).finished())
-        output.write(bytes: CollectionOfOne(UInt8(ascii: "\n")))
+        output.append { EntryWriters.appendJSONLine(entry, to: &$0) }
     }
 
     mutating func finish() {}
@@ -159,7 +178,7 @@ struct EntryCSVWriter: EntryWriter {
     }
 
     mutating func write(_ entry: TriggerLogEntry) {
-        output.write(bytes: CSVWriter.line(EntryWriters.csvFields(entry)))
+        output.append { EntryWriters.appendCSVLine(entry, to: &$0) }
     }
 
     mutating func finish() {}

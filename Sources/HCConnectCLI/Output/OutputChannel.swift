@@ -15,7 +15,7 @@ public final class OutputChannel {
     }
 
     private let destination: Destination
-    private var buffer: [UInt8] = []
+    private var buffer = ByteBuffer(capacity: 1 << 16)
     private var captured: [UInt8] = []
     private let bufferLimit: Int
     /// True when a person is reading (a TTY).
@@ -33,7 +33,6 @@ public final class OutputChannel {
         isTerminal = isatty(fileDescriptor) == 1
         bufferLimit = isTerminal ? 1 << 12 : 1 << 16
         columns = isTerminal ? Self.terminalWidth(fileDescriptor, environment: environment) : nil
-        buffer.reserveCapacity(bufferLimit)
     }
 
     /// An output that collects what is written, for tests; ``text`` returns it.
@@ -54,8 +53,7 @@ public final class OutputChannel {
 
     /// Writes text.
     public func write(_ text: String) {
-        var text = text
-        text.withUTF8 { buffer.append(contentsOf: $0) }
+        buffer.append(utf8: text)
         if buffer.count >= bufferLimit { flush() }
     }
 
@@ -72,14 +70,20 @@ public final class OutputChannel {
         if buffer.count >= bufferLimit { flush() }
     }
 
+    /// Lets `body` append bytes straight to the buffer (no copy of a row in between).
+    func append(_ body: (inout ByteBuffer) throws -> Void) rethrows {
+        try body(&buffer)
+        if buffer.count >= bufferLimit { flush() }
+    }
+
     /// Sends the buffered bytes on.
     public func flush() {
         guard !buffer.isEmpty else { return }
         switch destination {
         case .memory:
-            captured.append(contentsOf: buffer)
+            buffer.withBytes { captured.append(contentsOf: $0) }
         case .fileDescriptor(let descriptor):
-            buffer.withUnsafeBytes { bytes in
+            buffer.withBytes { bytes in
                 var offset = 0
                 while offset < bytes.count {
                     let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
@@ -92,7 +96,7 @@ public final class OutputChannel {
                 }
             }
         }
-        buffer.removeAll(keepingCapacity: true)
+        buffer.removeAll()
     }
 
     /// Flushes, and when the output is a regular file, has the system write it to disk

@@ -1,0 +1,144 @@
+import Foundation
+@testable import HCConnectCLI
+import HerokuConnect
+import Testing
+
+/// The byte-level writers of listings (JSON strings, CSV fields, the output buffer) against
+/// plain reference implementations, on text that puts every special byte at every position
+/// of the eight-byte words the fast paths read.
+@Suite struct ByteEncodingTests {
+    /// A deterministic generator (SplitMix64), so a failure can be replayed.
+    struct Random {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+    }
+
+    /// Characters chosen to hit every branch: control characters, the bytes JSON and CSV
+    /// escape, space, multi-byte UTF-8, and plain letters.
+    static let alphabet: [Unicode.Scalar] = [
+        "\u{0}", "\u{1}", "\u{8}", "\t", "\n", "\r", "\u{1F}", "\"", "\\", ",", " ", "/", "a", "Z", "0", "~", "\u{7F}",
+        "é", "東", "🚀", "\u{2028}",
+    ]
+
+    static func randomText(_ random: inout Random, maxLength: Int = 40) -> String {
+        var text = ""
+        for _ in 0..<random.below(maxLength + 1) {
+            // mostly plain letters, so that long clean runs occur too
+            let scalar = random.below(3) == 0 ? alphabet[random.below(alphabet.count)] : Unicode.Scalar(UInt8(97 + random.below(26)))
+            text.unicodeScalars.append(scalar)
+        }
+        return text
+    }
+
+    /// RFC 8259 escaping, scalar by scalar.
+    static func referenceJSON(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+
+    /// RFC 4180 quoting.
+    static func referenceCSV(_ field: String?) -> String {
+        guard let field else { return "" }
+        let quoted = field.isEmpty || field.hasPrefix(" ") || field.hasSuffix(" ")
+            || field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
+        return quoted ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
+    }
+
+    @Test func jsonStringsMatchTheReferenceEscapingInEveryPosition() {
+        var random = Random(state: 42)
+        for _ in 0..<20_000 {
+            let text = Self.randomText(&random)
+            var array: [UInt8] = []
+            JSONEncoding.appendString(text, to: &array)
+            var buffer = ByteBuffer(capacity: 16)
+            JSONEncoding.appendString(text, to: &buffer)
+            let expected = Self.referenceJSON(text)
+            #expect(String(decoding: array, as: UTF8.self) == expected, "\(Array(text.utf8))")
+            #expect(buffer.withBytes { Array($0) } == array)
+        }
+    }
+
+    @Test func csvFieldsMatchTheReferenceQuoting() {
+        var random = Random(state: 7)
+        for _ in 0..<20_000 {
+            let fields: [String?] = (0..<random.below(4) + 1).map { _ in
+                random.below(8) == 0 ? nil : Self.randomText(&random, maxLength: 20)
+            }
+            let expected = fields.map(Self.referenceCSV).joined(separator: ",") + "\r\n"
+            #expect(CSVWriter.text(fields) == expected, "\(fields)")
+        }
+    }
+
+    @Test func hstoreTextBecomesTheSameObjectAsItsDecodedPairs() {
+        var random = Random(state: 99)
+        for _ in 0..<5_000 {
+            let pairs: [HStore.Pair] = (0..<random.below(6)).map { _ in
+                HStore.Pair(Self.randomText(&random, maxLength: 24), random.below(5) == 0 ? nil : Self.randomText(&random))
+            }
+            let fields = HStore(pairs: pairs)
+            var transcoded = JSONObjectWriter()
+            transcoded.add("f", fields)
+            var decoded = JSONObjectWriter()
+            decoded.add("f", pairs: pairs)
+            #expect(transcoded.text == decoded.text, "\(fields.text)")
+        }
+    }
+
+    @Test func malformedHstoreIsWrittenAsItsText() {
+        for text in [#""a"=>"b", "c"#, #""unterminated"#, #"a=>"#, #""k"=>"v",,"x"=>"y""#, #""k" "v""#] {
+            var object = JSONObjectWriter()
+            object.add("f", HStore(text: text))
+            #expect(object.text == "{\"f\":" + Self.referenceJSON(text) + "}")
+        }
+    }
+
+    @Test func theByteBufferGrowsTruncatesAndEmpties() {
+        var buffer = ByteBuffer(capacity: 16)
+        var reference: [UInt8] = []
+        var random = Random(state: 3)
+        for round in 0..<2_000 {
+            let chunk = (0..<random.below(100)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            if round % 2 == 0 {
+                chunk.withUnsafeBufferPointer { buffer.append(bytes: $0) }
+            } else {
+                for byte in chunk { buffer.append(byte) }
+            }
+            reference += chunk
+            if round % 7 == 0 {
+                let keep = random.below(reference.count + 1)
+                buffer.truncate(to: keep)
+                reference.removeLast(reference.count - keep)
+            }
+            let count = buffer.count
+            #expect(count == reference.count)
+        }
+        #expect(buffer.withBytes { Array($0) } == reference)
+        buffer.append(decimal: Int64.min)
+        buffer.append(decimal: 0)
+        buffer.append(decimal: Int.max)
+        #expect(buffer.withBytes { Array($0.suffix(40)) } == Array("\(Int64.min)0\(Int.max)".utf8))
+        buffer.removeAll()
+        let isEmpty = buffer.isEmpty
+        #expect(isEmpty)
+    }
+}
