@@ -5,7 +5,7 @@ import Postgres
 ///
 /// Each statement locks the batch's entries that are FAILED (`FOR UPDATE SKIP LOCKED`, or
 /// `NOWAIT` for a single entry), changes exactly those, re-checking `state = 'FAILED'` in the
-/// change itself, and answers one row per requested id found in its table:
+/// change itself, and answers rows of these columns:
 ///
 /// | column | meaning |
 /// |---|---|
@@ -14,8 +14,12 @@ import Postgres
 /// | new_id | the live entry written for it, if any |
 /// | record_exists | ordered writes: whether its record still exists |
 ///
-/// An entry that is not changed but was FAILED was locked (or changed by another session
-/// meanwhile). Ids and values are parameters; identifiers come from the catalog, quoted.
+/// The merged-writes statements (``setState(in:)``, ``copyArchivedToLive()``) answer only the
+/// entries they changed, so a batch where everything goes well reads each entry once;
+/// ``unchanged(in:)`` reads the rest, when there is a rest. Ordered writes answer one row
+/// per requested id. An entry that is not changed but was FAILED was locked (or changed by
+/// another session meanwhile). Ids and values are parameters; identifiers come from the
+/// catalog, quoted.
 struct RepairStatements {
     /// How locked entries are treated.
     enum Locking {
@@ -44,25 +48,23 @@ struct RepairStatements {
         + "\"values\", sf_result, sf_message"
 
     /// Sets the FAILED entries among `$1` to `$2` in place: ignore (IGNORED), a live retry
-    /// under merged writes (NEW), `--via-connect` on the archive (REQUEUE).
+    /// under merged writes (NEW), `--via-connect` on the archive (REQUEUE). Answers the
+    /// changed entries.
     func setState(in location: TriggerLogLocation) -> String {
         let table = location.qualifiedName(in: schema.name)
         return """
             WITH target AS (
               SELECT id FROM \(table) WHERE id = ANY($1::int[]) AND state = 'FAILED' ORDER BY id \(locking.clause)
-            ), changed AS (
-              UPDATE \(table) AS t SET state = $2 FROM target
-              WHERE t.id = target.id AND t.state = 'FAILED' RETURNING t.id
             )
-            SELECT e.id, e.state, e.table_name, e.record_id, e.action, changed.id IS NOT NULL, NULL::int, NULL::bool
-            FROM \(table) AS e LEFT JOIN changed ON changed.id = e.id
-            WHERE e.id = ANY($1::int[]) ORDER BY e.id
+            UPDATE \(table) AS t SET state = $2 FROM target
+            WHERE t.id = target.id AND t.state = 'FAILED'
+            RETURNING t.id, t.state, t.table_name, t.record_id, t.action, true, NULL::int, NULL::bool
             """
     }
 
     /// Copies the FAILED archived entries among `$1` into the live log as NEW entries (every
     /// column but `id`, which comes from the live log's sequence, named by `$2`) and sets
-    /// them to REQUEUED, in one statement.
+    /// them to REQUEUED, in one statement. Answers the changed entries with their new ids.
     func copyArchivedToLive() -> String {
         let archive = TriggerLogLocation.archive.qualifiedName(in: schema.name)
         return """
@@ -81,9 +83,17 @@ struct RepairStatements {
               SELECT new_id, 'NEW', \(Self.copiedColumns) FROM changed ORDER BY new_id
               RETURNING id
             )
-            SELECT e.id, e.state, e.table_name, e.record_id, e.action, changed.id IS NOT NULL, changed.new_id, NULL::bool
-            FROM \(archive) AS e LEFT JOIN changed ON changed.id = e.id
-            WHERE e.id = ANY($1::int[]) ORDER BY e.id
+            SELECT id, state, table_name, record_id, action, true, new_id, NULL::bool FROM changed
+            """
+    }
+
+    /// The entries among `$1` in `location` as they are now, none of them changed: for the
+    /// ids a merged-writes statement did not answer.
+    func unchanged(in location: TriggerLogLocation) -> String {
+        let table = location.qualifiedName(in: schema.name)
+        return """
+            SELECT id, state, table_name, record_id, action, false, NULL::int, NULL::bool
+            FROM \(table) WHERE id = ANY($1::int[]) ORDER BY id
             """
     }
 

@@ -212,6 +212,7 @@ public final class TriggerLogRepair {
             let rows = try connection.query(
                 statements.copyArchivedToLive(), [.array(ids), .text(try sequence(statements))])
             return try outcomes(rows, location) { _ in .copiedToLive }
+                + unchangedOutcomes(ids, answered: rows, location, statements)
         }
     }
 
@@ -291,7 +292,20 @@ public final class TriggerLogRepair {
         _ statements: RepairStatements
     ) throws -> [RepairOutcome] {
         let rows = try connection.query(statements.setState(in: location), [.array(ids), .text(state.rawValue)])
-        return try outcomes(rows, location) { _ in step }
+        return try outcomes(rows, location) { _ in step } + unchangedOutcomes(ids, answered: rows, location, statements)
+    }
+
+    /// The outcomes of the ids a merged-writes statement did not change (none, usually):
+    /// read as they are now, in the batch's transaction.
+    private func unchangedOutcomes(
+        _ ids: [Int], answered rows: PostgresRows, _ location: TriggerLogLocation, _ statements: RepairStatements
+    ) throws -> [RepairOutcome] {
+        guard rows.count < ids.count else { return [] }
+        let changed = Set(try rows.compactMap { try $0.int(0) })
+        let rest = ids.filter { !changed.contains($0) }
+        let unchanged = try connection.query(statements.unchanged(in: location), [.array(rest)])
+        // no row is changed, so no step is asked for
+        return try outcomes(unchanged, location) { _ in .ignored }
     }
 
     /// Reads a repair statement's answer (see ``RepairStatements``).
