@@ -96,13 +96,17 @@ public final class TriggerLogRepair {
         }
     }
 
+    /// The entries `query` selects, in id order (live before archive for an id in both).
+    /// Without a limit the server does not sort them (ids sort here, far cheaper than the
+    /// server's sort of a large selection, which spills to disk).
     private func targets(matching query: TriggerLogQuery) throws -> [Target] {
-        let statement = query.selectStatement(schema: schema.name, columns: "id")
+        let statement = query.selectStatement(schema: schema.name, columns: "id", ordered: query.limit != nil)
         var targets: [Target] = []
         try connection.forEachRow(statement.sql, statement.parameters) { row in
             guard let id = try row.int(0) else { return }
             targets.append(Target(id: id, location: try row.bool(1) == true ? .archive : .live))
         }
+        targets.sort { ($0.id, $0.location == .archive ? 1 : 0) < ($1.id, $1.location == .archive ? 1 : 0) }
         return targets
     }
 
