@@ -791,10 +791,38 @@ def reproduce_command(argv):
     return "make bench BENCH_ARGS='" + " ".join(argv) + "'"
 
 
+def outcome(results):
+    """(cases that could not be measured or checked, targets missed)."""
+    errors = [r.case.name for r in results if r.error]
+    missed = [r.case.name for r in results if not r.error and not r.met] + [
+        f"{r.case.name} memory" for r in results if memory_verdict(r) and not memory_verdict(r)[3]]
+    return errors, missed
+
+
+def batch_growth(results):
+    """A sentence on how retry-live's statements grew when its batches were halved."""
+    result = next((r for r in results if "half_batches" in r.extra and r.bulk), None)
+    if not result:
+        return ""
+    rows, statements = result.extra["half_batches"]
+    batches, half_batches = math.ceil(rows / BATCH_SIZE), math.ceil(rows / (BATCH_SIZE // 2))
+    if half_batches == batches:
+        return ""
+    extra = statements - result.bulk[0][1]
+    return (f"With batches of {BATCH_SIZE // 2}, retry-live sent {extra:,} more statements for "
+            f"{half_batches - batches:,} more batch{'es' if half_batches - batches != 1 else ''} of the same {rows:,} rows: "
+            f"{extra / (half_batches - batches):g} per batch.")
+
+
 def markdown_report(results, options, data, facts, started, floor):
+    errors, missed = outcome(results)
+    summary = ("Every target met." if not errors and not missed else
+               " ".join(part for part in (f"Missed: {', '.join(missed)}." if missed else "",
+                                          f"Could not be measured or checked: {', '.join(errors)}." if errors else "")
+                        if part))
     out = [REPORT_BEGIN, "",
            f"Measured {started:%Y-%m-%d %H:%M} UTC with `{reproduce_command(options.bench_arguments)}`: "
-           f"{options.runs} runs per side ({options.help_runs} for help and version).", ""]
+           f"{options.runs} runs per side ({options.help_runs} for help and version). **{summary}**", ""]
     out += ["### Wall time and peak memory", "", markdown_table(TIMING_HEADER, timing_rows(results, floor)), "",
             f"Peak memory is the process's ru_maxrss; the helper that starts each process is {megabytes(floor)}, "
             "so smaller figures cannot be seen (they would be marked \"at the floor\").", ""]
@@ -804,7 +832,7 @@ def markdown_report(results, options, data, facts, started, floor):
     out += ["### Statements sent by the bulk cases", "",
             "Counted by pg_stat_statements (`calls` in the copy's database, every statement of the process: "
             "connection set-up, schema discovery, selection, and per batch BEGIN, the change, COMMIT).", "",
-            markdown_table(STATEMENT_HEADER, statement_rows(results)), ""]
+            markdown_table(STATEMENT_HEADER, statement_rows(results)), "", batch_growth(results), ""]
     plans = next((r.extra["plans"] for r in results if "plans" in r.extra), None)
     if plans:
         out += ["### Plans of failed-table-limit", "", "hcconnect's statement (from `--verbose`):", "",
@@ -814,14 +842,14 @@ def markdown_report(results, options, data, facts, started, floor):
     out += [f"- {result.case.name}: " + ("; ".join(result.checks) + "." if not result.error else "ERROR (above).")
             for result in results]
     out += ["", "### Data", "",
-            markdown_table(["", ""], [
-                ["log", f"{data.archived:,} archived, {data.live:,} live entries, {data.failed_fraction:g} FAILED "
+            markdown_table(["data", ""], [
+                ["log", f"{data.archived:,} archived, {data.live:,} live entries, {data.failed_fraction:.0%} FAILED "
                         f"(hcemu.generate_log)"],
                 ["FAILED entries", f"{data.failed_archived:,} archived, {data.failed_live:,} live"],
                 ["records", f"{data.accounts:,} accounts (hcemu.generate_records)"],
                 ["database", f"{data.size}, built in {data.seconds:.0f} s"],
             ]), "",
-            "### Machine", "", markdown_table(["", ""], [list(fact) for fact in facts]), "",
+            "### Machine", "", markdown_table(["machine", ""], [list(fact) for fact in facts]), "",
             "### Commands compared", ""]
     for result in results:
         case = result.case
@@ -934,14 +962,19 @@ def main(argv):
     if rows:
         print()
         print(text_table(STATEMENT_HEADER, rows))
-    missed = [r.case.name for r in results if not r.met] + [
-        f"{r.case.name} memory" for r in results if memory_verdict(r) and not memory_verdict(r)[3]]
+    growth = batch_growth(results)
+    if growth:
+        print(growth)
+    errors, missed = outcome(results)
     print()
     if options.report:
         write_report(options.report, markdown_report(results, options, data, facts, started, floor))
         print(f"report written to {options.report}")
+    if errors:
+        print(f"ERROR (could not be measured or checked): {', '.join(errors)}")
     if missed:
         print(f"MISSED: {', '.join(missed)}")
+    if errors or missed:
         return 1
     print("every target met")
     return 0
