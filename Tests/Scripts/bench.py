@@ -49,7 +49,32 @@ BATCH_SIZE = 1000  # hcconnect's default --batch-size
 CAPTURED_RECORDS = 10_000
 MIN_ACCOUNTS = 10_000
 SOURCE_DB, READ_DB, EMPTY_DB, WRITE_DB = "hcbench_src", "hcbench_read", "hcbench_empty", "hcbench_write"
-PSQL = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"]
+
+
+def find_psql():
+    """The psql binary itself: on Debian, /usr/bin/psql is a Perl wrapper (pg_wrapper) that
+    adds its start-up time and memory to every run, so the binary in `pg_config --bindir`
+    (else the newest /usr/lib/postgresql/N/bin) is used when there is one."""
+    candidates = []
+    try:
+        bindir = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
+        candidates.append(Path(bindir) / "psql")
+    except OSError:
+        pass
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/psql"),
+                      key=lambda path: int(path.parts[-3]) if path.parts[-3].isdigit() else -1, reverse=True)
+    for candidate in candidates + versions:
+        if candidate.is_file() and os.access(candidate, os.X_OK) and not is_script(candidate):
+            return str(candidate)
+    return "psql"
+
+
+def is_script(path):
+    with open(path, "rb") as file:
+        return file.read(2) == b"#!"
+
+
+PSQL = [find_psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1"]
 
 COLUMNS = ('id, txid, created_at, updated_at, processed_at, processed_tx, state, action, table_name, '
            'record_id, sfid, old, "values", sf_result, sf_message')
@@ -778,6 +803,7 @@ def machine(server, options):
         ("RAM", memory),
         ("OS", system),
         ("PostgreSQL", server.psql("SHOW server_version").strip()),
+        ("psql", f"{PSQL[0]} ({command_output([PSQL[0], '--version'])})"),
         ("Swift", command_output([os.environ.get("SWIFT", "swift"), "--version"])),
         ("hcconnect", f"{command_output([options.hcconnect, '--version'])}, "
                       f"{command_output(['git', '-C', str(ROOT), 'describe', '--always', '--dirty'])}"),
