@@ -2,19 +2,22 @@
 #
 #   make demo     build, start a demo database and run hcconnect against it
 #   make test     start a throwaway PostgreSQL and run every test
+#   make bench    benchmark hcconnect against plain SQL run by psql; writes docs/benchmarks.md
+#                 (BENCH_ARGS=--quick: a smaller run of under two minutes, no report)
 #   make build    debug build
 #   make release  optimised build
 #   make install  install the binary, the man page and the bash and zsh completions under
 #                 PREFIX (default /usr/local; DESTDIR for staging)
 
 SWIFT  ?= swift
+BENCH_ARGS ?=
 PREFIX ?= /usr/local
 BINDIR  = $(DESTDIR)$(PREFIX)/bin
 MANDIR  = $(DESTDIR)$(PREFIX)/share/man/man1
 BASHCOMPDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 
-.PHONY: all deps build release test demo demo-stop install uninstall clean
+.PHONY: all deps build release test bench demo demo-stop install uninstall clean
 
 all: build
 
@@ -33,6 +36,10 @@ release: deps
 
 test: deps
 	@bash Tests/Scripts/test.sh
+
+# bench.sh checks the dependencies itself, after checking BENCH_ARGS.
+bench:
+	@SWIFT=$(SWIFT) bash Tests/Scripts/bench.sh $(BENCH_ARGS)
 
 demo: deps
 	@bash Tests/Scripts/demo.sh
@@ -53,4 +60,5 @@ uninstall:
 clean:
 	-@bash Tests/Scripts/pg.sh stop .build/pg-test
 	-@bash Tests/Scripts/pg.sh stop .build/pg-demo
+	-@bash Tests/Scripts/pg.sh stop .build/pg-bench
 	rm -rf .build

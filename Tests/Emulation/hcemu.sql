@@ -13,6 +13,7 @@
 --       hcemu.drop_connection(schema_name text) RETURNS void
 --       hcemu.generate_log(schema_name text, archived integer, live integer,
 --                          failed_fraction double precision DEFAULT 0.1) RETURNS void
+--       hcemu.generate_records(schema_name text, table_name text, n integer) RETURNS void
 --     and helpers hcemu.qi(text), hcemu.sfid(text, bigint), hcemu.sfid18(text),
 --     hcemu.u(bigint, integer).
 --
@@ -798,6 +799,151 @@ $gen$;
 
     EXECUTE format('ANALYZE %1$s._trigger_log_archive', s);
     EXECUTE format('ANALYZE %1$s._trigger_log', s);
+END;
+$fn$;
+
+------------------------------------------------------------------------------------------
+-- hcemu.generate_records(schema_name, table_name, n): n synced records in a mapped table
+-- of the standard connection (account, contact, opportunity or "user"), for benchmarks and
+-- capture tests, set-based and deterministic.
+--
+-- * The records get the ids after the table's highest id (1..n in an empty table), and the
+--   table's id sequence is set past them, so later user inserts continue after them.
+-- * They are written the way Heroku Connect's worker writes rows that come from
+--   Salesforce: with xmlbinary set to 'hex' for the duration of the call, so the loggers
+--   do not fire (no trigger log rows) and the status trigger marks them SYNCED.
+-- * Every record has an sfid, hcemu.sfid(key prefix, id), and realistic values that are a
+--   pure function of its id (names, cities, countries, phones, e-mails, amounts, dates;
+--   some NULLs, quotes, commas, "=>", a backslash, newlines and non-ASCII text). They are
+--   the values generate_log uses for the same record id: an account's row equals the
+--   `old` of generate_log's UPDATE and DELETE entries for it (minus _hc_lastop/_hc_err).
+-- * Contacts and opportunities point (accountid) at the sfid of an account id
+--   1 + id % (highest account id), or NULL when the account table is empty.
+-- n = 0 writes nothing. Raises on a NULL or negative n, a schema without a connection, a
+-- table the schema does not have, a table other than the four standard ones, and ids
+-- that would overflow integer. The table is ANALYZEd at the end.
+------------------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION hcemu.generate_records(schema_name text, table_name text, n integer) RETURNS void
+    LANGUAGE plpgsql
+    -- Heroku Connect's own writes: the loggers skip them (see public.get_xmlbinary)
+    SET xmlbinary = 'hex'
+    AS $fn$
+DECLARE
+    s text;
+    t text;
+    base bigint;
+    accounts bigint := 0;
+    seq text;
+    gen text;
+BEGIN
+    IF n IS NULL OR n < 0 THEN
+        RAISE EXCEPTION 'hcemu.generate_records: n must be >= 0';
+    END IF;
+    IF to_regclass(format('%I._trigger_log', schema_name)) IS NULL
+       OR to_regclass(format('%I._trigger_log_archive', schema_name)) IS NULL THEN
+        RAISE EXCEPTION 'hcemu.generate_records: schema % holds no connection', quote_ident(schema_name);
+    END IF;
+    IF table_name IS NULL OR table_name NOT IN ('account', 'contact', 'opportunity', 'user') THEN
+        RAISE EXCEPTION 'hcemu.generate_records: table % is not one of the standard mappings (account, contact, opportunity, user)',
+            quote_literal(coalesce(table_name, 'NULL'));
+    END IF;
+    IF to_regclass(format('%I.%I', schema_name, table_name)) IS NULL THEN
+        RAISE EXCEPTION 'hcemu.generate_records: schema % has no table %', quote_ident(schema_name), quote_ident(table_name);
+    END IF;
+    s := format('%I', schema_name);
+    t := format('%I.%I', schema_name, table_name);
+    EXECUTE format('SELECT coalesce(max(id), 0) FROM %s', t) INTO base;
+    IF base + n > 2147483647 THEN
+        RAISE EXCEPTION 'hcemu.generate_records: ids would overflow integer';
+    END IF;
+    IF n = 0 THEN
+        RETURN;
+    END IF;
+    IF to_regclass(format('%s.account', s)) IS NOT NULL THEN
+        EXECUTE format('SELECT coalesce(max(id), 0) FROM %s.account', s) INTO accounts;
+    END IF;
+
+    -- $1 first id, $2 count, $3 highest account id (0: none); rec is the bigint record id,
+    -- the attributes follow generate_log's (acc_name, city, country, fname, lname, rec_created)
+    gen := $gen$
+        SELECT rec,
+               (ARRAY['Acme','Globex','Initech','Umbrella','Stark Industries','Wayne Enterprises',
+                      'Hooli','Vandelay Industries','Soylent','Tyrell'])[1 + rec % 10] || ' ' || rec AS acc_name,
+               (ARRAY['Berlin','Munich','Paris','London','New York','San Francisco','Tokyo',
+                      'São Paulo','Zürich','Toronto'])[1 + rec % 10] AS city,
+               (ARRAY['Germany','Germany','France','United Kingdom','United States','United States',
+                      'Japan','Brazil','Switzerland','Canada'])[1 + rec % 10] AS country,
+               (ARRAY['Anna','Ben','Chloé','David','Emma','Felix','Grace','Hiro','Ines','Jamal'])[1 + rec % 10] AS fname,
+               (ARRAY['Müller','Smith','O''Brien','Tanaka','García','Schmidt','Rossi','Dubois','Kowalski','Nguyen'])[1 + (rec / 10) % 10] AS lname,
+               (timestamp '2023-01-02 08:00:00' + rec * interval '7 minutes 13 seconds') AS rec_created,
+               CASE WHEN $3 > 0 THEN hcemu.sfid('001', 1 + rec % $3) END AS acc_sfid
+        FROM generate_series($1::bigint, $1::bigint + $2 - 1) AS g(rec)
+    $gen$;
+
+    CASE table_name
+    WHEN 'account' THEN
+        EXECUTE 'INSERT INTO ' || t || $ins$ (id, sfid, name, accountnumber, billingcity, billingcountry, phone, industry,
+                              numberofemployees, annualrevenue, external_id__c, description, ownerid,
+                              lastmodifieddate, createddate, systemmodstamp, isdeleted)
+            SELECT rec, hcemu.sfid('001', rec), acc_name, 'AC-' || lpad(rec::text, 6, '0'), city, country,
+                   CASE WHEN rec % 7 = 0 THEN NULL ELSE '+49 30 ' || lpad((rec * 7919 % 10000000)::text, 7, '0') END,
+                   CASE WHEN rec % 5 = 0 THEN NULL
+                        ELSE (ARRAY['Technology','Manufacturing','Retail','Banking','Healthcare',
+                                    'Energy','Media','Education'])[1 + rec % 8] END,
+                   1 + rec * 37 % 5000,
+                   ((rec * 7919 % 100000) * 1000)::double precision,
+                   'EXT-A-' || rec,
+                   CASE WHEN rec % 11 = 0 THEN 'Key account, renewal due in Q3 => call "Anna" first'
+                        WHEN rec % 13 = 0 THEN E'Line 1\nLine 2 with a backslash \\ and ünïcödé'
+                        ELSE NULL END,
+                   (ARRAY[hcemu.sfid('005', 1), hcemu.sfid('005', 2), hcemu.sfid('005', 3)])[1 + rec % 3],
+                   rec_created + interval '3 days', rec_created, rec_created + interval '3 days', false
+            FROM ($ins$ || gen || ') AS r ORDER BY rec'
+            USING base + 1, n, accounts;
+    WHEN 'contact' THEN
+        EXECUTE 'INSERT INTO ' || t || $ins$ (id, sfid, firstname, lastname, email, phone, title, accountid, mailingcity,
+                              external_id__c, createddate, systemmodstamp, isdeleted)
+            SELECT rec, hcemu.sfid('003', rec), fname, lname,
+                   lower(translate(fname || '.' || replace(lname, '''', ''), 'éüíáó', 'euiao')) || rec || '@example.com',
+                   CASE WHEN rec % 4 = 0 THEN NULL ELSE '+1 415 555 ' || lpad((rec % 10000)::text, 4, '0') END,
+                   (ARRAY['CEO','CTO','VP Sales','Buyer','Engineer',NULL,'Office Manager',NULL])[1 + rec % 8],
+                   acc_sfid, city, 'EXT-C-' || rec,
+                   rec_created, rec_created + interval '1 day', false
+            FROM ($ins$ || gen || ') AS r ORDER BY rec'
+            USING base + 1, n, accounts;
+    WHEN 'opportunity' THEN
+        EXECUTE 'INSERT INTO ' || t || $ins$ (id, sfid, name, stagename, amount, closedate, probability, accountid,
+                              createddate, systemmodstamp, isdeleted)
+            SELECT rec, hcemu.sfid('006', rec),
+                   acc_name || ' - ' || (ARRAY['Renewal','Upsell','New Business'])[1 + rec % 3],
+                   (ARRAY['Prospecting','Qualification','Needs Analysis','Proposal/Price Quote',
+                          'Negotiation/Review','Closed Won','Closed Lost'])[1 + rec % 7],
+                   ((rec * 104729 % 500) * 100 + 5000)::double precision,
+                   date '2024-01-01' + (rec % 700)::integer,
+                   (ARRAY[10,20,25,75,90,100,0])[1 + rec % 7]::double precision,
+                   acc_sfid,
+                   rec_created, rec_created + interval '2 days', false
+            FROM ($ins$ || gen || ') AS r ORDER BY rec'
+            USING base + 1, n, accounts;
+    ELSE  -- "user", the read-only mapping
+        EXECUTE 'INSERT INTO ' || t || $ins$ (id, sfid, username, email, firstname, lastname, alias, isactive,
+                              createddate, systemmodstamp, isdeleted)
+            SELECT rec, hcemu.sfid('005', rec),
+                   lower(translate(fname || '.' || replace(lname, '''', ''), 'éüíáó', 'euiao')) || rec || '@example.com',
+                   lower(translate(fname || '.' || replace(lname, '''', ''), 'éüíáó', 'euiao')) || rec || '@example.com',
+                   fname, lname, left(lower(left(fname, 1) || translate(replace(lname, '''', ''), 'éüíáó', 'euiao')), 5) || rec % 100,
+                   rec % 9 <> 0,
+                   rec_created, rec_created + interval '5 days', false
+            FROM ($ins$ || gen || ') AS r ORDER BY rec'
+            USING base + 1, n, accounts;
+    END CASE;
+
+    seq := pg_get_serial_sequence(t, 'id');
+    IF seq IS NOT NULL THEN
+        PERFORM setval(seq, greatest(base + n, (SELECT last_value FROM pg_sequences
+                                               WHERE format('%I.%I', schemaname, sequencename) = seq)));
+    END IF;
+    EXECUTE format('ANALYZE %s', t);
 END;
 $fn$;
 

@@ -373,6 +373,103 @@ import Testing
             #expect(try schema.lastLogEntry().id == 2501)
         }
     }
+
+    /// `hcemu.generate_records` writes synced records with the next ids, the way Connect's
+    /// worker writes them: no log rows, `SYNCED`, sfid from `hcemu.sfid`, the values
+    /// generate_log uses for the same record (an account equals the `old` of its UPDATE and
+    /// DELETE entries), contacts pointing at existing accounts; the sequence continues after
+    /// them, and the session's own writes are logged again afterwards.
+    @Test(arguments: SchemaNaming.allCases)
+    func generateRecordsWritesSyncedRecordsWithoutLogRows(_ naming: SchemaNaming) throws {
+        try naming.withSchema { schema in
+            let q = schema.quoted, db = schema.connection
+            try db.execute("SELECT hcemu.generate_log($1, 2000, 500, 0.2)", [.text(schema.name)])
+            func logRows() throws -> Int {
+                try db.query("SELECT (SELECT count(*) FROM \(q)._trigger_log) + (SELECT count(*) FROM \(q)._trigger_log_archive)")[0].int(0)!
+            }
+            let before = try logRows()
+            for (table, count) in [("account", 300), ("contact", 20), ("opportunity", 20), ("user", 20), ("account", 5), ("contact", 0)] {
+                try db.execute("SELECT hcemu.generate_records($1, $2, $3)", [.text(schema.name), .text(table), .int(count)])
+            }
+            #expect(try logRows() == before, "no log rows written")
+            #expect(try db.query("SHOW xmlbinary")[0].string(0) == "base64", "xmlbinary is restored after the call")
+
+            for (table, prefix, count) in [("account", "001", 305), ("contact", "003", 20), ("opportunity", "006", 20), ("user", "005", 20)] {
+                let facts = try db.query("""
+                    SELECT count(*), min(id), max(id), count(*) FILTER (WHERE sfid = hcemu.sfid($1, id)),
+                           count(*) FILTER (WHERE _hc_lastop = 'SYNCED' AND _hc_err IS NULL), count(DISTINCT createddate)
+                    FROM \(q).\"\(table)\"
+                    """, [.text(prefix)])[0]
+                #expect(try (0..<6).map { try facts.int($0) } == [count, 1, count, count, count, count], "\(table)")
+            }
+            let account = try db.query("SELECT public.hstore(a.*)::text FROM \(q).account a WHERE id = 1")[0].string(0)
+            let fields = try #require(account.map(HStore.init(text:))).pairs.map { [$0.key, $0.value ?? "NULL"] }
+            #expect(fields.sorted { $0[0] < $1[0] } == [
+                ["_hc_err", "NULL"], ["_hc_lastop", "SYNCED"], ["accountnumber", "AC-000001"], ["annualrevenue", "7919000"],
+                ["billingcity", "Munich"], ["billingcountry", "Germany"], ["createddate", "2023-01-02 08:07:13"],
+                ["description", "NULL"], ["external_id__c", "EXT-A-1"], ["id", "1"], ["industry", "Manufacturing"],
+                ["isdeleted", "f"], ["lastmodifieddate", "2023-01-05 08:07:13"], ["name", "Globex 1"],
+                ["numberofemployees", "38"], ["ownerid", "0055e0000004FRSAA2"], ["phone", "+49 30 0007919"],
+                ["sfid", "0015e00000042stAAA"], ["systemmodstamp", "2023-01-05 08:07:13"],
+            ])
+            let texts = try db.query("SELECT description FROM \(q).account WHERE id IN (11, 13) ORDER BY id").map { $0.string(0) }
+            #expect(texts == ["Key account, renewal due in Q3 => call \"Anna\" first", "Line 1\nLine 2 with a backslash \\ and ünïcödé"])
+
+            let history = try db.query("""
+                SELECT count(*), count(*) FILTER (WHERE public.hstore(l.old) = public.hstore(a.*) - ARRAY['_hc_lastop', '_hc_err'])
+                FROM (SELECT * FROM \(q)._trigger_log UNION ALL SELECT * FROM \(q)._trigger_log_archive) l
+                JOIN \(q).account a ON a.id = l.record_id
+                WHERE l.table_name = 'account' AND l.action IN ('UPDATE', 'DELETE')
+                """)[0]
+            #expect(try history.int(0)! > 100 && history.int(0) == history.int(1), "accounts equal their entries' old rows")
+            let contacts = try db.query("""
+                SELECT count(*) FILTER (WHERE c.accountid = hcemu.sfid('001', 1 + c.id % 300)
+                                        AND EXISTS (SELECT 1 FROM \(q).account a WHERE a.sfid = c.accountid)
+                                        AND c.email LIKE '%@example.com' AND c.lastname IS NOT NULL)
+                FROM \(q).contact c
+                """)[0]
+            #expect(try contacts.int(0) == 20)
+
+            #expect(try schema.insertAccount(name: "after generate_records") == 306)
+            #expect(try logRows() == before + 1, "a user insert is logged again")
+        }
+    }
+
+    /// `hcemu.generate_records` rejects a bad count, a schema without a connection, a table
+    /// other than the standard mappings or missing from the schema, and ids past integer,
+    /// each with its own error and without writing a record.
+    @Test func generateRecordsRejectsBadArguments() throws {
+        try TestDatabase.withConnectSchema { schema in
+            let db = schema.connection, bare = TestDatabase.uniqueSchemaName(prefix: "bare_")
+            try db.execute("SELECT hcemu.create_connection($1)", [.text(bare)])
+            defer { _ = try? db.execute("SELECT hcemu.drop_connection($1)", [.text(bare)]) }
+            try db.execute("SELECT hcemu.generate_records($1, 'account', 1)", [.text(schema.name)])
+            let cases: [(schema: String, table: PostgresParameter, count: PostgresParameter, message: String)] = [
+                (schema.name, .text("account"), .int(-1), "hcemu.generate_records: n must be >= 0"),
+                (schema.name, .text("account"), .null, "hcemu.generate_records: n must be >= 0"),
+                ("no_such_schema", .text("account"), .int(1), "hcemu.generate_records: schema no_such_schema holds no connection"),
+                (schema.name, .text("lead"), .int(1),
+                 "hcemu.generate_records: table 'lead' is not one of the standard mappings (account, contact, opportunity, user)"),
+                (schema.name, .text("_trigger_log"), .int(1),
+                 "hcemu.generate_records: table '_trigger_log' is not one of the standard mappings (account, contact, opportunity, user)"),
+                (schema.name, .null, .int(1),
+                 "hcemu.generate_records: table 'NULL' is not one of the standard mappings (account, contact, opportunity, user)"),
+                (bare, .text("account"), .int(1), "hcemu.generate_records: schema \(bare) has no table account"),
+                (schema.name, .text("account"), .int(2_147_483_647), "hcemu.generate_records: ids would overflow integer"),
+            ]
+            for bad in cases {
+                let error = #expect(throws: PostgresError.self) {
+                    try db.execute("SELECT hcemu.generate_records($1, $2, $3)", [.text(bad.schema), bad.table, bad.count])
+                }
+                #expect(error?.message == bad.message)
+            }
+            let counts = try db.query("""
+                SELECT (SELECT count(*) FROM \(schema.quoted).account), (SELECT count(*) FROM \(schema.quoted).contact),
+                       (SELECT count(*) FROM \(schema.quoted)._trigger_log)
+                """)[0]
+            #expect(try [counts.int(0), counts.int(1), counts.int(2)] == [1, 0, 0])
+        }
+    }
 }
 
 /// The columns of the standard `account` and read-only `user` mappings, in `values`/`old`.

@@ -1,0 +1,1014 @@
+#!/usr/bin/env python3
+"""bench.py: hcconnect against the same work written as plain SQL and run by psql.
+
+    bench.py HCCONNECT SERVER_URL [--quick] [--archived N] [--live N] [--failed-fraction F]
+             [--runs N] [--cases A,B] [--report FILE]
+
+HCCONNECT is a release binary, SERVER_URL the URL of a throwaway PostgreSQL server (its
+`postgres` database) started with pg_stat_statements preloaded; Tests/Scripts/bench.sh
+(`make bench`) provides both. The script builds a template database with the Heroku Connect
+emulation and a generated log, then for each case runs hcconnect and psql alternately and
+reports medians of wall time and peak memory, the ratio hcconnect/psql against the case's
+target, the statements the bulk cases sent, and the plans of the indexed listing.
+
+Read-only cases share one copy of the template (after one discarded warm-up run of each
+side, whose output is checked: both sides must list the same rows in the same order);
+every run of a write case gets a fresh copy, and the resulting counts per table and state
+must be equal on both sides.
+
+Exit status: 0 when every target is met, 1 when one is missed or a case could not be run
+or checked, 2 on a usage error. Python 3 standard library only.
+"""
+
+import argparse
+import csv
+import datetime
+import json
+import math
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+EMULATION = ROOT / "Tests" / "Emulation" / "hcemu.sql"
+DEFAULT_REPORT = ROOT / "docs" / "benchmarks.md"
+REPORT_BEGIN = "<!-- bench:begin -->"
+REPORT_END = "<!-- bench:end -->"
+
+SCHEMA = "salesforce"
+LIVE = f"{SCHEMA}._trigger_log"
+ARCHIVE = f"{SCHEMA}._trigger_log_archive"
+BATCH_SIZE = 1000  # hcconnect's default --batch-size
+CAPTURED_RECORDS = 10_000
+MIN_ACCOUNTS = 10_000
+SOURCE_DB, READ_DB, EMPTY_DB, WRITE_DB = "hcbench_src", "hcbench_read", "hcbench_empty", "hcbench_write"
+
+
+def find_psql():
+    """The psql binary itself: on Debian, /usr/bin/psql is a Perl wrapper (pg_wrapper) that
+    adds its start-up time and memory to every run, so the binary in `pg_config --bindir`
+    (else the newest /usr/lib/postgresql/N/bin) is used when there is one."""
+    candidates = []
+    try:
+        bindir = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
+        candidates.append(Path(bindir) / "psql")
+    except OSError:
+        pass
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/psql"),
+                      key=lambda path: int(path.parts[-3]) if path.parts[-3].isdigit() else -1, reverse=True)
+    for candidate in candidates + versions:
+        if candidate.is_file() and os.access(candidate, os.X_OK) and not is_script(candidate):
+            return str(candidate)
+    return "psql"
+
+
+def is_script(path):
+    with open(path, "rb") as file:
+        return file.read(2) == b"#!"
+
+
+PSQL = [find_psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1"]
+
+COLUMNS = ('id, txid, created_at, updated_at, processed_at, processed_tx, state, action, table_name, '
+           'record_id, sfid, old, "values", sf_result, sf_message')
+COPIED_COLUMNS = ('txid, created_at, updated_at, processed_at, processed_tx, action, table_name, '
+                  'record_id, sfid, old, "values", sf_result, sf_message')
+
+
+class BenchError(Exception):
+    """A step of the benchmark failed; the message says which and why."""
+
+
+# ---------------------------------------------------------------------------------------
+# The statements psql runs: the same rows, columns and order as hcconnect's
+# (TriggerLogQuery.swift, TriggerLogStatistics.swift, RepairStatements.swift).
+# ---------------------------------------------------------------------------------------
+
+def failed_select(table=None, limit=None):
+    """The FAILED entries of both log tables, newest first, as `hcconnect failed` lists them.
+    With a limit, each branch is ordered and limited too, as hcconnect writes it (so that
+    each table's index on created_at serves it); a single outer LIMIT would make the server
+    read every FAILED entry of the table first."""
+    condition = "state = 'FAILED'" + (f" AND table_name = '{table}'" if table else "")
+    order = " ORDER BY created_at DESC, id DESC"
+    limited = f"{order} LIMIT {limit}" if limit else ""
+    branches = [f"SELECT {COLUMNS}, {archived} AS archived FROM {log} WHERE {condition}"
+                for log, archived in ((LIVE, "false"), (ARCHIVE, "true"))]
+    if limit:
+        branches = [f"({branch}{limited})" for branch in branches]
+    return f"SELECT * FROM ({branches[0]} UNION ALL {branches[1]}) AS entries{order}" + (f" LIMIT {limit}" if limit else "")
+
+
+def statistics_select():
+    """The one GROUP BY statement `hcconnect stats` sends (TriggerLogStore.statisticsSQL)."""
+    branches = [f"SELECT table_name, state, {archived} AS archived, count(*) AS entries, min(created_at) AS oldest_created,"
+                f" max(processed_at) AS newest_processed FROM {log} GROUP BY table_name, state"
+                for log, archived in ((LIVE, "false"), (ARCHIVE, "true"))]
+
+    def age(column):
+        return f"CASE WHEN isfinite({column}) THEN greatest(0, extract(epoch FROM clock.now - {column}))::text END"
+
+    return (f"SELECT clock.now, g.table_name, g.state, g.archived, g.entries, g.oldest_created, {age('g.oldest_created')},"
+            f" g.newest_processed, {age('g.newest_processed')} FROM (SELECT now() AS now) AS clock"
+            f" LEFT JOIN ({' UNION ALL '.join(branches)}) AS g ON true ORDER BY g.table_name, g.archived, g.state")
+
+
+RETRY_LIVE_SQL = f"UPDATE {LIVE} SET state = 'NEW' WHERE state = 'FAILED';\n"
+RETRY_ARCHIVE_SQL = f"""BEGIN;
+INSERT INTO {LIVE} (state, {COPIED_COLUMNS})
+SELECT 'NEW', {COPIED_COLUMNS} FROM {ARCHIVE} WHERE state = 'FAILED' ORDER BY id;
+UPDATE {ARCHIVE} SET state = 'REQUEUED' WHERE state = 'FAILED';
+COMMIT;
+"""
+IGNORE_SQL = f"""BEGIN;
+UPDATE {LIVE} SET state = 'IGNORED' WHERE state = 'FAILED';
+UPDATE {ARCHIVE} SET state = 'IGNORED' WHERE state = 'FAILED';
+COMMIT;
+"""
+
+
+def capture_update_sql(ids, shown=False):
+    """One SELECT calling the capture procedure for every record, in record id order
+    (`shown`: with the id list shortened, for the report)."""
+    listed = ids if not shown or len(ids) <= 6 else [*ids[:3], "…", *ids[-2:]]
+    array = "{" + ",".join(map(str, listed)) + "}"
+    return (f"SELECT {SCHEMA}.hc_capture_update_from_row(public.hstore(t.*), 'account') FROM {SCHEMA}.account t"
+            f" WHERE t.id = ANY('{array}'::int[]) ORDER BY t.id;\n")
+
+
+# ---------------------------------------------------------------------------------------
+# Cases
+# ---------------------------------------------------------------------------------------
+
+@dataclass
+class Case:
+    """One comparison: an hcconnect command, the psql equivalent and the target."""
+    name: str
+    summary: str
+    hc_args: list
+    # psql's arguments after the URL (read cases: -c; write cases: -f with `psql_script`)
+    psql_args: list = field(default_factory=list)
+    psql_script: str = ""
+    kind: str = "read"  # read | write | absolute
+    database: str = READ_DB
+    target: float = 0.0  # ratio, or milliseconds for absolute cases
+    hc_stdin: str = ""  # file contents for hcconnect's standard input
+    # read cases: how each side's output is reduced to rows (see ROW_READERS)
+    hc_rows: str = ""
+    psql_rows: str = ""
+    # write cases: the rows a run changed, from the counts before and after
+    changed: object = None
+    # the psql side as the report shows it, when not psql_script or the last psql argument
+    psql_shown: str = ""
+
+    @property
+    def psql_display(self):
+        """The psql side as text, for the report."""
+        if self.psql_shown or self.psql_script:
+            return (self.psql_shown or self.psql_script).strip()
+        return self.psql_args[-1] if self.psql_args else ""
+
+
+def failed_count(counts, locations=("live", "archive")):
+    """FAILED entries in the given log tables, from counts keyed (location, table, state)."""
+    return sum(n for (location, _, state), n in counts.items() if location in locations and state == "FAILED")
+
+
+def live_total(counts):
+    return sum(n for (location, _, _), n in counts.items() if location == "live")
+
+
+def make_cases(capture_ids):
+    """Every case, in report order."""
+    return [
+        Case("failed-json", "every FAILED entry as JSON lines vs COPY of the same rows",
+             ["failed", "--format", "json"], ["-c", f"COPY ({failed_select()}) TO STDOUT"],
+             target=1.3, hc_rows="json-ids", psql_rows="copy-ids"),
+        Case("failed-csv", "every FAILED entry as CSV vs COPY ... CSV HEADER",
+             ["failed", "--format", "csv"], ["-c", f"COPY ({failed_select()}) TO STDOUT WITH (FORMAT csv, HEADER)"],
+             target=1.3, hc_rows="csv-ids", psql_rows="csv-ids"),
+        Case("failed-table-limit", "the newest 50 FAILED account entries",
+             ["failed", "--table", "account", "--limit", "50", "--format", "json"],
+             ["-c", f"COPY ({failed_select(table='account', limit=50)}) TO STDOUT"],
+             target=1.5, hc_rows="json-ids", psql_rows="copy-ids"),
+        Case("stats", "counts per table and state of both log tables vs the GROUP BY statement",
+             ["stats", "--format", "json"], ["-c", f"COPY ({statistics_select()}) TO STDOUT"],
+             target=1.2, hc_rows="stats-json", psql_rows="stats-copy"),
+        Case("retry-live", "live FAILED entries back to NEW (merged writes) vs one UPDATE",
+             ["retry", "--failed", "--in", "live", "--yes"], psql_script=RETRY_LIVE_SQL, kind="write", target=1.5,
+             changed=lambda before, after: failed_count(before, ["live"]) - failed_count(after, ["live"])),
+        Case("retry-archive", "archived FAILED entries copied to the live log as NEW and set to REQUEUED"
+             " vs INSERT ... SELECT + UPDATE",
+             ["retry", "--failed", "--in", "archive", "--yes"], psql_script=RETRY_ARCHIVE_SQL, kind="write",
+             target=2.0,
+             changed=lambda before, after: failed_count(before, ["archive"]) - failed_count(after, ["archive"])),
+        Case("ignore", "every FAILED entry set to IGNORED vs one UPDATE per log table",
+             ["ignore", "--failed", "--yes"], psql_script=IGNORE_SQL, kind="write", target=1.5,
+             changed=lambda before, after: failed_count(before) - failed_count(after)),
+        Case("capture-update", f"hc_capture_update_from_row for {len(capture_ids):,} accounts vs one SELECT",
+             ["capture-update", "account", "-"], psql_script=capture_update_sql(capture_ids), kind="write",
+             target=2.0, hc_stdin="".join(f"{i}\n" for i in capture_ids),
+             psql_shown=capture_update_sql(capture_ids, shown=True),
+             changed=lambda before, after: live_total(after) - live_total(before)),
+        Case("help", "hcconnect --help, the whole process", ["--help"], kind="absolute", target=15.0),
+        Case("version", "hcconnect --version, the whole process", ["--version"], kind="absolute", target=15.0),
+        Case("failed-empty", "hcconnect failed on an empty log vs psql -c of the same SELECT",
+             ["failed"], ["-c", failed_select()], database=EMPTY_DB, target=1.2,
+             hc_rows="table-rows", psql_rows="psql-rows"),
+    ]
+
+
+CASE_NAMES = [case.name for case in make_cases([])]
+
+
+# ---------------------------------------------------------------------------------------
+# Reading each side's output into rows, for the checks
+# ---------------------------------------------------------------------------------------
+
+def json_ids(path):
+    with open(path, encoding="utf-8") as lines:
+        return [json.loads(line)["id"] for line in lines if line.strip()]
+
+
+def copy_ids(path):
+    with open(path, encoding="utf-8") as lines:
+        return [int(line.split("\t", 1)[0]) for line in lines if line.strip()]
+
+
+def csv_ids(path):
+    with open(path, encoding="utf-8", newline="") as text:
+        rows = list(csv.reader(text))
+    if not rows or rows[0][:1] != ["id"]:
+        raise BenchError(f"{path}: no CSV header starting with id")
+    return [int(row[0]) for row in rows[1:]]
+
+
+def stats_json(path):
+    """(table, location, state, count) of each group in `hcconnect stats --format json`."""
+    with open(path, encoding="utf-8") as text:
+        document = json.load(text)
+    return sorted((table["table"], location, state, count) for table in document["tables"]
+                  for location in ("live", "archive") for state, count in table[location].items())
+
+
+def stats_copy(path):
+    """(table, location, state, count) of each row of the statistics statement."""
+    groups = []
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            columns = line.rstrip("\n").split("\t")
+            if columns[4] != "\\N":
+                table, state = (None if value == "\\N" else value for value in (columns[1], columns[2]))
+                groups.append((table, "archive" if columns[3] == "t" else "live", state, int(columns[4])))
+    return sorted(groups)
+
+
+def table_rows(path):
+    """Data lines of hcconnect's table format: every line but the header."""
+    with open(path, encoding="utf-8") as lines:
+        return [line for line in lines][1:]
+
+
+def psql_rows(path):
+    """The rows of psql's aligned output, from its "(N rows)" footer."""
+    with open(path, encoding="utf-8") as text:
+        found = re.search(r"^\((\d+) rows?\)$", text.read(), re.M)
+    if not found:
+        raise BenchError(f"{path}: no '(N rows)' footer in psql's output")
+    return [None] * int(found.group(1))
+
+
+ROW_READERS = {"json-ids": json_ids, "copy-ids": copy_ids, "csv-ids": csv_ids, "stats-json": stats_json,
+               "stats-copy": stats_copy, "table-rows": table_rows, "psql-rows": psql_rows}
+
+
+# ---------------------------------------------------------------------------------------
+# Processes and the server
+# ---------------------------------------------------------------------------------------
+
+@dataclass
+class Run:
+    """One timed process: exit status, wall time, peak resident memory, standard error."""
+    status: int
+    wall_ms: float
+    rss_kb: int
+    stderr: str
+
+
+# The process that starts each measured program. Linux carries a process's peak memory
+# (ru_maxrss) across exec, and a child forked (or vforked) from this script starts with this
+# script's memory as its peak, so a program started from here directly would report at least
+# this script's size. It is started from this small helper instead (a Python without site
+# packages, a few MB), which forks, execs the program, waits for it with wait4 and reports
+# exit status, wall time (perf_counter_ns around fork and wait4) and ru_maxrss on the fd
+# named by its first argument. Its own size is the floor of what can be measured: see
+# measure_floor().
+SPAWNER = r"""
+import os, sys, time
+report = int(sys.argv[1])
+start = time.perf_counter_ns()
+pid = os.fork()
+if pid == 0:
+    os.close(report)
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    except OSError as error:
+        os.write(2, ("cannot run %s: %s\n" % (sys.argv[2], error)).encode())
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+end = time.perf_counter_ns()
+os.write(report, ("%d %d %d" % (os.waitstatus_to_exitcode(status), end - start, usage.ru_maxrss)).encode())
+"""
+
+
+def run_timed(argv, stdin_path=None, stdout_path=None):
+    """Runs argv through the spawner: exit status, wall time of the whole process, and its
+    peak memory from wait4's rusage (ru_maxrss, KB on Linux)."""
+    read_end, write_end = os.pipe()
+    try:
+        with open(stdin_path or os.devnull, "rb") as stdin, open(stdout_path or os.devnull, "wb") as stdout, \
+                tempfile.TemporaryFile() as stderr:
+            spawner = subprocess.Popen([sys.executable, "-I", "-S", "-c", SPAWNER, str(write_end), *map(str, argv)],
+                                       stdin=stdin, stdout=stdout, stderr=stderr, env=CHILD_ENV,
+                                       pass_fds=(write_end,))
+            os.close(write_end)
+            write_end = -1
+            with os.fdopen(read_end, "rb") as report:
+                read_end = -1
+                fields = report.read().split()
+            spawner.wait()
+            stderr.seek(0)
+            text = stderr.read().decode("utf-8", "replace")
+    finally:
+        for fd in (read_end, write_end):
+            if fd >= 0:
+                os.close(fd)
+    if len(fields) != 3:
+        raise BenchError(f"the spawner reported nothing for {' '.join(map(str, argv))}\n{text.strip()}")
+    status, wall_ns, rss_kb = map(int, fields)
+    return Run(status, wall_ns / 1e6, rss_kb, text)
+
+
+def measure_floor():
+    """The peak memory a program that allocates nothing is reported with (/bin/true):
+    figures at this level are the spawner's size, not the program's."""
+    return statistics.median(run_timed(["true"]).rss_kb for _ in range(3))
+
+
+# hcconnect and psql get the URL as an argument, never from the environment.
+CHILD_ENV = {key: value for key, value in os.environ.items()
+             if not key.startswith("PG") and key not in ("DATABASE_URL", "HEROKU_CONNECT_SCHEMA",
+                                                         "HEROKU_CONNECT_WRITE_MODE")}
+CHILD_ENV["NO_COLOR"] = "1"
+
+
+class Server:
+    """The benchmark's PostgreSQL server, driven through psql."""
+
+    def __init__(self, url):
+        self.admin_url = url
+
+    def url(self, database):
+        """The server URL with another database."""
+        parts = urllib.parse.urlsplit(self.admin_url)
+        return urllib.parse.urlunsplit(parts._replace(path="/" + database))
+
+    def psql(self, sql, database="postgres"):
+        """Runs SQL (one -c) and returns psql's unaligned, tuples-only output."""
+        argv = PSQL + ["-At", self.url(database), "-c", sql]
+        result = subprocess.run(argv, capture_output=True, text=True, env=CHILD_ENV)
+        if result.returncode != 0:
+            raise BenchError(f"psql failed ({result.returncode}) on {database}: {sql[:200]}\n{result.stderr.strip()}")
+        return result.stdout
+
+    def psql_file(self, path, database):
+        """Runs a SQL file (the emulation)."""
+        result = subprocess.run(PSQL + [self.url(database), "-f", str(path)], capture_output=True, text=True,
+                                env=CHILD_ENV)
+        if result.returncode != 0:
+            raise BenchError(f"psql -f {path} failed on {database}:\n{result.stderr.strip()}")
+
+    def copy(self, name, template=SOURCE_DB):
+        """A fresh copy of the template (FILE_COPY: a file-level copy, not WAL-logged)."""
+        self.drop(name)
+        self.psql(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
+
+    def drop(self, name):
+        self.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def counts(self, database):
+        """Entries per (location, table, state) in both log tables."""
+        output = self.psql(f"SELECT 'live', table_name, state, count(*) FROM {LIVE} GROUP BY 2, 3"
+                           f" UNION ALL SELECT 'archive', table_name, state, count(*) FROM {ARCHIVE} GROUP BY 2, 3",
+                           database)
+        counts = {}
+        for line in output.splitlines():
+            location, table, state, count = line.split("|")
+            counts[(location, table or None, state or None)] = int(count)
+        return counts
+
+    def reset_statements(self):
+        self.psql("SELECT pg_stat_statements_reset()")
+
+    def statements(self, database):
+        """Statements sent to a database since the last reset (sum of pg_stat_statements.calls)."""
+        return int(self.psql("SELECT coalesce(sum(s.calls), 0) FROM pg_stat_statements s"
+                             f" JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = '{database}'"))
+
+
+# ---------------------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------------------
+
+@dataclass
+class Data:
+    """What the template holds."""
+    archived: int
+    live: int
+    failed_fraction: float
+    failed_live: int = 0
+    failed_archived: int = 0
+    accounts: int = 0
+    size: str = ""
+    seconds: float = 0.0
+
+
+def build_databases(server, data, say):
+    """The template (emulation, generated log, accounts, pg_stat_statements, VACUUM ANALYZE),
+    its empty twin, and the read-only copy."""
+    start = time.monotonic()
+    server.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    for name in (READ_DB, WRITE_DB, SOURCE_DB, EMPTY_DB):
+        server.drop(name)
+    for name in (SOURCE_DB, EMPTY_DB):
+        server.psql(f"CREATE DATABASE {name}")
+        server.psql_file(EMULATION, name)
+        server.psql(f"SELECT hcemu.create_standard_connection('{SCHEMA}')", name)
+        server.psql("CREATE EXTENSION pg_stat_statements", name)
+    say(f"generating the log: {data.archived:,} archived and {data.live:,} live entries, "
+        f"{data.failed_fraction:.0%} FAILED")
+    server.psql(f"SELECT hcemu.generate_log('{SCHEMA}', {data.archived}, {data.live}, {data.failed_fraction})",
+                SOURCE_DB)
+    referenced = int(server.psql(
+        f"SELECT coalesce(max(record_id), 0) FROM (SELECT record_id FROM {LIVE} WHERE table_name = 'account'"
+        f" UNION ALL SELECT record_id FROM {ARCHIVE} WHERE table_name = 'account') AS r", SOURCE_DB))
+    data.accounts = max(MIN_ACCOUNTS, referenced)
+    say(f"generating {data.accounts:,} account records")
+    server.psql(f"SELECT hcemu.generate_records('{SCHEMA}', 'account', {data.accounts})", SOURCE_DB)
+    for name in (SOURCE_DB, EMPTY_DB):
+        server.psql("VACUUM ANALYZE", name)
+    counts = server.counts(SOURCE_DB)
+    data.failed_live = failed_count(counts, ["live"])
+    data.failed_archived = failed_count(counts, ["archive"])
+    data.size = server.psql(f"SELECT pg_size_pretty(pg_database_size('{SOURCE_DB}'))").strip()
+    server.copy(READ_DB)
+    data.seconds = time.monotonic() - start
+    return counts
+
+
+# ---------------------------------------------------------------------------------------
+# Measuring
+# ---------------------------------------------------------------------------------------
+
+@dataclass
+class Result:
+    """A case's measurements and verdict."""
+    case: Case
+    hc: list = field(default_factory=list)  # [Run]
+    psql: list = field(default_factory=list)  # [Run]
+    checks: list = field(default_factory=list)  # one sentence per check that passed
+    error: str = ""
+    # write cases: per run, (changed rows, hcconnect statements, psql statements)
+    bulk: list = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def ratio(self):
+        if not self.hc or not self.psql:
+            return None
+        return median_wall(self.hc) / median_wall(self.psql)
+
+    @property
+    def met(self):
+        if self.error:
+            return False
+        if self.case.kind == "absolute":
+            return median_wall(self.hc) <= self.case.target
+        return self.ratio is not None and self.ratio <= self.case.target
+
+
+def median_wall(runs):
+    return statistics.median(run.wall_ms for run in runs)
+
+
+def median_rss(runs):
+    return statistics.median(run.rss_kb for run in runs)
+
+
+class Bench:
+    """Runs the cases against one server."""
+
+    def __init__(self, options, server, before):
+        self.options = options
+        self.server = server
+        self.before = before  # counts of the template
+        self.scratch = Path(tempfile.mkdtemp(prefix="hcbench."))
+
+    def hc_argv(self, case, database, extra=()):
+        argv = [self.options.hcconnect, *case.hc_args, *extra]
+        if case.kind != "absolute":
+            argv += ["--database-url", self.server.url(database)]
+        return argv
+
+    def psql_argv(self, case, database):
+        if case.psql_script:
+            script = self.scratch / f"{case.name}.sql"
+            script.write_text(case.psql_script, encoding="utf-8")
+            return PSQL + ["-At", self.server.url(database), "-f", str(script)]
+        return PSQL + [self.server.url(database), *case.psql_args]
+
+    def stdin_for(self, case):
+        if not case.hc_stdin:
+            return None
+        path = self.scratch / f"{case.name}.stdin"
+        path.write_text(case.hc_stdin, encoding="utf-8")
+        return path
+
+    @staticmethod
+    def require_success(side, run, argv):
+        if run.status != 0:
+            raise BenchError(f"{side} exited with status {run.status}: {' '.join(map(str, argv))}\n"
+                             f"{run.stderr.strip()}")
+
+    def timed(self, side, argv, stdin=None, stdout=None):
+        run = run_timed(argv, stdin, stdout)
+        self.require_success(side, run, argv)
+        return run
+
+    def run(self, case):
+        result = Result(case)
+        try:
+            {"read": self.run_read, "write": self.run_write, "absolute": self.run_absolute}[case.kind](result)
+        except BenchError as error:
+            result.error = str(error)
+        return result
+
+    def run_absolute(self, result):
+        argv = self.hc_argv(result.case, None)
+        self.timed("hcconnect", argv)  # warm-up, discarded
+        for _ in range(self.options.help_runs):
+            result.hc.append(self.timed("hcconnect", argv))
+        result.checks.append(f"{len(result.hc)} runs, each exit 0")
+
+    def run_read(self, result):
+        case = result.case
+        hc_argv, psql_argv = self.hc_argv(case, case.database), self.psql_argv(case, case.database)
+        # The warm-up runs write their output to files; both sides must have the same rows.
+        hc_out, psql_out = self.scratch / f"{case.name}.hc.out", self.scratch / f"{case.name}.psql.out"
+        warm = self.timed("hcconnect", hc_argv + ["--verbose"], stdout=hc_out)
+        self.timed("psql", psql_argv, stdout=psql_out)
+        hc_rows, psql_rows = ROW_READERS[case.hc_rows](hc_out), ROW_READERS[case.psql_rows](psql_out)
+        if hc_rows != psql_rows:
+            raise BenchError(f"the two sides differ: hcconnect wrote {len(hc_rows)} rows, psql {len(psql_rows)}"
+                             + (" (same count, different rows or order)" if len(hc_rows) == len(psql_rows) else ""))
+        what = "groups" if case.hc_rows.startswith("stats") else "rows"
+        order = " in the same order" if case.hc_rows.endswith("ids") else ""
+        result.checks.append(f"both sides return the same {len(hc_rows):,} {what}{order}")
+        result.extra["statements"] = statements_from_verbose(warm.stderr)
+        for _ in range(self.options.runs):
+            result.hc.append(self.timed("hcconnect", hc_argv))
+            result.psql.append(self.timed("psql", psql_argv))
+        if case.name == "failed-json":
+            limited = self.hc_argv(case, case.database, ["--limit", "1000"])
+            result.extra["limit_1000"] = [self.timed("hcconnect", limited) for _ in range(self.options.runs)]
+        if case.name == "failed-table-limit":
+            result.extra["plans"] = self.plans(result.extra["statements"])
+
+    def run_write(self, result):
+        case = result.case
+        stdin = self.stdin_for(case)
+        for index in range(self.options.runs):
+            hc_counts, hc_changed, hc_statements, run = self.write_run(
+                "hcconnect", self.hc_argv(case, WRITE_DB), stdin, case)
+            result.hc.append(run)
+            psql_counts, psql_changed, psql_statements, run = self.write_run(
+                "psql", self.psql_argv(case, WRITE_DB), None, case)
+            result.psql.append(run)
+            if hc_counts != psql_counts:
+                differences = sorted(key for key in set(hc_counts) | set(psql_counts)
+                                     if hc_counts.get(key) != psql_counts.get(key))
+                raise BenchError(f"run {index + 1}: the counts per (log table, table, state) differ: " + "; ".join(
+                    f"{key}: hcconnect {hc_counts.get(key, 0)}, psql {psql_counts.get(key, 0)}"
+                    for key in differences))
+            if hc_changed <= 0:
+                raise BenchError(f"run {index + 1}: no rows changed")
+            result.bulk.append((hc_changed, hc_statements, psql_statements))
+        result.checks.append(f"every run changed {result.bulk[0][0]:,} rows; the counts per log table, table and "
+                             "state after hcconnect and after psql are equal")
+        if case.name == "retry-live":
+            _, changed, statements, _ = self.write_run(
+                "hcconnect", self.hc_argv(case, WRITE_DB, ["--batch-size", str(BATCH_SIZE // 2)]), stdin, case)
+            result.extra["half_batches"] = (changed, statements)
+
+    def write_run(self, side, argv, stdin, case):
+        """One run on a fresh copy: (counts after, rows changed, statements sent, Run)."""
+        self.server.copy(WRITE_DB)
+        self.server.reset_statements()
+        try:
+            run = self.timed(side, argv, stdin)
+            statements = self.server.statements(WRITE_DB)
+            counts = self.server.counts(WRITE_DB)
+        finally:
+            self.server.drop(WRITE_DB)
+        return counts, case.changed(self.before, counts), statements, run
+
+    def plans(self, statements):
+        """EXPLAIN ANALYZE of the listing statement hcconnect sent and of psql's."""
+        listing = [sql for sql in statements if "_trigger_log" in sql and "LIMIT" in sql]
+        plans = {"hc_sql": listing[-1] if listing else "", "psql_sql": failed_select(table="account", limit=50)}
+        if not listing:
+            plans["hc_plan"] = "(hcconnect's --verbose output names no listing statement with LIMIT)"
+        else:
+            values = parameter_values(listing[-1], {"state": "'FAILED'", "table_name": "'account'"}, "50")
+            if values is None:
+                plans["hc_plan"] = "(cannot tell the values of the statement's parameters from its text)"
+            else:
+                plans["hc_plan"] = self.server.psql(
+                    f"PREPARE hc AS {listing[-1]};\n"
+                    f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE hc({', '.join(values)})", READ_DB).rstrip()
+        plans["psql_plan"] = self.server.psql(
+            f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {plans['psql_sql']}", READ_DB).rstrip()
+        return plans
+
+
+def statements_from_verbose(log):
+    """The statements of hcconnect's --verbose event log, in order."""
+    return [match.group(1) for match in re.finditer(r"^hcconnect: sql: (.*?) -- \d+ row\(s\) in .*$", log, re.M)]
+
+
+def parameter_values(sql, by_column, limit):
+    """The value of each $n of the statement, from what it is compared with (`column = $n`,
+    `LIMIT $n`), in parameter order; None when one cannot be told."""
+    numbers = sorted({int(n) for n in re.findall(r"\$(\d+)", sql)})
+    values = []
+    for number in numbers:
+        uses = {match.group(1) for match in re.finditer(rf"(\w+) = \${number}\b", sql)}
+        if re.search(rf"LIMIT \${number}\b", sql):
+            uses.add("LIMIT")
+        found = {limit if use == "LIMIT" else by_column.get(use) for use in uses}
+        if len(found) != 1 or None in found:
+            return None
+        values.append(found.pop())
+    return values if numbers == list(range(1, len(numbers) + 1)) else None
+
+
+# ---------------------------------------------------------------------------------------
+# The report
+# ---------------------------------------------------------------------------------------
+
+def milliseconds(value):
+    return f"{value:,.1f} ms" if value < 100 else f"{value:,.0f} ms"
+
+
+def wall_cell(runs):
+    if not runs:
+        return "—"
+    walls = [run.wall_ms for run in runs]
+    return f"{milliseconds(statistics.median(walls))} ({milliseconds(min(walls))}–{milliseconds(max(walls))})"
+
+
+def megabytes(kb):
+    return f"{kb / 1024:.1f} MB"
+
+
+def rss_cell(runs, floor):
+    """The median peak memory; marked when it is at the measuring floor (not the program's own)."""
+    if not runs:
+        return "—"
+    peak = median_rss(runs)
+    return megabytes(peak) + (" (at the floor)" if peak <= floor * 1.05 else "")
+
+
+def verdict(met):
+    return "met" if met else "MISSED"
+
+
+def target_cell(case):
+    return f"≤ {case.target:g} ms" if case.kind == "absolute" else f"≤ {case.target:g}×"
+
+
+def timing_rows(results, floor):
+    """Rows of the main table: case, hcconnect, psql, ratio, target, result, memory."""
+    rows = []
+    for result in results:
+        case = result.case
+        if result.error:
+            rows.append([case.name, "—", "—", "—", target_cell(case), "ERROR", "—", "—"])
+            continue
+        ratio = f"{result.ratio:.2f}×" if result.ratio is not None else "—"
+        rows.append([case.name, wall_cell(result.hc), wall_cell(result.psql), ratio, target_cell(case),
+                     verdict(result.met), rss_cell(result.hc, floor), rss_cell(result.psql, floor)])
+        memory = memory_verdict(result)
+        if memory:
+            full, limited, ratio, met = memory
+            rows.append([f"{case.name} memory", f"{megabytes(full)} (all rows)",
+                         f"{megabytes(limited)} (--limit 1000)", f"{ratio:.2f}×", "≤ 30 MB, ≤ 1.5×", verdict(met),
+                         "", ""])
+    return rows
+
+
+def memory_verdict(result):
+    """failed-json's memory target: peak ≤ 30 MB and ≤ 1.5× the peak with --limit 1000."""
+    limited = result.extra.get("limit_1000")
+    if not limited or not result.hc:
+        return None
+    full, small = median_rss(result.hc), median_rss(limited)
+    ratio = full / small
+    return full, small, ratio, full <= 30 * 1024 and ratio <= 1.5
+
+
+def statement_rows(results):
+    """Rows of the statements table: case, rows changed, batches, statements of each side."""
+    rows = []
+    for result in results:
+        if result.case.kind != "write" or result.error or not result.bulk:
+            continue
+        changed = {run[0] for run in result.bulk}
+        hc = sorted({run[1] for run in result.bulk})
+        psql = sorted({run[2] for run in result.bulk})
+        rows.append([result.case.name, spread(changed), spread({math.ceil(n / BATCH_SIZE) for n in changed}),
+                     spread(hc), spread(psql)])
+        if "half_batches" in result.extra:
+            n, statements = result.extra["half_batches"]
+            rows.append([f"{result.case.name} --batch-size {BATCH_SIZE // 2}", f"{n:,}",
+                         f"{math.ceil(n / (BATCH_SIZE // 2)):,}", f"{statements:,}", "—"])
+    return rows
+
+
+def spread(values):
+    values = sorted(values)
+    return f"{values[0]:,}" if len(values) == 1 else f"{values[0]:,}–{values[-1]:,}"
+
+
+def text_table(header, rows):
+    widths = [max(len(str(row[i])) for row in [header] + rows) for i in range(len(header))]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip()
+             for row in [header] + rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def markdown_table(header, rows):
+    def line(cells):
+        return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
+
+    return "\n".join([line(header), "|" + "---|" * len(header)] + [line(row) for row in rows])
+
+
+TIMING_HEADER = ["case", "hcconnect median (min–max)", "psql median (min–max)", "ratio", "target", "result",
+                 "hcconnect peak", "psql peak"]
+STATEMENT_HEADER = ["case", "rows changed", f"batches of {BATCH_SIZE}", "hcconnect statements", "psql statements"]
+
+
+def command_output(argv):
+    try:
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return (result.stdout or result.stderr).strip().splitlines()[0] if result.returncode == 0 else "unknown"
+
+
+def machine(server, options):
+    """The machine and software the figures come from."""
+    cpu, cores, memory, system = "unknown", 0, "unknown", "unknown"
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+        models = re.findall(r"^model name\s*:\s*(.+)$", info, re.M)
+        cpu, cores = (models[0] if models else "unknown"), len(re.findall(r"^processor\s*:", info, re.M))
+        total = re.search(r"^MemTotal:\s*(\d+) kB", Path("/proc/meminfo").read_text(), re.M)
+        memory = f"{int(total.group(1)) / 1024 / 1024:.1f} GiB" if total else "unknown"
+        release = re.search(r'^PRETTY_NAME="?(.*?)"?$', Path("/etc/os-release").read_text(), re.M)
+        system = f"{release.group(1) if release else 'Linux'}, kernel {os.uname().release}"
+    except OSError:
+        pass
+    return [
+        ("CPU", f"{cpu}, {cores} logical cores"),
+        ("RAM", memory),
+        ("OS", system),
+        ("PostgreSQL", server.psql("SHOW server_version").strip()),
+        ("psql", f"{PSQL[0]} ({command_output([PSQL[0], '--version'])})"),
+        ("Swift", command_output([os.environ.get("SWIFT", "swift"), "--version"])),
+        ("hcconnect", f"{command_output([options.hcconnect, '--version'])}, "
+                      f"{command_output(['git', '-C', str(ROOT), 'describe', '--always', '--dirty'])}"),
+    ]
+
+
+def reproduce_command(argv):
+    """The make command line that repeats this run."""
+    if not argv:
+        return "make bench"
+    return "make bench BENCH_ARGS='" + " ".join(argv) + "'"
+
+
+def outcome(results):
+    """(cases that could not be measured or checked, targets missed)."""
+    errors = [r.case.name for r in results if r.error]
+    missed = [r.case.name for r in results if not r.error and not r.met] + [
+        f"{r.case.name} memory" for r in results if memory_verdict(r) and not memory_verdict(r)[3]]
+    return errors, missed
+
+
+def batch_growth(results):
+    """A sentence on how retry-live's statements grew when its batches were halved."""
+    result = next((r for r in results if "half_batches" in r.extra and r.bulk), None)
+    if not result:
+        return ""
+    rows, statements = result.extra["half_batches"]
+    batches, half_batches = math.ceil(rows / BATCH_SIZE), math.ceil(rows / (BATCH_SIZE // 2))
+    if half_batches == batches:
+        return ""
+    extra = statements - result.bulk[0][1]
+    return (f"With batches of {BATCH_SIZE // 2}, retry-live sent {extra:,} more statements for "
+            f"{half_batches - batches:,} more batch{'es' if half_batches - batches != 1 else ''} of the same {rows:,} rows: "
+            f"{extra / (half_batches - batches):g} per batch.")
+
+
+def markdown_report(results, options, data, facts, started, floor):
+    errors, missed = outcome(results)
+    summary = ("Every target met." if not errors and not missed else
+               " ".join(part for part in (f"Missed: {', '.join(missed)}." if missed else "",
+                                          f"Could not be measured or checked: {', '.join(errors)}." if errors else "")
+                        if part))
+    out = [REPORT_BEGIN, "",
+           f"Measured {started:%Y-%m-%d %H:%M} UTC with `{reproduce_command(options.bench_arguments)}`: "
+           f"{options.runs} runs per side ({options.help_runs} for help and version). **{summary}**", ""]
+    out += ["### Wall time and peak memory", "", markdown_table(TIMING_HEADER, timing_rows(results, floor)), "",
+            f"Peak memory is the process's ru_maxrss; the helper that starts each process is {megabytes(floor)}, "
+            "so smaller figures cannot be seen (they would be marked \"at the floor\").", ""]
+    errors = [result for result in results if result.error]
+    for result in errors:
+        out += [f"**{result.case.name} could not be measured:**", "", "```", result.error, "```", ""]
+    out += ["### Statements sent by the bulk cases", "",
+            "Counted by pg_stat_statements (`calls` in the copy's database, every statement of the process: "
+            "connection set-up, schema discovery, selection, and per batch BEGIN, the change, COMMIT).", "",
+            markdown_table(STATEMENT_HEADER, statement_rows(results)), "", batch_growth(results), ""]
+    plans = next((r.extra["plans"] for r in results if "plans" in r.extra), None)
+    if plans:
+        out += ["### Plans of failed-table-limit", "", "hcconnect's statement (from `--verbose`):", "",
+                "```sql", plans["hc_sql"], "```", "", "```", plans["hc_plan"], "```", "",
+                "psql's statement:", "", "```sql", plans["psql_sql"], "```", "", "```", plans["psql_plan"], "```", ""]
+    out += ["### Checks", ""]
+    out += [f"- {result.case.name}: " + ("; ".join(result.checks) + "." if not result.error else "ERROR (above).")
+            for result in results]
+    out += ["", "### Data", "",
+            markdown_table(["data", ""], [
+                ["log", f"{data.archived:,} archived, {data.live:,} live entries, {data.failed_fraction:.0%} FAILED "
+                        f"(hcemu.generate_log)"],
+                ["FAILED entries", f"{data.failed_archived:,} archived, {data.failed_live:,} live"],
+                ["records", f"{data.accounts:,} accounts (hcemu.generate_records)"],
+                ["database", f"{data.size}, built in {data.seconds:.0f} s"],
+            ]), "",
+            "### Machine", "", markdown_table(["machine", ""], [list(fact) for fact in facts]), "",
+            "### Commands compared", ""]
+    for result in results:
+        case = result.case
+        out.append(f"- **{case.name}** ({case.summary}): `hcconnect {' '.join(case.hc_args)}`"
+                   + (f" vs psql: `{case.psql_display}`" if case.psql_display and "\n" not in case.psql_display
+                      else ""))
+        if "\n" in case.psql_display:
+            out += ["", "  ```sql", *("  " + line for line in case.psql_display.splitlines()), "  ```"]
+    out += ["", REPORT_END]
+    return "\n".join(out)
+
+
+def write_report(path, section):
+    """Replaces the generated section of the report (between the markers), keeping the
+    text around it; a file without the markers gets the section alone."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if REPORT_BEGIN in text and REPORT_END in text:
+        head, rest = text.split(REPORT_BEGIN, 1)
+        text = head + section + rest.split(REPORT_END, 1)[1]
+    else:
+        text = "# hcconnect benchmark\n\n" + section + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------
+
+def parse_arguments(argv):
+    parser = argparse.ArgumentParser(
+        prog="bench.py", description="Benchmark hcconnect against the same work done by psql (make bench).",
+        epilog="Exit status: 0 every target met, 1 a target missed or a case failed, 2 usage error.")
+    parser.add_argument("hcconnect", nargs="?", metavar="HCCONNECT", help="the hcconnect release binary")
+    parser.add_argument("server_url", nargs="?", metavar="SERVER_URL", help="URL of the throwaway server's postgres database")
+    parser.add_argument("--quick", action="store_true",
+                        help="100,000 archived and 10,000 live entries, 3 runs; no report unless --report")
+    parser.add_argument("--archived", type=int, metavar="N", help="archived log entries (default 1,000,000; quick 100,000)")
+    parser.add_argument("--live", type=int, metavar="N", help="live log entries (default 100,000; quick 10,000)")
+    parser.add_argument("--failed-fraction", type=float, default=0.1, metavar="F", help="fraction of FAILED entries (default 0.1)")
+    parser.add_argument("--runs", type=int, metavar="N", help="runs per side and case (default 5; quick 3)")
+    parser.add_argument("--cases", metavar="A,B", help="comma-separated cases to run (default all): " + ", ".join(CASE_NAMES))
+    parser.add_argument("--report", metavar="FILE", help="write the markdown report to FILE (default docs/benchmarks.md, "
+                                         "except with --quick or --cases)")
+    parser.add_argument("--check-arguments", action="store_true", help=argparse.SUPPRESS)
+    options = parser.parse_args(argv)
+
+    options.archived = options.archived if options.archived is not None else (100_000 if options.quick else 1_000_000)
+    options.live = options.live if options.live is not None else (10_000 if options.quick else 100_000)
+    options.runs = options.runs if options.runs is not None else (3 if options.quick else 5)
+    if options.archived < 0 or options.live < 0:
+        parser.error("--archived and --live must be >= 0")
+    if options.archived + options.live > 2_000_000_000:
+        parser.error("--archived plus --live must stay below 2,000,000,000 (integer ids)")
+    if not 0 < options.failed_fraction <= 1:
+        parser.error("--failed-fraction must be greater than 0 and at most 1")
+    if options.runs < 1:
+        parser.error("--runs must be at least 1")
+    options.help_runs = max(20, 6 * options.runs)
+    if options.cases is None:
+        options.selected = list(CASE_NAMES)
+    else:
+        options.selected = [name.strip() for name in options.cases.split(",") if name.strip()]
+        unknown = [name for name in options.selected if name not in CASE_NAMES]
+        if unknown or not options.selected:
+            parser.error(f"unknown case {', '.join(unknown) or '(none given)'}; cases: {', '.join(CASE_NAMES)}")
+    if options.report is None and not options.quick and options.cases is None:
+        options.report = str(DEFAULT_REPORT)
+    if not options.check_arguments and (not options.hcconnect or not options.server_url):
+        parser.error("HCCONNECT and SERVER_URL are required (make bench passes them)")
+    options.bench_arguments = [arg for arg in argv if arg not in (options.hcconnect, options.server_url)]
+    return options
+
+
+def main(argv):
+    options = parse_arguments(argv)
+    if options.check_arguments:
+        return 0
+
+    def say(message):
+        print(f"==> {message}", file=sys.stderr, flush=True)
+
+    started = datetime.datetime.now(datetime.timezone.utc)
+    server = Server(options.server_url)
+    data = Data(options.archived, options.live, options.failed_fraction)
+    try:
+        before = build_databases(server, data, say)
+        say(f"template ready in {data.seconds:.0f} s ({data.size}); "
+            f"{data.failed_archived + data.failed_live:,} FAILED entries")
+        facts = machine(server, options)
+        floor = measure_floor()
+    except BenchError as error:
+        print(f"bench.py: could not prepare the databases: {error}", file=sys.stderr)
+        return 1
+    capture_ids = list(range(1, min(CAPTURED_RECORDS, data.accounts) + 1))
+    bench = Bench(options, server, before)
+    results = []
+    for case in make_cases(capture_ids):
+        if case.name not in options.selected:
+            continue
+        say(f"{case.name}: {case.summary}")
+        result = bench.run(case)
+        if result.error:
+            print(f"bench.py: {case.name} FAILED:\n{result.error}", file=sys.stderr)
+        results.append(result)
+
+    print()
+    print(text_table(TIMING_HEADER, timing_rows(results, floor)))
+    rows = statement_rows(results)
+    if rows:
+        print()
+        print(text_table(STATEMENT_HEADER, rows))
+    growth = batch_growth(results)
+    if growth:
+        print(growth)
+    errors, missed = outcome(results)
+    print()
+    if options.report:
+        write_report(options.report, markdown_report(results, options, data, facts, started, floor))
+        print(f"report written to {options.report}")
+    if errors:
+        print(f"ERROR (could not be measured or checked): {', '.join(errors)}")
+    if missed:
+        print(f"MISSED: {', '.join(missed)}")
+    if errors or missed:
+        return 1
+    print("every target met")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:
+        print("bench.py: interrupted", file=sys.stderr)
+        sys.exit(130)
