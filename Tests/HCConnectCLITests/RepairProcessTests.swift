@@ -64,6 +64,16 @@ import Testing
             let archived = 6000
             let live = 2000
             try fillFailures(schema, archived: archived, live: live)
+            // Each batch's change to the archive takes 20 ms, so that the two runs overlap
+            // however fast hcconnect gets.
+            try schema.execute("""
+                CREATE FUNCTION \(schema.quoted).hcconnect_test_slow() RETURNS trigger LANGUAGE plpgsql AS
+                $$ BEGIN PERFORM pg_sleep(0.02); RETURN NULL; END $$
+                """)
+            try schema.execute("""
+                CREATE TRIGGER hcconnect_test_slow AFTER UPDATE ON \(schema.quoted)._trigger_log_archive
+                FOR EACH STATEMENT EXECUTE FUNCTION \(schema.quoted).hcconnect_test_slow()
+                """)
             let arguments = ["retry", "--failed", "--yes", "--batch-size", "50", "--format", "json"]
             let first = try BackgroundProcess.hcconnect(arguments, environment: try environment(schema))
             let second = try BackgroundProcess.hcconnect(arguments, environment: try environment(schema))
