@@ -19,9 +19,11 @@ extension HCConnect {
         var result: [String: String] = [:]
         var pointer = environ
         while let entry = pointer.pointee {
-            let text = String(cString: entry)
-            if let separator = text.firstIndex(of: "=") {
-                result[String(text[..<separator])] = String(text[text.index(after: separator)...])
+            // split at the first "=" by bytes (walking characters would cost more than the rest of startup)
+            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self), count: strlen(entry))
+            if let separator = bytes.firstIndex(of: UInt8(ascii: "=")) {
+                result[String(decoding: bytes[..<separator], as: UTF8.self)] =
+                    String(decoding: bytes[(separator + 1)...], as: UTF8.self)
             }
             pointer += 1
         }
