@@ -26,7 +26,8 @@ esac
 bash Tests/Scripts/deps.sh
 
 echo "==> building a release binary" >&2
-"$swift" build -c release --product hcconnect >&2
+# the same build as `make release` and `make install`
+"$swift" build -c release --product hcconnect --static-swift-stdlib >&2
 bin=$("$swift" build -c release --show-bin-path)/hcconnect
 
 mkdir -p .build
