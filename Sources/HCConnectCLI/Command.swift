@@ -173,12 +173,26 @@ final class CommandContext {
     }
 
     /// The trigger log store of the chosen schema, checked on first use.
-    func triggerLog() throws -> TriggerLogStore {
+    ///
+    /// - Parameter checked: False for a command that only reads the log: its first
+    ///   statement shows whether the schema is usable (and if not, the store says why),
+    ///   which spares a fresh session a statement.
+    func triggerLog(checked: Bool = true) throws -> TriggerLogStore {
         if let store { return store }
-        let store = try TriggerLogStore(connection: try database(), schemaName: options.schema, executor: executor)
-        events.record(
-            "schema", "schema \(options.schema): \(store.schema.mappedTables.count) mapped table(s)",
-            ["schema": .string(options.schema), "mapped_tables": .int(store.schema.mappedTables.count)])
+        let connection = try database()
+        let store: TriggerLogStore
+        if checked {
+            store = try TriggerLogStore(connection: connection, schemaName: options.schema, executor: executor)
+            events.record("schema", "schema \(options.schema): a Heroku Connect schema", ["schema": .string(options.schema)])
+        } else {
+            store = try TriggerLogStore(connection: connection, uncheckedSchemaName: options.schema, executor: executor)
+        }
+        // its mapped tables are read when a command first needs them
+        store.schemaObserver = { [events, options] schema in
+            events.record(
+                "schema", "schema \(options.schema): \(schema.mappedTables.count) mapped table(s)",
+                ["schema": .string(options.schema), "mapped_tables": .int(schema.mappedTables.count)])
+        }
         self.store = store
         return store
     }

@@ -58,6 +58,37 @@ public struct ConnectSchema: Sendable {
             captureProcedures: Set(procedures))
     }
 
+    /// Checks in one light statement that `schemaName` is a usable Heroku Connect schema
+    /// (it exists, has the trigger log, its archive and `_hcmeta`, and the database has
+    /// hstore), without reading its mapped tables; when it is not, ``inspect(_:schemaName:)``
+    /// says what is missing.
+    ///
+    /// A command that only reads the log needs no more: the full inspection reads triggers
+    /// and function sources, which costs a fresh session about 2 ms, as much as the
+    /// listing of an empty log.
+    ///
+    /// - Returns: The schema's name.
+    /// - Throws: ``HerokuConnectError`` naming what is missing, or ``PostgresError``.
+    public static func check(_ connection: PostgresConnection, schemaName: String) throws -> SQLIdentifier {
+        let name = try SQLIdentifier(schemaName)
+        let rows = try connection.query(checkSQL, [.text(schemaName)])
+        guard try rows.first?.bool(0) == true else {
+            _ = try inspect(connection, schemaName: schemaName)
+            // the catalog changed between the two statements: say so rather than go on
+            throw HerokuConnectError.schemaNotFound(schema: schemaName, connectSchemas: [])
+        }
+        return name
+    }
+
+    private static let checkSQL = """
+        SELECT n.oid IS NOT NULL
+               AND (SELECT count(*) FROM pg_catalog.pg_class c
+                    WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p')
+                      AND c.relname IN ('_trigger_log', '_trigger_log_archive', '_hcmeta')) = 3
+               AND EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'hstore')
+        FROM (SELECT (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $1) AS oid) AS n
+        """
+
     /// Schema facts, Connect schemas of the database, and the mapped tables: tables with
     /// `id`, `sfid` and `_hc_lastop` columns; read-only when a trigger function on them
     /// writes READONLY rows.

@@ -191,7 +191,7 @@ extension TriggerLogStore {
     ) throws -> FailureGroups {
         var groups = FailureGroups(examplesPerGroup: examplesPerGroup, splitsByTable: splittingByTable)
         let selection = query.limit(nil).selectStatement(
-            schema: schema.name, columns: "id, table_name, sf_message, coalesce(processed_at, created_at)",
+            schema: schemaName, columns: "id, table_name, sf_message, coalesce(processed_at, created_at)",
             ordered: false)
         try connection.forEachRow(selection.sql, selection.parameters) { row in
             guard let id = try row.int(0) else { return }

@@ -92,7 +92,7 @@ public struct RecordCapture {
         batchSize: Int = TriggerLogRepair.defaultBatchSize, dryRun: Bool = false,
         observer: ((Summary, [Captured]) throws -> Void)? = nil
     ) throws -> Summary {
-        let schema = store.schema
+        let schema = try store.schema
         if !dryRun { try schema.requireProcedure(procedure) }
         let ids = Array(Set(recordIDs)).sorted()
         var summary = Summary(procedure: procedure, table: table.name, columns: columns, isDryRun: dryRun)
@@ -127,7 +127,7 @@ public struct RecordCapture {
     /// Calls the procedure for each record of the batch, in record id order (volatile
     /// calls run after the sort); answers record id, new live id, sfid.
     private func captureStatement(_ procedure: CaptureProcedure, _ table: MappedTable) throws -> String {
-        let schema = store.schema
+        let schema = try store.schema
         let records = SQLIdentifier.qualified(schema.name, try SQLIdentifier(table.name))
         let function = SQLIdentifier.qualified(schema.name, try SQLIdentifier(procedure.rawValue))
         // The new entries are not visible to this statement (they are written by later
@@ -140,7 +140,7 @@ public struct RecordCapture {
 
     /// What the procedure would write, computed the way it computes it.
     private func previewStatement(_ procedure: CaptureProcedure, _ table: MappedTable) throws -> String {
-        let schema = store.schema
+        let schema = try store.schema
         let records = SQLIdentifier.qualified(schema.name, try SQLIdentifier(table.name))
         let h = schema.hstoreSchema.quoted
         let row = "\(h).hstore(r.*)"

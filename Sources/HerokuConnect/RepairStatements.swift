@@ -36,11 +36,11 @@ struct RepairStatements {
         }
     }
 
-    let schema: ConnectSchema
+    /// The Heroku Connect schema.
+    let schemaName: SQLIdentifier
     let locking: Locking
 
-    private var live: String { TriggerLogLocation.live.qualifiedName(in: schema.name) }
-    private var hstore: String { schema.hstoreSchema.quoted }
+    private var live: String { TriggerLogLocation.live.qualifiedName(in: schemaName) }
 
     /// The columns written when an archived entry is copied back: all but `id` and `state`.
     private static let copiedColumns =
@@ -51,7 +51,7 @@ struct RepairStatements {
     /// under merged writes (NEW), `--via-connect` on the archive (REQUEUE). Answers the
     /// changed entries.
     func setState(in location: TriggerLogLocation) -> String {
-        let table = location.qualifiedName(in: schema.name)
+        let table = location.qualifiedName(in: schemaName)
         return """
             WITH target AS (
               SELECT id FROM \(table) WHERE id = ANY($1::int[]) AND state = 'FAILED' ORDER BY id \(locking.clause)
@@ -66,7 +66,7 @@ struct RepairStatements {
     /// column but `id`, which comes from the live log's sequence, named by `$2`) and sets
     /// them to REQUEUED, in one statement. Answers the changed entries with their new ids.
     func copyArchivedToLive() -> String {
-        let archive = TriggerLogLocation.archive.qualifiedName(in: schema.name)
+        let archive = TriggerLogLocation.archive.qualifiedName(in: schemaName)
         return """
             WITH target AS (
               SELECT id FROM \(archive) WHERE id = ANY($1::int[]) AND state = 'FAILED' ORDER BY id \(locking.clause)
@@ -90,7 +90,7 @@ struct RepairStatements {
     /// The entries among `$1` in `location` as they are now, none of them changed: for the
     /// ids a merged-writes statement did not answer.
     func unchanged(in location: TriggerLogLocation) -> String {
-        let table = location.qualifiedName(in: schema.name)
+        let table = location.qualifiedName(in: schemaName)
         return """
             SELECT id, state, table_name, record_id, action, false, NULL::int, NULL::bool
             FROM \(table) WHERE id = ANY($1::int[]) ORDER BY id
@@ -107,12 +107,13 @@ struct RepairStatements {
     /// The columns come as two parallel arrays: `$3` holds entry keys (`l42`, `a17`) and `$4`
     /// column names; an entry without pairs captures all columns. `$5`, `$6`, ... are the
     /// names of `tables`, in order. The answer has the shared columns plus `archived`.
-    func captureCurrentState(tables: [MappedTable]) throws -> String {
-        let live = TriggerLogLocation.live.qualifiedName(in: schema.name)
-        let archive = TriggerLogLocation.archive.qualifiedName(in: schema.name)
-        let insert = SQLIdentifier.qualified(schema.name, try SQLIdentifier(CaptureProcedure.insert.rawValue))
-        let update = SQLIdentifier.qualified(schema.name, try SQLIdentifier(CaptureProcedure.update.rawValue))
-        let records = try tables.map { SQLIdentifier.qualified(schema.name, try SQLIdentifier($0.name)) }
+    func captureCurrentState(tables: [MappedTable], hstoreSchema: SQLIdentifier) throws -> String {
+        let hstore = hstoreSchema.quoted
+        let live = TriggerLogLocation.live.qualifiedName(in: schemaName)
+        let archive = TriggerLogLocation.archive.qualifiedName(in: schemaName)
+        let insert = SQLIdentifier.qualified(schemaName, try SQLIdentifier(CaptureProcedure.insert.rawValue))
+        let update = SQLIdentifier.qualified(schemaName, try SQLIdentifier(CaptureProcedure.update.rawValue))
+        let records = try tables.map { SQLIdentifier.qualified(schemaName, try SQLIdentifier($0.name)) }
         let sources = records.enumerated().map { index, table in
             "SELECT target.*, \(hstore).hstore(r.*) AS record FROM target JOIN \(table) AS r"
                 + " ON target.table_name = $\(index + 5)::text AND r.id = target.record_id"
@@ -176,7 +177,7 @@ struct RepairStatements {
     /// The sequence that numbers live entries: the `id` column's owned sequence, else the
     /// one Heroku Connect names `_trigger_log_id_seq`. One row, one column (regclass text).
     func liveSequence() -> (sql: String, parameters: [PostgresParameter]) {
-        let fallback = SQLIdentifier.qualified(schema.name, try! SQLIdentifier("_trigger_log_id_seq"))
+        let fallback = SQLIdentifier.qualified(schemaName, try! SQLIdentifier("_trigger_log_id_seq"))
         return ("SELECT COALESCE(pg_catalog.pg_get_serial_sequence($1, 'id'), $2)", [.text(live), .text(fallback)])
     }
 }

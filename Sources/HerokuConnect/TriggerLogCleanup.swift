@@ -175,7 +175,7 @@ public struct TriggerLogCleanup {
         let rule =
             "(SELECT min(p.i)::int - 1 FROM unnest($1::text[]) WITH ORDINALITY AS p(re, i) WHERE sf_message ~ p.re)"
         let statement = query.states([.failed]).ordered(.idAscending).limit(nil).selectStatement(
-            schema: store.schema.name, columns: "id, table_name, record_id, action, \(rule) AS rule",
+            schema: store.schemaName, columns: "id, table_name, record_id, action, \(rule) AS rule",
             leadingParameters: [.array(patterns.map { Optional($0.regex) })])
         var matches: [Match] = []
         try store.connection.forEachRow(statement.sql, statement.parameters) { row in
@@ -194,8 +194,8 @@ public struct TriggerLogCleanup {
     private func earlierRetries(of matches: [Match]) throws -> [TriggerLogRepair.Target: Int] {
         let keyed = matches.filter { $0.tableName != nil && $0.recordID != nil && $0.action != nil }
         guard !keyed.isEmpty else { return [:] }
-        let live = TriggerLogLocation.live.qualifiedName(in: store.schema.name)
-        let archive = TriggerLogLocation.archive.qualifiedName(in: store.schema.name)
+        let live = TriggerLogLocation.live.qualifiedName(in: store.schemaName)
+        let archive = TriggerLogLocation.archive.qualifiedName(in: store.schemaName)
         let retried = "state IN ('REQUEUED', 'REQUEUE') AND record_id = ANY($4::int[])"
         let rows = try store.connection.query(
             """

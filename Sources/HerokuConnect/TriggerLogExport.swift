@@ -76,7 +76,7 @@ public struct TriggerLogExport {
     /// - Returns: The lowered horizon (never below ``afterID``), and the id of that entry.
     /// - Throws: ``PostgresError``.
     public func processedHorizon(upTo horizon: Int, stuckAfter: Duration) throws -> (horizon: Int, unprocessedID: Int?) {
-        let live = TriggerLogLocation.live.qualifiedName(in: store.schema.name)
+        let live = TriggerLogLocation.live.qualifiedName(in: store.schemaName)
         let sql = """
             SELECT min(id) FROM \(live)
             WHERE state IN ('NEW', 'PENDING') AND id > $1 AND id <= $2
@@ -225,8 +225,8 @@ extension TriggerLogStore {
     /// lock on the live log, in one statement: the ids are read in the statement's
     /// snapshot, the locks after it was taken.
     func highestIDAndLogWriters() throws -> (Int?, [TriggerLogWriter]) {
-        let live = TriggerLogLocation.live.qualifiedName(in: schema.name)
-        let archive = TriggerLogLocation.archive.qualifiedName(in: schema.name)
+        let live = TriggerLogLocation.live.qualifiedName(in: schemaName)
+        let archive = TriggerLogLocation.archive.qualifiedName(in: schemaName)
         let sql = """
             SELECT greatest((SELECT max(id) FROM \(live)), (SELECT max(id) FROM \(archive))),
                    l.virtualtransaction, l.pid
@@ -255,7 +255,7 @@ extension TriggerLogStore {
             JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
             WHERE i.indrelid IN ($1::regclass, $2::regclass) AND a.attname = 'id' AND i.indpred IS NULL AND i.indisvalid
             """
-        let tables = TriggerLogLocation.allCases.map { PostgresParameter.text($0.qualifiedName(in: schema.name)) }
+        let tables = TriggerLogLocation.allCases.map { PostgresParameter.text($0.qualifiedName(in: schemaName)) }
         return try connection.query(sql, tables)[0].int(0) == 2
     }
 

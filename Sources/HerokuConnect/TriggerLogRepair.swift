@@ -63,7 +63,7 @@ public final class TriggerLogRepair {
 
     public let store: TriggerLogStore
     private var connection: PostgresConnection { store.connection }
-    private var schema: ConnectSchema { store.schema }
+    private var schema: ConnectSchema { get throws { try store.schema } }
     private var liveSequence: String?
 
     public init(store: TriggerLogStore) {
@@ -100,7 +100,7 @@ public final class TriggerLogRepair {
     /// Without a limit the server does not sort them (ids sort here, far cheaper than the
     /// server's sort of a large selection, which spills to disk).
     private func targets(matching query: TriggerLogQuery) throws -> [Target] {
-        let statement = query.selectStatement(schema: schema.name, columns: "id", ordered: query.limit != nil)
+        let statement = query.selectStatement(schema: store.schemaName, columns: "id", ordered: query.limit != nil)
         var targets: [Target] = []
         try connection.forEachRow(statement.sql, statement.parameters) { row in
             guard let id = try row.int(0) else { return }
@@ -140,7 +140,7 @@ public final class TriggerLogRepair {
         summary.notFound = candidates.notFound
         let locking: RepairStatements.Locking =
             candidates.isExplicit && candidates.targets.count == 1 ? .noWait : .skipLocked
-        let statements = RepairStatements(schema: schema, locking: locking)
+        let statements = RepairStatements(schemaName: store.schemaName, locking: locking)
         var start = 0
         while start < candidates.targets.count {
             let batch = Array(candidates.targets[start..<min(start + max(batchSize, 1), candidates.targets.count)])
@@ -225,8 +225,8 @@ public final class TriggerLogRepair {
     /// (DELETE) re-queued as under merged writes.
     private func recapture(_ batch: [Target], viaConnect: Bool, _ statements: RepairStatements) throws -> [RepairOutcome] {
         let ids = { (location: TriggerLogLocation) in batch.filter { $0.location == location }.map(\.id) }
-        let live = TriggerLogLocation.live.qualifiedName(in: schema.name)
-        let archive = TriggerLogLocation.archive.qualifiedName(in: schema.name)
+        let live = TriggerLogLocation.live.qualifiedName(in: store.schemaName)
+        let archive = TriggerLogLocation.archive.qualifiedName(in: store.schemaName)
         let rows = try connection.query(
             """
             SELECT id, state, table_name, record_id, action, "values", false FROM \(live) WHERE id = ANY($1::int[])
@@ -258,7 +258,7 @@ public final class TriggerLogRepair {
                 requeued[location, default: []].append(id)
                 continue
             }
-            guard let table = schema.mappedTables.first(where: { $0.name == tableName }) else {
+            guard let table = try schema.mappedTables.first(where: { $0.name == tableName }) else {
                 outcomes.append(outcome(.tableNotMapped))
                 continue
             }
@@ -280,7 +280,7 @@ public final class TriggerLogRepair {
         }
         if !tables.isEmpty {
             let rows = try connection.query(
-                try statements.captureCurrentState(tables: tables),
+                try statements.captureCurrentState(tables: tables, hstoreSchema: try schema.hstoreSchema),
                 [.array(captures[.live] ?? []), .array(captures[.archive] ?? []), .array(keys), .array(columns)]
                     + tables.map { .text($0.name) })
             outcomes += try self.outcomes(rows, nil) { action in action == .insert ? .capturedInsert : .capturedUpdate }
@@ -363,15 +363,18 @@ public final class TriggerLogRepair {
         if case .retry(.ordered, _) = action {
             existing = try existingRecords(for: entries.filter { $0.state == .failed && ($0.action == .insert || $0.action == .update) })
         }
+        let mapped = Set(try schema.mappedTables.map(\.name))
         let outcomes = entries.map { entry in
             RepairOutcome(
                 id: entry.id, location: entry.location, tableName: entry.tableName, recordID: entry.recordID,
-                result: plannedResult(action, entry, existing))
+                result: plannedResult(action, entry, existing, mapped: mapped))
         }
         return (outcomes, entries)
     }
 
-    private func plannedResult(_ action: RepairAction, _ entry: TriggerLogEntry, _ existing: Set<RecordKey>) -> RepairOutcome.Result {
+    private func plannedResult(
+        _ action: RepairAction, _ entry: TriggerLogEntry, _ existing: Set<RecordKey>, mapped: Set<String>
+    ) -> RepairOutcome.Result {
         guard entry.state == .failed else { return .notFailed(entry.state) }
         let merged: RepairStep =
             switch (entry.location, action) {
@@ -386,7 +389,7 @@ public final class TriggerLogRepair {
             return .changed(merged, newID: nil)
         case .retry(.ordered, _):
             guard entry.action == .insert || entry.action == .update else { return .changed(merged, newID: nil) }
-            guard let tableName = entry.tableName, schema.mappedTables.contains(where: { $0.name == tableName }) else {
+            guard let tableName = entry.tableName, mapped.contains(tableName) else {
                 return .tableNotMapped
             }
             if entry.action == .update, entry.values?.isWellFormed == false { return .valuesUnreadable }
@@ -411,8 +414,8 @@ public final class TriggerLogRepair {
         }
         var existing: Set<RecordKey> = []
         for (table, ids) in byTable {
-            guard let mapped = schema.mappedTables.first(where: { $0.name == table }) else { continue }
-            let records = SQLIdentifier.qualified(schema.name, try SQLIdentifier(mapped.name))
+            guard let mapped = try schema.mappedTables.first(where: { $0.name == table }) else { continue }
+            let records = SQLIdentifier.qualified(store.schemaName, try SQLIdentifier(mapped.name))
             for row in try connection.query("SELECT id FROM \(records) WHERE id = ANY($1::int[])", [.array(ids.uniqued())]) {
                 if let id = try row.int(0) { existing.insert(RecordKey(table: table, id: id)) }
             }

@@ -152,7 +152,7 @@ extension TriggerLogStore {
     /// - Throws: ``HerokuConnectError/tableNotMapped(table:schema:suggestions:)`` for a
     ///   name that is not mapped, ``PostgresError``.
     public func statistics(tables: [String]? = nil) throws -> TriggerLogStatistics {
-        var mapped = schema.mappedTables
+        var mapped = try schema.mappedTables
         var parameters: [PostgresParameter] = []
         var condition = ""
         if let tables {

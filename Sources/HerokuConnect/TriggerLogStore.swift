@@ -2,16 +2,23 @@ import Postgres
 
 /// Reads a Heroku Connect schema's trigger log, its archive and its mapped records.
 ///
-/// Created for a schema that ``ConnectSchema/inspect(_:schemaName:)`` found usable; all of
-/// its statements are parameterised, and the only identifiers in their text are the
-/// schema's, the log tables' and mapped tables' from the catalog, quoted.
+/// Created for a schema that ``ConnectSchema/check(_:schemaName:)`` found usable; its mapped
+/// tables and procedures are read from the catalog (``schema``) when first needed, so a
+/// command that only reads the log spends no time on them. All of its statements are
+/// parameterised, and the only identifiers in their text are the schema's, the log tables'
+/// and mapped tables' from the catalog, quoted.
 public final class TriggerLogStore {
     /// The connection every statement runs on.
     public let connection: PostgresConnection
-    /// The schema and its mapped tables.
-    public let schema: ConnectSchema
+    /// The schema's name, checked to be a Heroku Connect schema.
+    public let schemaName: SQLIdentifier
     /// Runs the store's users' units of work under the retry policy (none by default).
     public let executor: RetryingExecutor
+    /// Called once the schema has been inspected (for the event log).
+    public var schemaObserver: ((ConnectSchema) -> Void)?
+    private var inspected: ConnectSchema?
+    /// False until something has shown the schema to be a Heroku Connect schema.
+    private var isChecked = true
 
     /// Opens the store for `schemaName`, checking the schema first.
     ///
@@ -22,17 +29,51 @@ public final class TriggerLogStore {
         connection: PostgresConnection, schemaName: String, executor: RetryingExecutor? = nil
     ) throws {
         let executor = executor ?? RetryingExecutor(connection: connection, policy: .none)
-        let schema = try executor.run("reading the schema") {
-            try ConnectSchema.inspect(connection, schemaName: schemaName)
+        let name = try executor.run("reading the schema") {
+            try ConnectSchema.check(connection, schemaName: schemaName)
         }
-        self.init(connection: connection, schema: schema, executor: executor)
+        self.init(connection: connection, schemaName: name, executor: executor)
+    }
+
+    /// Opens the store for `schemaName` without checking the schema first: for a command
+    /// that only reads the log, whose first statement finds out soon enough. When a
+    /// statement of ``forEachEntry(matching:_:)``, ``entries(matching:)`` or
+    /// ``count(matching:)`` fails because the schema or a log table does not exist, the
+    /// schema is inspected to say what is missing (``HerokuConnectError``).
+    ///
+    /// - Throws: ``PostgresError`` for a name that cannot be an identifier.
+    public convenience init(
+        connection: PostgresConnection, uncheckedSchemaName schemaName: String, executor: RetryingExecutor? = nil
+    ) throws {
+        self.init(connection: connection, schemaName: try SQLIdentifier(schemaName), executor: executor)
+        isChecked = false
     }
 
     /// Opens the store for a schema already inspected.
-    public init(connection: PostgresConnection, schema: ConnectSchema, executor: RetryingExecutor? = nil) {
+    public convenience init(connection: PostgresConnection, schema: ConnectSchema, executor: RetryingExecutor? = nil) {
+        self.init(connection: connection, schemaName: schema.name, executor: executor)
+        inspected = schema
+    }
+
+    private init(connection: PostgresConnection, schemaName: SQLIdentifier, executor: RetryingExecutor?) {
         self.connection = connection
-        self.schema = schema
+        self.schemaName = schemaName
         self.executor = executor ?? RetryingExecutor(connection: connection, policy: .none)
+    }
+
+    /// The schema with its mapped tables and capture procedures, read from the catalog on
+    /// first use.
+    ///
+    /// - Throws: ``HerokuConnectError`` when the schema is no longer usable, ``PostgresError``.
+    public var schema: ConnectSchema {
+        get throws {
+            if let inspected { return inspected }
+            let name = schemaName.name
+            let schema = try executor.run("reading the schema") { try ConnectSchema.inspect(self.connection, schemaName: name) }
+            inspected = schema
+            schemaObserver?(schema)
+            return schema
+        }
     }
 
     /// Calls `body` with each selected entry as it arrives from the server, so memory does
@@ -40,24 +81,40 @@ public final class TriggerLogStore {
     ///
     /// - Throws: ``PostgresError``, or what `body` throws (which stops the query).
     public func forEachEntry(matching query: TriggerLogQuery, _ body: (TriggerLogEntry) throws -> Void) throws {
-        let statement = query.selectStatement(schema: schema.name)
-        try connection.forEachRow(statement.sql, statement.parameters) { row in
-            try body(try TriggerLogEntry(row: row))
+        let statement = query.selectStatement(schema: schemaName)
+        try readingLog {
+            try connection.forEachRow(statement.sql, statement.parameters) { row in
+                try body(try TriggerLogEntry(row: row))
+            }
         }
     }
 
     /// The selected entries, all in memory; for selections of bounded size.
     public func entries(matching query: TriggerLogQuery) throws -> [TriggerLogEntry] {
-        let statement = query.selectStatement(schema: schema.name)
-        return try connection.query(statement.sql, statement.parameters).map { row in
-            try TriggerLogEntry(row: row)
+        let statement = query.selectStatement(schema: schemaName)
+        return try readingLog {
+            try connection.query(statement.sql, statement.parameters).map { row in try TriggerLogEntry(row: row) }
         }
     }
 
     /// How many entries the query selects, ignoring its limit.
     public func count(matching query: TriggerLogQuery) throws -> Int {
-        let statement = query.countStatement(schema: schema.name)
-        return try connection.query(statement.sql, statement.parameters)[0].int(0) ?? 0
+        let statement = query.countStatement(schema: schemaName)
+        return try readingLog { try connection.query(statement.sql, statement.parameters)[0].int(0) ?? 0 }
+    }
+
+    /// Runs statements on the log tables of a store opened unchecked; when one fails
+    /// because the schema or a table does not exist (SQLSTATE 3F000, 42P01), inspects the
+    /// schema and throws what it found missing instead.
+    private func readingLog<T>(_ body: () throws -> T) throws -> T {
+        do {
+            let result = try body()
+            isChecked = true
+            return result
+        } catch let error as PostgresError where !isChecked && (error.sqlState == "3F000" || error.sqlState == "42P01") {
+            _ = try ConnectSchema.check(connection, schemaName: schemaName.name)
+            throw error
+        }
     }
 
     /// Every entry with this id, the live one first: usually one, two when the id is in
@@ -110,7 +167,7 @@ public final class TriggerLogStore {
     }
 
     private func qualified(_ table: MappedTable) throws -> String {
-        SQLIdentifier.qualified(schema.name, try SQLIdentifier(table.name))
+        SQLIdentifier.qualified(schemaName, try SQLIdentifier(table.name))
     }
 }
 

@@ -87,7 +87,7 @@ public final class TriggerLogWatcher {
     /// Whether ``start()`` reports the live entries already in the watched states.
     public let includesExisting: Bool
     /// The channel Connect's trigger notifies: `<schema>.hc_trigger_log`.
-    public var channel: String { store.schema.name.name + ".hc_trigger_log" }
+    public var channel: String { store.schemaName.name + ".hc_trigger_log" }
 
     private var started = false
     /// Entries with higher ids are in the window (read by every look).
@@ -122,7 +122,7 @@ public final class TriggerLogWatcher {
         }
         var top = look.top
         if top == nil {
-            let sql = "SELECT max(id) FROM " + TriggerLogLocation.archive.qualifiedName(in: store.schema.name)
+            let sql = "SELECT max(id) FROM " + TriggerLogLocation.archive.qualifiedName(in: store.schemaName)
             top = try store.connection.query(sql)[0].int(0)
         }
         self.candidates = candidates
@@ -238,7 +238,7 @@ public final class TriggerLogWatcher {
     ) {
         var parameters = Parameters([])
         let selected = filteredSelect(.live, &parameters, arms)
-        let live = TriggerLogLocation.live.qualifiedName(in: store.schema.name)
+        let live = TriggerLogLocation.live.qualifiedName(in: store.schemaName)
         let table = parameters.add(.text(live))
         var vanished = "NULL::int[]"
         if let ids {
@@ -276,7 +276,7 @@ public final class TriggerLogWatcher {
     /// the filters (but the message), through Connect's partial index; only these columns,
     /// however long the backlog.
     private func readCandidates() throws -> [Int: Candidate] {
-        let statement = trackedQuery(.live).selectStatement(schema: store.schema.name, columns: "id, state, record_id")
+        let statement = trackedQuery(.live).selectStatement(schema: store.schemaName, columns: "id, state, record_id")
         let sql = "SELECT id, state, record_id FROM (\(statement.sql)) AS f WHERE \(Self.unsettled)"
         var candidates: [Int: Candidate] = [:]
         for row in try store.connection.query(sql, statement.parameters) {
@@ -331,7 +331,7 @@ public final class TriggerLogWatcher {
     private func filteredSelect(
         _ location: TriggerLogLocation, _ parameters: inout Parameters, _ arms: (inout Parameters) -> [String]
     ) -> String {
-        let inner = trackedQuery(location).selectStatement(schema: store.schema.name)
+        let inner = trackedQuery(location).selectStatement(schema: store.schemaName)
         parameters = Parameters(inner.parameters)
         let conditions = arms(&parameters)
         var matches = "true"

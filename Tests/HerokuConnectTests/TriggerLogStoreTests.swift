@@ -9,11 +9,12 @@ import Testing
     @Test func aConnectSchemaIsRecognisedWithItsMappedTables() throws {
         try TestDatabase.withConnectSchema { schema in
             let store = try TriggerLogStore(connection: schema.connection, schemaName: schema.name)
-            #expect(store.schema.mappedTables == [
+            let inspected = try store.schema
+            #expect(inspected.mappedTables == [
                 MappedTable(name: "account", isReadOnly: false), MappedTable(name: "contact", isReadOnly: false),
                 MappedTable(name: "opportunity", isReadOnly: false), MappedTable(name: "user", isReadOnly: true),
             ])
-            #expect(store.schema.mappedTable(named: "Account")?.name == "account")
+            #expect(inspected.mappedTable(named: "Account")?.name == "account")
             #expect(throws: HerokuConnectError.tableNotMapped(table: "acount", schema: schema.name, suggestions: ["account"])) {
                 try store.schema.requireMappedTable(named: "acount")
             }
@@ -270,12 +271,12 @@ import Testing
                 ("one id", TriggerLogQuery().ids([entry.id])),
             ]
             for (name, query) in cases {
-                let statement = query.selectStatement(schema: store.schema.name)
+                let statement = query.selectStatement(schema: store.schemaName)
                 let plan = try schema.connection.query("EXPLAIN " + statement.sql, statement.parameters)
                     .compactMap { $0.string(0) }.joined(separator: "\n")
                 #expect(!plan.contains("Seq Scan on _trigger_log_archive"), "\(name):\n\(plan)")
             }
-            let count = TriggerLogQuery.failed().source(.archive).countStatement(schema: store.schema.name)
+            let count = TriggerLogQuery.failed().source(.archive).countStatement(schema: store.schemaName)
             let plan = try schema.connection.query("EXPLAIN " + count.sql, count.parameters).compactMap { $0.string(0) }
             #expect(plan.joined().contains("_trigger_log_archive_idx_state_table_name"), "\(plan)")
         }

@@ -63,10 +63,10 @@ enum CheckCommand: Command {
         let check = HealthCheck(figures: statistics.totals, limits: limits)
         switch context.format {
         case .json:
-            context.output.line(json(check, statistics: statistics, schema: store.schema.name.name).text)
+            context.output.line(json(check, statistics: statistics, schema: store.schemaName.name).text)
         case .prometheus:
             context.output.write(
-                prometheus(check, statistics: statistics, schema: store.schema.name.name, duration: duration))
+                prometheus(check, statistics: statistics, schema: store.schemaName.name, duration: duration))
         case .table, .csv, .ids:
             for finding in check.findings { context.output.line(finding.message) }
             if limits.isEmpty {

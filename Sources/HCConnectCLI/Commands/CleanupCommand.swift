@@ -73,13 +73,13 @@ enum CleanupCommand: Command {
         let policy = try policy(arguments)
         let store = try context.triggerLog()
         var scoped = policy
-        scoped.scope = try EntryFilters(arguments).applied(to: .failed(), schema: store.schema)
+        scoped.scope = try EntryFilters(arguments).applied(to: .failed(), store: store)
         let cleanup = TriggerLogCleanup(store: store, policy: scoped)
         if let (pattern, message) = try cleanup.invalidPattern() {
             let option = policy.retryPatterns.contains(pattern) ? "--retry-matching" : "--ignore-matching"
             throw ArgumentError.invalidValue(option: option, value: pattern.text, reason: "is not a regular expression: \(message)")
         }
-        let lock = dryRun ? nil : try CleanupLock.acquire(context, schema: store.schema.name.name)
+        let lock = dryRun ? nil : try CleanupLock.acquire(context, schema: store.schemaName.name)
         defer { lock?.release() }
         let plan = try cleanup.plan()
         context.debug(

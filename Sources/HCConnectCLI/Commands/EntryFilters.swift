@@ -80,15 +80,18 @@ struct EntryFilters {
         if all, limit != nil { throw .conflictingOptions("--all", "--limit") }
     }
 
-    /// The filters applied to `query`, with table names resolved against the schema's
-    /// mapped tables.
+    /// The filters applied to `query`, with table names resolved against the mapped tables
+    /// of the store's schema (read only when --table names some).
     ///
     /// - Throws: ``HerokuConnectError/tableNotMapped(table:schema:suggestions:)``.
-    func applied(to query: TriggerLogQuery, schema: ConnectSchema) throws -> TriggerLogQuery {
+    func applied(to query: TriggerLogQuery, store: TriggerLogStore) throws -> TriggerLogQuery {
         var query = query
         query.source = source
         if !states.isEmpty { query.states = states }
-        if !tables.isEmpty { query.tables = try tables.map { try schema.requireMappedTable(named: $0).name } }
+        if !tables.isEmpty {
+            let schema = try store.schema
+            query.tables = try tables.map { try schema.requireMappedTable(named: $0).name }
+        }
         query.actions = actions
         query.createdSince = since
         query.createdUntil = until

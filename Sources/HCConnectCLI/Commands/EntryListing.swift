@@ -17,8 +17,8 @@ enum EntryListing {
     ) throws -> ExitStatus {
         try context.expectNoPositionals()
         let filters = try EntryFilters(context.arguments)
-        let store = try context.triggerLog()
-        let query = try filters.applied(to: base, schema: store.schema)
+        let store = try context.triggerLog(checked: false)
+        let query = try filters.applied(to: base, store: store)
         try write(context, store: store, query: query, filters: filters, noun: noun(filters))
         return .success
     }

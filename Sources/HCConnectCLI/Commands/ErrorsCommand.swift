@@ -50,7 +50,7 @@ enum ErrorsCommand: Command {
         let examplesPerGroup = try examplesOption(context.arguments)
         let byTable = context.arguments.flag("by-table")
         let store = try context.triggerLog()
-        let query = try filters.applied(to: .failed(), schema: store.schema)
+        let query = try filters.applied(to: .failed(), store: store)
         // The groups are built in memory before anything is written, so a read that lost its
         // connection can be repeated whole.
         let result = try context.retrying("grouping the failures") {

@@ -135,7 +135,7 @@ enum ExportCommand: Command {
         // Read and prepared before connecting: a bad checkpoint stops the run before any output.
         let checkpoint = try settings.checkpointPath.map { path throws(ArgumentError) in try ExportCheckpoint(path: path) }
         let store = try context.triggerLog()
-        let query = try filters.applied(to: TriggerLogQuery(), schema: store.schema)
+        let query = try filters.applied(to: TriggerLogQuery(), store: store)
         let export = TriggerLogExport(store: store, query: query, afterID: checkpoint?.storedID ?? settings.afterID)
 
         var horizon: Int

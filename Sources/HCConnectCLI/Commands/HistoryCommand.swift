@@ -59,7 +59,7 @@ enum HistoryCommand: Command {
             }
         }
         guard let recordID else { return .internalError }
-        let query = try filters.applied(to: .history(table: table.name, recordID: recordID), schema: store.schema)
+        let query = try filters.applied(to: .history(table: table.name, recordID: recordID), store: store)
         let written = try EntryListing.write(
             context, store: store, query: query, filters: filters, noun: "entries for \(table.name) \(recordID)")
         // Nothing to show and nothing there: the record id is most likely mistyped.

@@ -25,7 +25,7 @@ enum RelatedCommand: Command {
         let filters = try EntryFilters(context.arguments)
         let store = try context.triggerLog()
         let entry = try store.entry(id: id)
-        var query = try filters.applied(to: .relatedTo(entry), schema: store.schema)
+        var query = try filters.applied(to: .relatedTo(entry), store: store)
         if context.arguments.flag("exclude-self") { query = query.excluding(ids: [id]) }
         if context.isForPerson, let table = entry.tableName, let recordID = entry.recordID {
             context.note(context.errorStyle.dim("History of \(DisplayText.sanitized(table)) \(recordID), oldest first:"))

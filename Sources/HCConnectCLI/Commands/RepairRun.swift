@@ -18,7 +18,7 @@ enum RepairRun {
         if let ids = request.ids {
             selection = .ids(ids)
         } else {
-            selection = .failed(try request.filters!.applied(to: .failed(), schema: store.schema))
+            selection = .failed(try request.filters!.applied(to: .failed(), store: store))
         }
         let candidates = try repair.candidates(for: selection, max: request.max)
         context.debug(

@@ -28,7 +28,7 @@ enum ShowCommand: Command {
         let store = try context.triggerLog()
         let copies = try context.retrying("reading the entry") { try store.entries(id: id) }
         guard let entry = copies.first else { throw HerokuConnectError.entryNotFound(id: id) }
-        let table = entry.tableName.flatMap { store.schema.mappedTable(named: $0) }
+        let table = try entry.tableName.flatMap { try store.schema.mappedTable(named: $0) }
         let record = try table.flatMap { table in
             try entry.recordID.flatMap { try store.currentRecord(in: table, recordID: $0) }
         }

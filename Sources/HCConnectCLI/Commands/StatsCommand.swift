@@ -39,7 +39,7 @@ enum StatsCommand: Command {
         switch context.format {
         case .json:
             var object = JSONObjectWriter()
-            object.add("schema", store.schema.name.name)
+            object.add("schema", store.schemaName.name)
             object.add("measured_at", statistics.measuredAt)
             var totals = JSONObjectWriter()
             StatisticsReport.addFigures(statistics.totals, to: &totals)
@@ -54,7 +54,7 @@ enum StatsCommand: Command {
         case .table, .ids, .prometheus:
             context.output.line(StatisticsReport.headline(statistics.totals))
             guard !statistics.tables.isEmpty else {
-                context.note("Schema \(store.schema.name.name) has no mapped tables and no entries.")
+                context.note("Schema \(store.schemaName.name) has no mapped tables and no entries.")
                 return .success
             }
             context.output.line()

@@ -29,7 +29,7 @@ enum TablesCommand: Command {
     static func run(_ context: CommandContext) throws -> ExitStatus {
         try context.expectNoPositionals()
         let store = try context.triggerLog()
-        var tables = store.schema.mappedTables.map { TableCounts(name: $0.name, mapped: $0) }
+        var tables = try store.schema.mappedTables.map { TableCounts(name: $0.name, mapped: $0) }
         for count in try context.retrying("counting the entries", { try store.stateCounts() }) {
             let name = count.tableName ?? "(no table)"
             if !tables.contains(where: { $0.name == name }) { tables.append(TableCounts(name: name, mapped: nil)) }

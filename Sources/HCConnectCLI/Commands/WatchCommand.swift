@@ -66,11 +66,11 @@ enum WatchCommand: Command {
         try context.expectNoPositionals()
         let request = try Request(context.arguments)
         let store = try context.triggerLog()
-        let filter = try request.filters.applied(to: TriggerLogQuery(), schema: store.schema)
+        let filter = try request.filters.applied(to: TriggerLogQuery(), store: store)
         let watcher = TriggerLogWatcher(
             store: store, filter: filter, selection: request.selection, includingExisting: request.existing)
         if context.errors.isTerminal {
-            context.note("watching \(store.schema.name.name) for \(request.noun(filter: filter)); Ctrl-C to stop")
+            context.note("watching \(store.schemaName.name) for \(request.noun(filter: filter)); Ctrl-C to stop")
         }
         var writer = EntryWriters.make(context.format, output: context.output, style: context.style, streaming: true)
         context.output.flush()
