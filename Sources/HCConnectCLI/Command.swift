@@ -168,7 +168,12 @@ final class CommandContext {
         let statementTimeout = options.statementTimeout ?? (changesData ? Self.defaultStatementTimeout : nil)
         var timeouts = [(name: "lock_timeout", value: Self.postgresDuration(lockTimeout))]
         if let statementTimeout { timeouts.append(("statement_timeout", Self.postgresDuration(statementTimeout))) }
-        try connection.setSessionParameters(timeouts)
+        if changesData {
+            try connection.setSessionParameters(timeouts)
+        } else {
+            // a command that only reads sends them with its first statement, in one round trip
+            connection.deferSessionParameters(timeouts)
+        }
         return connection
     }
 

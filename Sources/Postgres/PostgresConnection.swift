@@ -27,6 +27,8 @@ public final class PostgresConnection {
     /// Session parameters set through ``setSessionParameters(_:)``, set again after
     /// ``reset()``.
     private var sessionParameters: [(name: String, value: String)] = []
+    /// Session parameters to send ahead of the next statement (``deferSessionParameters(_:)``).
+    var deferredParameters: [(name: String, value: String)] = []
 
     /// Connects (`PQconnectdbParams` with `expand_dbname`).
     ///
@@ -86,9 +88,9 @@ public final class PostgresConnection {
     /// `set_config(name, value, false)` for each parameter, in one statement.
     private func applySessionParameters(_ parameters: [(name: String, value: String)]) throws(PostgresError) {
         guard !parameters.isEmpty else { return }
-        let calls = parameters.indices.map { "set_config($\($0 * 2 + 1), $\($0 * 2 + 2), false)" }
-        try execute(
-            "SELECT " + calls.joined(separator: ", "), parameters.flatMap { [.text($0.name), .text($0.value)] })
+        deferredParameters.removeAll { pending in parameters.contains { $0.name == pending.name } }
+        let (sql, values) = Self.setConfigStatement(parameters)
+        try execute(sql, values)
     }
 
     /// Sets server parameters for the session (`set_config(name, value, false)`, all in one
@@ -101,6 +103,27 @@ public final class PostgresConnection {
             sessionParameters.removeAll { $0.name == name }
             sessionParameters.append((name, value))
         }
+    }
+
+    /// Sets server parameters for the session like ``setSessionParameters(_:)``, but sends
+    /// them with the next statement, in the same round trip (libpq's pipeline mode): a
+    /// command's first statement then costs no extra exchange with the server.
+    ///
+    /// For sessions that only read: a value the server refuses fails the next statement,
+    /// but only after it ran (its result is dropped), and is sent again with the one after.
+    public func deferSessionParameters(_ parameters: [(name: String, value: String)]) {
+        for (name, value) in parameters {
+            sessionParameters.removeAll { $0.name == name }
+            sessionParameters.append((name, value))
+            deferredParameters.removeAll { $0.name == name }
+            deferredParameters.append((name, value))
+        }
+    }
+
+    /// The `set_config` statement for parameters, and its parameter values.
+    static func setConfigStatement(_ parameters: [(name: String, value: String)]) -> (String, [PostgresParameter]) {
+        let calls = parameters.indices.map { "set_config($\($0 * 2 + 1), $\($0 * 2 + 2), false)" }
+        return ("SELECT " + calls.joined(separator: ", "), parameters.flatMap { [.text($0.name), .text($0.value)] })
     }
 
     /// Sets one server parameter for the session; see ``setSessionParameters(_:)``.
@@ -120,6 +143,7 @@ public final class PostgresConnection {
     ///   when the server cannot be reached; the connection stays broken and `reset()` may be
     ///   called again.
     public func reset() throws(PostgresError) {
+        deferredParameters = []
         PQreset(handle)
         guard PQstatus(handle) == CONNECTION_OK else {
             throw Self.connectionError(
@@ -190,8 +214,13 @@ public final class PostgresConnection {
     @discardableResult
     public func query(_ sql: String, _ parameters: [PostgresParameter] = []) throws(PostgresError) -> PostgresRows {
         let start = ContinuousClock.now
-        let result = try withParameters(sql, parameters) { sqlPointer, count, values in
-            PQexecParams(handle, sqlPointer, count, nil, values, nil, nil, 0)
+        let result: OpaquePointer?
+        if deferredParameters.isEmpty {
+            result = try withParameters(sql, parameters) { sqlPointer, count, values in
+                PQexecParams(handle, sqlPointer, count, nil, values, nil, nil, 0)
+            }
+        } else {
+            result = try queryAfterDeferredParameters(sql, parameters)
         }
         do {
             let rows = PostgresRows(result: try check(result))
@@ -203,7 +232,7 @@ public final class PostgresConnection {
         }
     }
 
-    private func report(_ sql: String, since start: ContinuousClock.Instant, rows: Int, failure: (any Error)? = nil) {
+    func report(_ sql: String, since start: ContinuousClock.Instant, rows: Int, failure: (any Error)? = nil) {
         guard let statementObserver else { return }
         statementObserver(
             StatementEvent(
@@ -237,13 +266,25 @@ public final class PostgresConnection {
         var rowCount = 0
         var failure: (any Error)?
         defer { report(sql, since: start, rows: rowCount, failure: failure) }
-        let sent = try withParameters(sql, parameters) { sqlPointer, count, values in
-            PQsendQueryParams(handle, sqlPointer, count, nil, values, nil, nil, 0)
+        let isPipelined = !deferredParameters.isEmpty
+        if isPipelined {
+            do throws(PostgresError) {
+                // a refused parameter fails the statement: its rows are read, not given to body
+                failure = try sendAfterDeferredParameters(sql, parameters)
+            } catch {
+                failure = error
+                throw error
+            }
+        } else {
+            let sent = try withParameters(sql, parameters) { sqlPointer, count, values in
+                PQsendQueryParams(handle, sqlPointer, count, nil, values, nil, nil, 0)
+            }
+            guard sent == 1 else {
+                failure = lastConnectionError()
+                throw failure!
+            }
         }
-        guard sent == 1 else {
-            failure = lastConnectionError()
-            throw failure!
-        }
+        defer { if isPipelined { endPipeline() } }
         if PQsetSingleRowMode(handle) != 1 {
             failure = PostgresError(.unexpectedResult, message: "libpq refused single-row mode")
         }
@@ -322,6 +363,7 @@ public final class PostgresConnection {
         guard !sql.utf8.contains(0) else {
             throw PostgresError(.invalidInput, message: "the script contains a NUL byte")
         }
+        try applySessionParameters(deferredParameters)
         _ = try check(PQexec(handle, sql))
     }
 
@@ -337,7 +379,7 @@ public final class PostgresConnection {
     // MARK: - The choke point
 
     /// Turns a `PGresult` into a result handle, or into an error when its status says so.
-    private func check(_ pointer: OpaquePointer?) throws(PostgresError) -> ResultHandle {
+    func check(_ pointer: OpaquePointer?) throws(PostgresError) -> ResultHandle {
         guard let pointer else { throw lastConnectionError() }
         let result = ResultHandle(pointer)
         switch PQresultStatus(pointer) {
@@ -349,7 +391,7 @@ public final class PostgresConnection {
     }
 
     /// The error a failed result describes, with its diagnostic fields.
-    private func error(from result: OpaquePointer) -> PostgresError {
+    func error(from result: OpaquePointer) -> PostgresError {
         func field(_ code: Int32) -> String? {
             PQresultErrorField(result, code).map { redactor.redact(String(cString: $0)) }
         }
@@ -370,7 +412,7 @@ public final class PostgresConnection {
     }
 
     /// The error libpq holds for the connection (`PQerrorMessage`).
-    private func lastConnectionError() -> PostgresError {
+    func lastConnectionError() -> PostgresError {
         let text = String(cString: PQerrorMessage(handle))
         let kind: PostgresError.Kind = PQstatus(handle) == CONNECTION_BAD ? .connectionLost : .unexpectedResult
         return PostgresError.fromLibpqMessage(
@@ -379,7 +421,7 @@ public final class PostgresConnection {
 
     /// Calls `body` with the statement text and the parameters as C strings, valid only
     /// inside `body`.
-    private func withParameters<T>(
+    func withParameters<T>(
         _ sql: String, _ parameters: [PostgresParameter],
         _ body: (UnsafePointer<CChar>, Int32, UnsafePointer<UnsafePointer<CChar>?>?) -> T
     ) throws(PostgresError) -> T {
