@@ -805,9 +805,21 @@ def machine(server, options):
         ("PostgreSQL", server.psql("SHOW server_version").strip()),
         ("psql", f"{PSQL[0]} ({command_output([PSQL[0], '--version'])})"),
         ("Swift", command_output([os.environ.get("SWIFT", "swift"), "--version"])),
-        ("hcconnect", f"{command_output([options.hcconnect, '--version'])}, "
-                      f"{command_output(['git', '-C', str(ROOT), 'describe', '--always', '--dirty'])}"),
+        ("hcconnect", f"{command_output([options.hcconnect, '--version'])}, commit {source_revision()}"),
     ]
+
+
+def source_revision():
+    """The commit measured, with "+ changes" when files other than the report differ
+    from it (the report itself is rewritten by every run)."""
+    commit = command_output(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
+    try:
+        changed = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "--", ".",
+             ":(exclude)docs/benchmarks.md"], capture_output=True, text=True, timeout=60).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        changed = ""
+    return commit + (" + uncommitted changes" if changed else "")
 
 
 def reproduce_command(argv):
