@@ -1,7 +1,8 @@
 # hcconnect — build, test, demo and install.
 #
 #   make demo     build, start a demo database and run hcconnect against it
-#   make test     start a throwaway PostgreSQL and run every test
+#   make test     start a throwaway PostgreSQL and run every test but the long fault suites
+#   make test-faults  the long fault, concurrency and hostile-input suites (*FaultTests)
 #   make bench    benchmark hcconnect against plain SQL run by psql; writes docs/benchmarks.md
 #                 (BENCH_ARGS=--quick: a smaller run of under two minutes, no report)
 #   make build    debug build
@@ -17,7 +18,7 @@ MANDIR  = $(DESTDIR)$(PREFIX)/share/man/man1
 BASHCOMPDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 
-.PHONY: all deps build release test bench demo demo-stop install uninstall clean
+.PHONY: all deps build release test test-faults bench demo demo-stop install uninstall clean
 
 all: build
 
@@ -34,8 +35,12 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product hcconnect --static-swift-stdlib
 
+# Suites whose names end in FaultTests (kills, restarts, fuzzing) run apart, in test-faults.
 test: deps
-	@bash Tests/Scripts/test.sh
+	@bash Tests/Scripts/test.sh --skip FaultTests
+
+test-faults: deps
+	@bash Tests/Scripts/test.sh --filter FaultTests
 
 # bench.sh checks the dependencies itself, after checking BENCH_ARGS.
 bench:
