@@ -9,92 +9,9 @@ import Testing
 /// restarting the shared test server would break the tests running beside it; the suite
 /// runs its tests one at a time so that at most one such server exists.
 @Suite(.serialized) struct ServerRestartTests {
-    /// A throwaway server for one test, with the Heroku Connect emulation loaded.
-    final class PrivateServer {
-        /// pg.sh's state directory, under the package's `.build`.
-        let stateDirectory: String
-        /// The URL of its `postgres` database.
-        let url: String
-
-        /// Tests/Scripts/pg.sh.
-        static let pgScript = TestDatabase.packageRoot.appendingPathComponent("Tests/Scripts/pg.sh").path
-
-        init() throws {
-            stateDirectory = TestDatabase.packageRoot
-                .appendingPathComponent(".build/pg-restart-\(UUID().uuidString.prefix(8).lowercased())").path
-            let started = try BackgroundProcess.bash(#"bash "$2" start "$1""#, [stateDirectory, Self.pgScript])
-            guard started.status == 0, !started.timedOut else {
-                _ = try? BackgroundProcess.bash(#"bash "$2" stop "$1""#, [stateDirectory, Self.pgScript])
-                throw TestSetupError("cannot start a private server with pg.sh: \(started.stderr)")
-            }
-            url = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            do {
-                try connect().executeUnsafeScript(try TestDatabase.emulationSQL())
-                guard binaries.hasPrefix("/") else { throw TestSetupError("cannot find the server's pg_ctl") }
-            } catch {
-                stop()
-                throw error
-            }
-        }
-
-        func connect() throws -> PostgresConnection {
-            try PostgresConnection(settings: ConnectionSettings(connectionString: url))
-        }
-
-        /// Restarts the server (`pg_ctl restart -m fast`, as its owner), which ends every
-        /// session, and returns when it accepts connections again.
-        func restart() throws -> Duration {
-            try control(#"restart -m fast -w -t 60 -l "$datadir/server.log""#)
-        }
-
-        /// Stops the server (`pg_ctl stop -m fast`) but keeps its data directory.
-        func halt() throws {
-            _ = try control("stop -m fast -w -t 60")
-        }
-
-        /// Starts a halted server again on its port, with pg.sh's settings.
-        func resume() throws {
-            _ = try control(
-                #"start -w -t 60 -l "$datadir/server.log" -o "-p $(head -n 1 "$1/port") -k $datadir "#
-                    + #"-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off""#)
-        }
-
-        /// The directory of the server's binaries: the running postmaster's (its process id
-        /// is the first line of postmaster.pid).
-        private lazy var binaries: String = {
-            let result = try? BackgroundProcess.bash(
-                #"dirname "$(readlink "/proc/$(head -n 1 "$(head -n 1 "$1/datadir")/postmaster.pid")/exe")""#,
-                [stateDirectory])
-            return result?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        }()
-
-        /// Runs `pg_ctl` on the server's data directory, as the server's owner.
-        private func control(_ arguments: String) throws -> Duration {
-            let script = """
-                set -euo pipefail
-                datadir=$(head -n 1 "$1/datadir")
-                if [ "$(id -u)" -eq 0 ]; then
-                    cd / && runuser -u postgres -- "$2/pg_ctl" \(arguments) -D "$datadir" >/dev/null
-                else
-                    "$2/pg_ctl" \(arguments) -D "$datadir" >/dev/null
-                fi
-                """
-            let result = try BackgroundProcess.bash(script, [stateDirectory, binaries])
-            guard result.status == 0 else { throw TestSetupError("pg_ctl \(arguments) failed: \(result.stderr)") }
-            return result.elapsed
-        }
-
-        /// Stops the server and removes its files.
-        func stop() {
-            _ = try? BackgroundProcess.bash(#"bash "$2" stop "$1" && rmdir "$1""#, [stateDirectory, Self.pgScript])
-        }
-    }
-
     /// Runs `body` with a private server, stopped afterwards whatever happens.
     private func withPrivateServer(_ body: (PrivateServer) throws -> Void) throws {
-        let server = try PrivateServer()
-        defer { server.stop() }
-        try body(server)
+        try PrivateServer.with(body)
     }
 
     private let total = 2000
