@@ -1,6 +1,7 @@
 import Foundation
 import HCConnectCLI
 import TestSupport
+import Testing
 
 /// What one run of the command line produced.
 struct CLIResult {
@@ -22,9 +23,12 @@ struct CLIResult {
 ///   - input: Standard input's text.
 ///   - terminal: Whether standard output and error are terminals, and how wide.
 ///   - inputIsTerminal: Whether standard input is a terminal (a person answering prompts).
+///
+/// What it wrote is checked for passwords (``PasswordLeakGuard``); one there fails the test.
 func hcconnect(
     _ arguments: [String], schema: String? = nil, environment: [String: String] = [:], input: String = "",
-    terminal: Bool = false, columns: Int? = nil, inputIsTerminal: Bool = false
+    terminal: Bool = false, columns: Int? = nil, inputIsTerminal: Bool = false,
+    sourceLocation: SourceLocation = #_sourceLocation
 ) throws -> CLIResult {
     var env = environment
     if let schema {
@@ -35,14 +39,18 @@ func hcconnect(
     let errors = OutputChannel(memoryAsTerminal: terminal, columns: columns)
     let status = HCConnect.run(
         arguments: arguments, environment: env, input: InputChannel(text: input, isTerminal: inputIsTerminal), output: output, errors: errors)
+    PasswordLeakGuard.check(
+        stdout: output.text, stderr: errors.text, environment: env, arguments: arguments, sourceLocation: sourceLocation)
     return CLIResult(status: status, stdout: output.text, stderr: errors.text)
 }
 
 /// Runs the built `hcconnect` executable as a separate process.
-func hcconnectProcess(_ arguments: [String], environment: [String: String]) throws -> CLIResult {
+func hcconnectProcess(
+    _ arguments: [String], environment: [String: String], sourceLocation: SourceLocation = #_sourceLocation
+) throws -> CLIResult {
     try runProcess(
         TestDatabase.packageRoot.appendingPathComponent(".build/debug/hcconnect").path, arguments,
-        environment: environment, exactEnvironment: true)
+        environment: environment, exactEnvironment: true, sourceLocation: sourceLocation)
 }
 
 /// Runs a program and returns what it wrote; standard input is empty.
@@ -51,9 +59,11 @@ func hcconnectProcess(_ arguments: [String], environment: [String: String]) thro
 ///   - environment: The program's environment; empty means only a `PATH`.
 ///   - exactEnvironment: When true, `environment` is passed as it is, even empty.
 ///   - directory: The working directory, if not this process's.
+///
+/// What it wrote is checked for passwords (``PasswordLeakGuard``); one there fails the test.
 func runProcess(
     _ executable: String, _ arguments: [String], environment: [String: String] = [:], exactEnvironment: Bool = false,
-    directory: URL? = nil
+    directory: URL? = nil, sourceLocation: SourceLocation = #_sourceLocation
 ) throws -> CLIResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
@@ -78,9 +88,13 @@ func runProcess(
     let stdout = out.fileHandleForReading.readDataToEndOfFile()
     done.wait()
     process.waitUntilExit()
-    return CLIResult(
+    let result = CLIResult(
         status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
         stderr: String(decoding: stderr, as: UTF8.self))
+    PasswordLeakGuard.check(
+        stdout: result.stdout, stderr: result.stderr, environment: process.environment ?? [:], arguments: arguments,
+        sourceLocation: sourceLocation)
+    return result
 }
 
 /// Parses JSON lines into dictionaries.

@@ -99,9 +99,7 @@ import Testing
     }
 
     @Test func anUnknownRoleIsAPermissionProblem() throws {
-        let url = try TestDatabase.url
-        let parts = try #require(url.range(of: "postgres@"))
-        let otherUser = url.replacingCharacters(in: parts, with: "no_such_role_hc@")
+        let otherUser = try TestDatabase.roleURL("no_such_role_hc")
         let result = try hcconnect(["failed"], environment: ["DATABASE_URL": otherUser])
         #expect(result.status == 77)
         #expect(result.stderr.hasPrefix("hcconnect: the database refused the login: "))
@@ -116,7 +114,7 @@ import Testing
                 _ = try? schema.connection.execute("DROP ROLE \(role)")
             }
             try schema.connection.execute("GRANT USAGE ON SCHEMA \(schema.quoted) TO \(role)")
-            let url = try TestDatabase.url.replacingOccurrences(of: "postgres@", with: "\(role)@")
+            let url = try TestDatabase.roleURL(role)
             let result = try hcconnect(["failed"], schema: schema.name, environment: ["DATABASE_URL": url])
             #expect(result.status == 77)
             #expect(result.stderr.contains("permission denied"))

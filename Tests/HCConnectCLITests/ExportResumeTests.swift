@@ -182,7 +182,11 @@ import Testing
         try process.run()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return CLIResult(status: process.terminationStatus, stdout: "", stderr: String(decoding: stderr, as: UTF8.self))
+        let result = CLIResult(status: process.terminationStatus, stdout: "", stderr: String(decoding: stderr, as: UTF8.self))
+        PasswordLeakGuard.check(
+            stdout: "", stderr: result.stderr, environment: process.environment ?? [:], arguments: arguments,
+            sourceLocation: #_sourceLocation)
+        return result
     }
 
     @Test func badCommandLinesAndCheckpointsAreRefusedBeforeAnythingIsRead() throws {

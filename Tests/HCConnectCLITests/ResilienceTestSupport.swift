@@ -23,6 +23,10 @@ final class BackgroundProcess {
     /// The raw wait status once the process was reaped.
     private var waitStatus: Int32?
     private var ended: ContinuousClock.Instant?
+    /// The passwords its output must never show (``PasswordLeakGuard``).
+    private let passwords: Set<String>
+    /// Its command line, for messages.
+    private let commandLine: [String]
 
     /// How a process ended.
     struct Result {
@@ -71,6 +75,8 @@ final class BackgroundProcess {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
         let environment = environment ?? ProcessInfo.processInfo.environment
+        passwords = PasswordLeakGuard.passwords(environment: environment, arguments: arguments)
+        commandLine = [executable] + arguments
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
@@ -132,7 +138,8 @@ final class BackgroundProcess {
     /// What the process wrote to standard error so far.
     var stderrSoFar: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
-    /// Waits for the end; past `timeout`, kills the process and records an issue.
+    /// Waits for the end; past `timeout`, kills the process and records an issue. What it
+    /// wrote is checked for passwords (``PasswordLeakGuard``); one there fails the test.
     func wait(timeout: Duration, sourceLocation: SourceLocation = #_sourceLocation) throws -> Result {
         let deadline = ContinuousClock.now + timeout
         while isRunning, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.01) }
@@ -144,10 +151,14 @@ final class BackgroundProcess {
         }
         let status = waitStatus ?? 0
         let signalled = status & 0x7f != 0
-        return Result(
+        let result = Result(
             status: signalled ? status & 0x7f : (status >> 8) & 0xff, signalled: signalled, timedOut: timedOut,
             stdout: try String(contentsOfFile: stdoutPath, encoding: .utf8),
             stderr: try String(contentsOfFile: stderrPath, encoding: .utf8), elapsed: (ended ?? .now) - started)
+        PasswordLeakGuard.check(
+            [("standard output", result.stdout), ("standard error", result.stderr)], passwords: passwords,
+            command: commandLine, sourceLocation: sourceLocation)
+        return result
     }
 
     deinit {
