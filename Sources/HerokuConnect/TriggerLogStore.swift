@@ -104,18 +104,22 @@ public final class TriggerLogStore {
     }
 
     /// Runs statements on the log tables of a store opened unchecked; when one fails
-    /// because the schema or a table does not exist (SQLSTATE 3F000, 42P01), inspects the
-    /// schema and throws what it found missing instead.
+    /// because the schema, a table, a column, a type or a function does not exist (SQLSTATE
+    /// 3F000, 42P01, 42703, 42704, 42883: a look-alike schema, or a database without
+    /// hstore), inspects the schema and throws what it found missing instead.
     private func readingLog<T>(_ body: () throws -> T) throws -> T {
         do {
             let result = try body()
             isChecked = true
             return result
-        } catch let error as PostgresError where !isChecked && (error.sqlState == "3F000" || error.sqlState == "42P01") {
+        } catch let error as PostgresError where !isChecked && Self.missingObjectStates.contains(error.sqlState ?? "") {
             _ = try ConnectSchema.check(connection, schemaName: schemaName.name)
             throw error
         }
     }
+
+    /// The SQLSTATEs of a statement naming something the database does not have.
+    private static let missingObjectStates: Set<String> = ["3F000", "42P01", "42703", "42704", "42883"]
 
     /// Every entry with this id, the live one first: usually one, two when the id is in
     /// both tables (a move under way, or a row copied back by hand); none when it is unknown.
