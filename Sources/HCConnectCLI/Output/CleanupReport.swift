@@ -28,7 +28,8 @@ struct CleanupReport {
         return lines
     }
 
-    /// Writes the summary; after a failure or an interruption, what was done until then.
+    /// Writes the summary; after a failure or an interruption, what was done until then (in
+    /// text, nothing when no batch was done: the error's line is the whole report).
     func write(_ context: CommandContext, failure: (any Error)?) {
         if context.format == .json {
             var object = JSONObjectWriter()
@@ -59,6 +60,8 @@ struct CleanupReport {
             context.output.line()
             return
         }
+        // A failure before any batch changed nothing: its one line says it all, as for retry.
+        guard failure == nil || retry.batches + ignore.batches > 0 else { return }
         let would = retry.isDryRun
         var headline = "cleanup" + (would ? ", dry run (nothing changed)" : "") + ": "
         headline += "\(plan.retry.count) to retry, \(plan.ignore.count) to ignore"
