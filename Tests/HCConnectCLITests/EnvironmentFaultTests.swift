@@ -316,4 +316,88 @@ import Testing
             print("EnvironmentFaultTests: wrong password, \(rows) rows compared")
         }
     }
+    // MARK: - Passwords in refused logins
+
+    /// Logins refused with the password given every way libpq takes one — in the URL, in
+    /// the URL percent-encoded, in its query, in `PGPASSWORD`, in a keyword string, quoted
+    /// with a space and a quote — run as processes (libpq reads `PGPASSWORD` itself) with
+    /// `--verbose`, in text and as JSON events: exit 77, one error, and the password in no
+    /// form anywhere (``PasswordLeakGuard`` checks every run; the checks here say it again).
+    @Test func passwordsStayHiddenWhenTheLoginFails() throws {
+        try PrivateServer.with { server in
+            let admin = try server.connect()
+            try admin.execute("SELECT hcemu.create_standard_connection('salesforce')")
+            try Self.fill(admin, schema: "salesforce")
+            try admin.execute("CREATE ROLE hc_login LOGIN SUPERUSER PASSWORD 'Right-Passw0rd-42'")
+            try server.setHostBasedAuthentication([
+                "host all hc_login 127.0.0.1/32 scram-sha-256",
+                "host all all 127.0.0.1/32 trust",
+            ])
+            let before = try Self.snapshot(admin, schema: "salesforce", tables: Self.standardTables)
+            let port = server.port
+            // (name, environment, arguments before the command, the secret in its plain form)
+            let ways: [(String, [String: String], [String], String)] = [
+                ("URL", ["DATABASE_URL": server.url(user: "hc_login", password: "Wrong-Url-Pw-1")], [], "Wrong-Url-Pw-1"),
+                ("URL, percent-encoded", [:],
+                 ["--database-url", server.url(user: "hc_login", password: "W%40r%3Ang%2FP%25w%20d%27-2")], "W@r:ng/P%w d'-2"),
+                ("URL query", ["DATABASE_URL": server.url(user: "hc_login", query: "password=Wrong-Query-Pw-3")], [],
+                 "Wrong-Query-Pw-3"),
+                ("PGPASSWORD", ["DATABASE_URL": server.url(user: "hc_login"), "PGPASSWORD": "Wrong-Env-Pw-4"], [], "Wrong-Env-Pw-4"),
+                ("keyword string", [:],
+                 ["--database-url", "host=127.0.0.1 port=\(port) user=hc_login dbname=postgres password='Wr ong\\'Kw-Pw-5'"],
+                 "Wr ong'Kw-Pw-5"),
+                ("keyword string, server down", [:],
+                 ["--database-url", "host=127.0.0.1 port=\(try Self.freePort()) user=hc_login password=Down-Kw-Pw-6", "--retries", "1"],
+                 "Down-Kw-Pw-6"),
+            ]
+            var runs = 0
+            for (way, environment, global, secret) in ways {
+                for format in [["--log-format", "text"], ["--log-format", "json"]] {
+                    for command in [["failed"], ["retry", "--failed", "--yes", "--json"]] {
+                        var env = environment
+                        env["HEROKU_CONNECT_SCHEMA"] = "salesforce"
+                        env["PATH"] = "/usr/bin:/bin"
+                        let arguments = global + ["--verbose"] + format + command
+                        let result = try BackgroundProcess.hcconnect(arguments, environment: env).wait(timeout: .seconds(60))
+                        runs += 1
+                        let context = "\(way): hcconnect \(arguments.joined(separator: " ")) -> \(result.status)\n\(result.stderr)"
+                        let down = way.hasSuffix("server down")
+                        #expect(result.status == (down ? 69 : 77), "\(context)")
+                        for form in PasswordLeakGuard.forms(of: secret).union([secret]) {
+                            #expect(!result.stderr.contains(form) && !result.stdout.contains(form), "\(context)")
+                        }
+                        let lines = result.stderrLines
+                        #expect(lines.contains { $0.contains(down ? "cannot connect to the database" : "refused the login") }, "\(context)")
+                        if format.last == "json" {
+                            let events = jsonEventLines(result.stderr)
+                            #expect(events.count == lines.count, "every line is a JSON event: \(context)")
+                            let connect = events.first { $0["event"] as? String == "connect" }
+                            #expect(connect != nil, "\(context)")
+                            if way.hasPrefix("URL") {
+                                #expect((connect?["target"] as? String)?.contains("***") == true, "the URL is shown masked: \(context)")
+                            }
+                        }
+                        #expect(try Self.snapshot(admin, schema: "salesforce", tables: Self.standardTables) == before, "\(context)")
+                    }
+                }
+            }
+            // the control: the right password in each form works, and is not shown either
+            for (environment, global) in [
+                (["DATABASE_URL": server.url(user: "hc_login", password: "Right-Passw0rd-42")], [String]()),
+                (["DATABASE_URL": server.url(user: "hc_login"), "PGPASSWORD": "Right-Passw0rd-42"], []),
+                ([:], ["--database-url", "host=127.0.0.1 port=\(port) user=hc_login dbname=postgres password=Right-Passw0rd-42"]),
+            ] {
+                var env = environment
+                env["HEROKU_CONNECT_SCHEMA"] = "salesforce"
+                let result = try BackgroundProcess.hcconnect(
+                    global + ["--verbose", "--log-format", "json", "failed", "--format", "ids"], environment: env
+                ).wait(timeout: .seconds(60))
+                runs += 1
+                #expect(result.status == 0, "\(result.stderr)")
+                #expect(Set(result.stdout.split(separator: "\n")) == ["1", "2", "3", "11", "12", "13"])
+                #expect(!result.stderr.contains("Right-Passw0rd-42"))
+            }
+            print("EnvironmentFaultTests: refused logins, \(runs) runs, no password shown")
+        }
+    }
 }
