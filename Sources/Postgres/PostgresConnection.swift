@@ -171,8 +171,12 @@ public final class PostgresConnection {
             || authenticationMarkers.contains { marker in
                 lowered.contains(marker) && (marker != "role \"" || lowered.contains("does not exist"))
             }
-        return PostgresError.fromLibpqMessage(
+        let error = PostgresError.fromLibpqMessage(
             text, kind: isAuthentication ? .authenticationFailed : .connectionFailed, redactor: redactor)
+        // A database that does not exist will not appear by waiting: SQLSTATE 3D000 tells
+        // the retry policy so.
+        guard !isAuthentication, lowered.contains("database \""), lowered.contains("does not exist") else { return error }
+        return PostgresError(.connectionFailed, message: error.message, sqlState: "3D000", hint: error.hint)
     }
 
     // MARK: - Session facts

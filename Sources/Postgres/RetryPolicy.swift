@@ -74,7 +74,8 @@ public struct RetryPolicy: Sendable, Equatable {
         guard let error = error as? PostgresError else { return nil }
         switch error.kind {
         case .connectionLost, .connectionFailed:
-            return .connection
+            // an unknown database (3D000) stays unknown however long one waits
+            return error.sqlState == "3D000" ? nil : .connection
         case .commitOutcomeUnknown:
             return safety == .idempotent ? .connection : nil
         case .server:

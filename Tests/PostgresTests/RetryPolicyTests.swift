@@ -534,3 +534,19 @@ import Testing
                 == "gave up connecting after 3 retries in 6 s")
     }
 }
+
+@Suite struct UnknownDatabaseTests {
+    /// A database that does not exist is not waited for: waiting will not create it.
+    @Test func anUnknownDatabaseIsNotRetried() throws {
+        let url = try TestDatabase.databaseURL("hcconnect_no_such_database")
+        do throws(PostgresError) {
+            _ = try PostgresConnection(settings: ConnectionSettings(connectionString: url))
+            Issue.record("connected to a database that does not exist")
+        } catch {
+            #expect(error.kind == .connectionFailed)
+            #expect(error.sqlState == "3D000")
+            #expect(error.message.contains("hcconnect_no_such_database"))
+            #expect(RetryPolicy.rule(for: error, safety: .idempotent, isBulk: true) == nil)
+        }
+    }
+}
