@@ -20,7 +20,7 @@ import Testing
 /// every captured change ends processed or still queued, exactly once.
 @Suite(.serialized) struct ConnectWorkerFaultTests {
     /// Accounts inserted by the producer.
-    private let produced = 400
+    private let produced = 800
 
     /// The worker and the producer, as procedures of the schema.
     private func install(_ schema: ConnectTestSchema) throws {
@@ -63,10 +63,10 @@ import Testing
                   INSERT INTO \(s).fault_holds SELECT 'live', id, held, clock_timestamp(), txid_current() FROM unnest(ids) AS id;
                   COMMIT;
                 END IF;
-                -- archive processed entries, 30 ms after processing, holding them a few ms
+                -- archive processed entries at once or 20 or 40 ms after processing (by id), holding them a few ms
                 SELECT array_agg(id) INTO ids FROM (
                   SELECT id FROM \(s)._trigger_log
-                  WHERE state NOT IN ('NEW', 'PENDING') AND updated_at < clock_timestamp() - interval '30 milliseconds'
+                  WHERE state NOT IN ('NEW', 'PENDING') AND updated_at < clock_timestamp() - (id % 3) * interval '20 milliseconds'
                   ORDER BY id LIMIT 8 FOR UPDATE SKIP LOCKED) AS t;
                 IF ids IS NOT NULL THEN
                   held := clock_timestamp();
@@ -124,28 +124,39 @@ import Testing
             let deadline = ContinuousClock.now + .seconds(150)
             while (producer.isRunning || round < 30), ContinuousClock.now < deadline {
                 round += 1
-                let cleanup = Bool.random(using: &random)
-                let arguments =
-                    cleanup
-                    ? ["cleanup", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--max-attempts", "3", "--ignore-matching",
-                       "FIELD_CUSTOM_VALIDATION_EXCEPTION", "--batch-size", "3", "--json"]
-                    : ["retry", "--failed", "--yes", "--batch-size", String(Int.random(in: 1...6, using: &random)), "--json"]
-                let result = try BackgroundProcess.hcconnect(arguments, environment: environment).wait(timeout: .seconds(60))
-                // 1: some selected entries were taken by the worker meanwhile (archived, locked)
-                #expect(result.status == 0 || result.status == 1, "seed \(seed), round \(round): \(result.stderr)")
-                runs[arguments[0], default: 0] += 1
-                statuses.append(result.status)
-                // What it says it changed is what the audit trail shows it changed.
-                let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] ?? [:]
-                let parts = cleanup ? [object["retry"], object["ignore"]].compactMap { $0 as? [String: Any] } : [object]
-                let said = parts.reduce(0) { $0 + ($1["changed"] as? Int ?? 0) }
-                for part in parts {
-                    for (key, value) in part where key.hasPrefix("skipped_") { skipped[key, default: 0] += (value as? [Any])?.count ?? 0 }
+                // Half the rounds run a retry and a cleanup at the same time, so that an entry
+                // one selected may be changed by the other before its batch.
+                let together = Bool.random(using: &random)
+                let kinds = together ? ["retry", "cleanup"] : [Bool.random(using: &random) ? "cleanup" : "retry"]
+                let started = try kinds.map { kind in
+                    let arguments =
+                        kind == "cleanup"
+                        ? ["cleanup", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--max-attempts", "3", "--ignore-matching",
+                           "FIELD_CUSTOM_VALIDATION_EXCEPTION", "--batch-size", "3", "--json"]
+                        : ["retry", "--failed", "--yes", "--batch-size", String(Int.random(in: 1...6, using: &random)), "--json"]
+                    return (kind, try BackgroundProcess.hcconnect(arguments, environment: environment))
+                }
+                var said = 0
+                for (kind, process) in started {
+                    let result = try process.wait(timeout: .seconds(60))
+                    // 1: some selected entries were taken meanwhile (archived, locked, changed)
+                    #expect(result.status == 0 || result.status == 1, "seed \(seed), round \(round), \(kind): \(result.stderr)")
+                    runs[kind, default: 0] += 1
+                    statuses.append(result.status)
+                    // What the runs say they changed is what the audit trail shows they changed.
+                    let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] ?? [:]
+                    let parts = kind == "cleanup" ? [object["retry"], object["ignore"]].compactMap { $0 as? [String: Any] } : [object]
+                    said += parts.reduce(0) { $0 + ($1["changed"] as? Int ?? 0) }
+                    for part in parts {
+                        for (key, value) in part where key.hasPrefix("skipped_") {
+                            skipped[key, default: 0] += (value as? [Any])?.count ?? 0
+                        }
+                    }
                 }
                 let audited = try schema.connection.query(
                     "SELECT count(*) FILTER (WHERE op = 'UPDATE'), coalesce(max(seq), $1) FROM \(schema.quoted).fault_audit WHERE app = 'hcconnect' AND seq > $1",
                     [.int(lastSequence)])[0]
-                #expect(try audited.int(0) == said, "seed \(seed), round \(round): said \(said) changed: \(result.stdout)")
+                #expect(try audited.int(0) == said, "seed \(seed), round \(round): said \(said) changed")
                 lastSequence = try audited.int(1)!
             }
             let producerResult = try producer.wait(timeout: .seconds(60))
