@@ -19,10 +19,13 @@ import Testing
         /// Tests/Scripts/pg.sh.
         static let pgScript = TestDatabase.packageRoot.appendingPathComponent("Tests/Scripts/pg.sh").path
 
-        init() throws {
+        /// - Parameter options: Server options added to pg.sh's (`HCCONNECT_PG_OPTIONS`); a
+        ///   later `-c` wins, so they can undo pg.sh's (`-c synchronous_commit=on`).
+        init(options: String = "") throws {
             stateDirectory = TestDatabase.packageRoot
                 .appendingPathComponent(".build/pg-restart-\(UUID().uuidString.prefix(8).lowercased())").path
-            let started = try BackgroundProcess.bash(#"bash "$2" start "$1""#, [stateDirectory, Self.pgScript])
+            let started = try BackgroundProcess.bash(
+                #"HCCONNECT_PG_OPTIONS="${HCCONNECT_PG_OPTIONS:-} $3" bash "$2" start "$1""#, [stateDirectory, Self.pgScript, options])
             guard started.status == 0, !started.timedOut else {
                 _ = try? BackgroundProcess.bash(#"bash "$2" stop "$1""#, [stateDirectory, Self.pgScript])
                 throw TestSetupError("cannot start a private server with pg.sh: \(started.stderr)")
@@ -41,10 +44,11 @@ import Testing
             try PostgresConnection(settings: ConnectionSettings(connectionString: url))
         }
 
-        /// Restarts the server (`pg_ctl restart -m fast`, as its owner), which ends every
-        /// session, and returns when it accepts connections again.
-        func restart() throws -> Duration {
-            try control(#"restart -m fast -w -t 60 -l "$datadir/server.log""#)
+        /// Restarts the server (`pg_ctl restart -m fast`, or `-m immediate`: no clean
+        /// shutdown, crash recovery at start), as its owner, which ends every session, and
+        /// returns when it accepts connections again. The server keeps its options.
+        func restart(mode: String = "fast") throws -> Duration {
+            try control(#"restart -m \#(mode) -w -t 60 -l "$datadir/server.log""#)
         }
 
         /// Stops the server (`pg_ctl stop -m fast`) but keeps its data directory.
