@@ -129,7 +129,15 @@ import Testing
             changed: { ($0["retry"] as? [String: Any])?["changed"] as? Int })
     }
 
-    /// Also without retries: the restart ends the run with 75 and the summary so far.
+    /// Without retries, the restart ends the run with 75 and the summary so far.
+    @Test(arguments: ["fast", "immediate"])
+    func aBulkRetryWithoutRetriesStopsWithWhatItDid(mode: String) throws {
+        try repairAcrossARestart(
+            mode: mode, schema: "retry_once_\(mode)",
+            arguments: ["retry", "--failed", "--yes", "--batch-size", String(batchSize), "--format", "json", "--retries", "0"],
+            changed: { $0["changed"] as? Int })
+    }
+
     @Test(arguments: ["fast", "immediate"])
     func aCleanupWithoutRetriesStopsWithWhatItDid(mode: String) throws {
         try repairAcrossARestart(
