@@ -74,10 +74,11 @@ final class PrivateServer {
         Thread.sleep(forTimeInterval: 0.3)
     }
 
-    /// Restarts the server (`pg_ctl restart -m fast`, as its owner), which ends every
-    /// session, and returns when it accepts connections again.
-    func restart() throws -> Duration {
-        try control(#"restart -m fast -w -t 60 -l "$datadir/server.log""#)
+    /// Restarts the server (`pg_ctl restart -m fast`, or `-m immediate`: no clean shutdown,
+    /// crash recovery at start), as its owner, which ends every session, and returns when it
+    /// accepts connections again. The server keeps its options.
+    func restart(mode: String = "fast") throws -> Duration {
+        try control(#"restart -m \#(mode) -w -t 60 -l "$datadir/server.log""#)
     }
 
     /// Stops the server (`pg_ctl stop -m fast`) but keeps its data directory.

@@ -30,10 +30,23 @@ final class CleanupLock {
         return lock
     }
 
+    /// How many times the lock is tried when the look for its holder finds nobody.
+    private static let attempts = 3
+
+    /// Takes the lock in a new transaction. When it is held, the holder is looked up to be
+    /// named; a holder that released the lock between the try and the look leaves it free,
+    /// so it is tried again (up to ``attempts`` times) rather than reported held by nobody.
     private func take(_ context: CommandContext) throws {
-        try connection.execute("BEGIN")
-        let taken = try connection.query("SELECT pg_try_advisory_xact_lock(\(Self.keys))", [.text(schema)])
-        guard try taken[0].bool(0) == true else {
+        var attempt = 0
+        var who = "another cleanup"
+        while attempt < Self.attempts {
+            attempt += 1
+            try connection.execute("BEGIN")
+            let taken = try connection.query("SELECT pg_try_advisory_xact_lock(\(Self.keys))", [.text(schema)])
+            if try taken[0].bool(0) == true {
+                context.events.record("lock", "holding the cleanup lock of schema \(schema)", ["schema": .string(schema)])
+                return
+            }
             let holder = try? connection.query(
                 """
                 SELECT a.pid, COALESCE(NULLIF(a.application_name, ''), 'a session'), a.client_addr::text,
@@ -44,17 +57,16 @@ final class CleanupLock {
                 """, [.text(schema)]
             ).first
             _ = try? connection.execute("ROLLBACK")
-            var who = "another cleanup"
             if let holder, let pid = try? holder.int(0) {
                 who += " (\(holder.string(1) ?? "a session"), pid \(pid)"
                 if let address = holder.string(2) { who += " from \(address)" }
                 if let since = holder.string(3) { who += ", since \(since)" }
                 who += ")"
+                break
             }
-            throw CommandFailure(
-                status: .temporaryFailure, message: "\(who) is running on schema \(schema); try again when it is done")
         }
-        context.events.record("lock", "holding the cleanup lock of schema \(schema)", ["schema": .string(schema)])
+        throw CommandFailure(
+            status: .temporaryFailure, message: "\(who) is running on schema \(schema); try again when it is done")
     }
 
     /// Checks, between batches, that the lock is still held: after a lost connection it is
