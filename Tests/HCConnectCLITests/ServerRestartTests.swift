@@ -19,10 +19,21 @@ import Testing
         /// Tests/Scripts/pg.sh.
         static let pgScript = TestDatabase.packageRoot.appendingPathComponent("Tests/Scripts/pg.sh").path
 
-        init() throws {
+        /// The data directory (which holds the server's log files).
+        var dataDirectory: String {
+            ((try? String(contentsOfFile: stateDirectory + "/datadir", encoding: .utf8)) ?? "")
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        /// Starts a server with pg.sh.
+        ///
+        /// - Parameter options: More server options (`HCCONNECT_PG_OPTIONS`), such as a
+        ///   statement log.
+        init(options: String = "") throws {
             stateDirectory = TestDatabase.packageRoot
                 .appendingPathComponent(".build/pg-restart-\(UUID().uuidString.prefix(8).lowercased())").path
-            let started = try BackgroundProcess.bash(#"bash "$2" start "$1""#, [stateDirectory, Self.pgScript])
+            let started = try BackgroundProcess.bash(
+                #"HCCONNECT_PG_OPTIONS="$3" bash "$2" start "$1""#, [stateDirectory, Self.pgScript, options])
             guard started.status == 0, !started.timedOut else {
                 _ = try? BackgroundProcess.bash(#"bash "$2" stop "$1""#, [stateDirectory, Self.pgScript])
                 throw TestSetupError("cannot start a private server with pg.sh: \(started.stderr)")
