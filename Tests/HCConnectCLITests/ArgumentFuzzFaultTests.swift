@@ -48,7 +48,10 @@ import TestSupport
             let option = options.randomElement(using: &random)!
             var value: String?
             if option.spec.takesValue {
-                if option.spec.name == "schema" {
+                if option.values == .files {
+                    // a checkpoint is written: only ever under the temporary folder
+                    value = NSTemporaryDirectory() + "/hcconnect-fuzz-\(Int.random(in: 0..<4, using: &random)).checkpoint"
+                } else if option.spec.name == "schema" {
                     value = Bool.random(using: &random) ? schema : "nosuch_schema"
                 } else if case .words(let words) = option.values, Bool.random(using: &random) {
                     value = words.randomElement(using: &random)
