@@ -54,8 +54,9 @@ public enum HCConnect {
                     "error", level: "error", report.message,
                     ["exit_status": .int(Int(report.status.rawValue)), "hint": .string(report.hint)])
             } else {
-                errors.line("hcconnect: " + report.message)
-                if log?.isEnabled == true, let hint = report.hint { errors.line("hcconnect: " + hint) }
+                // the message may quote a value as given (a table name with a line break)
+                errors.line("hcconnect: " + DisplayText.sanitized(report.message))
+                if log?.isEnabled == true, let hint = report.hint { errors.line("hcconnect: " + DisplayText.sanitized(hint)) }
             }
             return report.status.rawValue
         }

@@ -52,6 +52,7 @@ enum ArgumentParser {
             let argument = arguments[index]
             index += 1
             if optionsEnded || argument == "-" || !argument.hasPrefix("-") {
+                try refuseNUL(in: argument, option: "argument")
                 parsed.positionals.append(argument)
                 continue
             }
@@ -76,6 +77,7 @@ enum ArgumentParser {
                     value = arguments[index]
                     index += 1
                 }
+                try refuseNUL(in: value, option: display)
                 if case .list = spec.kind {
                     let items = value.split(separator: ",", omittingEmptySubsequences: false)
                         .map { $0.trimmingWhitespace() }
@@ -92,6 +94,13 @@ enum ArgumentParser {
             }
         }
         return parsed
+    }
+
+    /// Refuses a value holding a NUL byte: no real command line can hold one, and C strings
+    /// (libpq's parameters, file names) would cut it short, so it would not mean what it says.
+    private static func refuseNUL(in value: String, option: String) throws(ArgumentError) {
+        guard value.utf8.contains(0) else { return }
+        throw .invalidValue(option: option, value: value, reason: "contains a NUL byte")
     }
 
     /// Finds the option an argument names, with the value written after `=`.
