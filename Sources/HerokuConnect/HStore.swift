@@ -1,11 +1,12 @@
 /// The field/value pairs of a trigger log's `old` or `values` column, decoded from the
 /// hstore text Heroku Connect writes there (`"name"=>"Acme", "phone"=>NULL`).
 ///
-/// The parser follows hstore's input syntax: keys and values double-quoted with `\` escaping
-/// `"` and `\`, or unquoted up to white space, `=>` or a comma; an unquoted `NULL` (any case)
-/// as a value is SQL NULL, which stays distinct from the empty string `""`. Pairs keep the
-/// order of the text. Text that is not valid hstore is kept and reported, never fatal: the
-/// pairs decoded before the fault are still available.
+/// The parser reads text the way hstore's own input function does (``RawPairReader``):
+/// keys and values double-quoted with `\` escaping, or unquoted (a key up to white space or
+/// `=`, a value up to white space or `,`); an unquoted `NULL` (any case) as a value is SQL
+/// NULL, which stays distinct from the empty string `""`. Pairs keep the order of the text.
+/// Text that is not valid hstore is kept and reported, never fatal: the pairs decoded before
+/// the fault are still available.
 public struct HStore: Sendable, Equatable {
     /// One field and its value; nil is SQL NULL.
     public struct Pair: Sendable, Equatable {
@@ -79,7 +80,14 @@ public struct HStore: Sendable, Equatable {
     /// The field names, in order.
     public var keys: [String] { pairs.map(\.key) }
 
-    /// The value of `key`: nil when the key is absent, `.some(nil)` when it is NULL.
+    /// The values by key, decoded once (for a key given twice, the first, as the subscript
+    /// answers); for many lookups, where the subscript would decode the text each time.
+    public var valuesByKey: [String: String?] {
+        Dictionary(pairs.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The value of `key`: nil when the key is absent, `.some(nil)` when it is NULL. Decodes
+    /// the text on each use (see ``valuesByKey``).
     public subscript(key: String) -> String?? {
         guard let pair = pairs.first(where: { $0.key == key }) else { return nil }
         return .some(pair.value)
@@ -151,12 +159,21 @@ extension HStore {
         public let value: RawToken?
     }
 
-    /// Reads the pairs of hstore text one by one, following hstore's input syntax, without
-    /// building strings.
+    /// Reads the pairs of hstore text one by one, without building strings, the way
+    /// hstore's own input function (`hstore_in`) reads them, so that a text PostgreSQL
+    /// accepts gives the same pairs and a text it refuses is reported as malformed:
+    ///
+    /// - a key or value is double-quoted (`\\` escapes any byte), or unquoted: then it runs
+    ///   from its first byte (whatever it is, but a key's cannot be `=`) to white space or the
+    ///   end, a key also to `=` and a value also to `,`, and `\\` escapes the next byte
+    ///   (quotes inside are plain bytes);
+    /// - `=>` follows a key after optional white space, with nothing between `=` and `>`;
+    /// - pairs are separated by `,`; a `,` at the end is allowed;
+    /// - an unquoted value that reads `NULL` (any case, once unescaped) is SQL NULL.
     public struct RawPairReader {
         private let bytes: UnsafeBufferPointer<UInt8>
         private var index = 0
-        private var isStarted = false
+        private var isAtEnd = false
         /// Why the text is not valid hstore, once ``next()`` met the fault; nil otherwise.
         public private(set) var fault: HStoreParseError?
 
@@ -170,36 +187,36 @@ extension HStore {
         private static let greater = UInt8(ascii: ">")
         private static let comma = UInt8(ascii: ",")
 
+        /// A token, or the end of the text where a token could start.
+        private enum Scanned {
+            case token(RawToken, quoted: Bool)
+            case end
+        }
+
         /// The next pair; nil at the end of the text or at a fault (see ``fault``).
         public mutating func next() -> RawPair? {
-            guard fault == nil else { return nil }
+            guard fault == nil, !isAtEnd else { return nil }
+            guard let scannedKey = token(isKey: true) else { return nil }
+            guard case .token(let key, _) = scannedKey else {
+                // the end, at the start or after a comma
+                isAtEnd = true
+                return nil
+            }
             skipSpace()
-            if isStarted {
-                guard index < bytes.count else { return nil }
-                guard bytes[index] == Self.comma else { return fail("expected \",\"") }
+            guard index < bytes.count, bytes[index] == Self.equals else { return fail("expected \"=>\"") }
+            index += 1
+            guard index < bytes.count, bytes[index] == Self.greater else { return fail("expected \"=>\"") }
+            index += 1
+            guard let scannedValue = token(isKey: false) else { return nil }
+            guard case .token(let value, let quoted) = scannedValue else { return fail("expected a value") }
+            skipSpace()
+            if index >= bytes.count {
+                isAtEnd = true
+            } else if bytes[index] == Self.comma {
                 index += 1
-                skipSpace()
-                if index >= bytes.count { return fail("expected a key after \",\"") }
-            }
-            isStarted = true
-            guard index < bytes.count else { return nil }
-            let keyStart = index
-            guard let (key, _) = token(isKey: true) else {
-                index = min(index, bytes.count)
-                return fail(index >= bytes.count && keyStart < bytes.count && bytes[keyStart] == Self.quote
-                    ? "unterminated quoted key" : "expected a key")
-            }
-            skipSpace()
-            guard index + 1 < bytes.count, bytes[index] == Self.equals, bytes[index + 1] == Self.greater else {
-                return fail("expected \"=>\"")
-            }
-            index += 2
-            skipSpace()
-            let valueStart = index
-            guard let (value, quoted) = token(isKey: false) else {
-                index = min(index, bytes.count)
-                return fail(valueStart < bytes.count && bytes[valueStart] == Self.quote
-                    ? "unterminated quoted value" : "expected a value")
+            } else {
+                // the pair is read whole; the fault is after it, and ends the reading
+                _ = fail("expected \",\"")
             }
             return RawPair(key: key, value: !quoted && Self.isNull(value) ? nil : value)
         }
@@ -217,7 +234,7 @@ extension HStore {
             while index < bytes.count, Self.isSpace(bytes[index]) { index += 1 }
         }
 
-        /// The position (0–7) of the first `"` or `\` among the eight bytes of a
+        /// The position (0–7) of the first `"` or `\\` among the eight bytes of a
         /// little-endian `word`, or 8 when there is none: the "has a byte equal to n" word
         /// test of "Bit Twiddling Hacks", whose lowest set bit marks the first such byte.
         @inline(__always)
@@ -230,20 +247,26 @@ extension HStore {
             return found.trailingZeroBitCount / 8
         }
 
-        /// Reads a quoted or unquoted token; returns it and whether it was quoted.
-        private mutating func token(isKey: Bool) -> (RawToken, Bool)? {
-            guard index < bytes.count, let base = bytes.baseAddress else { return nil }
+        /// Reads a key or value after optional white space; nil at a fault.
+        private mutating func token(isKey: Bool) -> Scanned? {
+            skipSpace()
+            guard index < bytes.count, let base = bytes.baseAddress else { return .end }
+            let what = isKey ? "key" : "value"
             if bytes[index] == Self.quote {
                 index += 1
                 let start = index
                 var escaped = false
-                while index < bytes.count {
+                while true {
                     if bytes.count - index >= 8 {
                         // skip to the first quote or backslash of the next eight bytes
                         let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
                         let skipped = Self.firstQuoteOrBackslash(word)
                         index += skipped
                         if skipped == 8 { continue }
+                    }
+                    guard index < bytes.count else {
+                        _ = fail("unterminated quoted \(what)")
+                        return nil
                     }
                     let byte = bytes[index]
                     if byte == Self.quote { break }
@@ -253,25 +276,33 @@ extension HStore {
                     }
                     index += 1
                 }
-                guard index < bytes.count else { return nil }
                 let token = RawToken(bytes: UnsafeBufferPointer(rebasing: bytes[start..<index]), hasEscapes: escaped)
                 index += 1
-                return (token, true)
+                return .token(token, quoted: true)
             }
+            if isKey, bytes[index] == Self.equals {
+                _ = fail("expected a key")
+                return nil
+            }
+            // the first byte belongs to the token whatever it is (a value may start with "," or
+            // "="), the next ones up to white space, or "=" (key) or "," (value)
             let start = index
             var escaped = false
             while index < bytes.count {
                 let byte = bytes[index]
-                if Self.isSpace(byte) || byte == Self.comma || (isKey && byte == Self.equals) || byte == Self.quote { break }
                 if byte == Self.backslash {
+                    guard index + 1 < bytes.count else {
+                        _ = fail("a backslash at the end of an unquoted \(what)")
+                        return nil
+                    }
                     escaped = true
-                    index += 1
+                    index += 2
+                    continue
                 }
+                if index > start, Self.isSpace(byte) || (isKey ? byte == Self.equals : byte == Self.comma) { break }
                 index += 1
             }
-            index = min(index, bytes.count)
-            guard index > start else { return nil }
-            return (RawToken(bytes: UnsafeBufferPointer(rebasing: bytes[start..<index]), hasEscapes: escaped), false)
+            return .token(RawToken(bytes: UnsafeBufferPointer(rebasing: bytes[start..<index]), hasEscapes: escaped), quoted: false)
         }
 
         /// An unquoted `NULL`, in any case, once escapes are removed (as hstore reads it).

@@ -105,7 +105,7 @@ import Testing
     }
 
     @Test func malformedHstoreIsWrittenAsItsText() {
-        for text in [#""a"=>"b", "c"#, #""unterminated"#, #"a=>"#, #""k"=>"v",,"x"=>"y""#, #""k" "v""#] {
+        for text in [#""a"=>"b", "c"#, #""unterminated"#, #"a=>"#, #""k"=>"v" "x"=>"y""#, #""k" "v""#] {
             var object = JSONObjectWriter()
             object.add("f", HStore(text: text))
             #expect(object.text == "{\"f\":" + Self.referenceJSON(text) + "}")

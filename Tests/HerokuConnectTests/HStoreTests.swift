@@ -1,3 +1,4 @@
+import Foundation
 import HerokuConnect
 import Postgres
 import TestSupport
@@ -33,13 +34,19 @@ import Testing
         #expect(HStore(text: "  ").isWellFormed)
         #expect(HStore(text: "a=>1, b => 2 ,c=>NULL").pairs == [.init("a", "1"), .init("b", "2"), .init("c", nil)])
         #expect(HStore(text: #"a\ b=>c\,d"#).pairs == [.init("a b", "c,d")])
+        // as hstore_in reads them: a comma at the end, commas in unquoted keys, quotes and
+        // "=>" in unquoted values
+        #expect(HStore(text: #""a"=>"1","#).pairs == [.init("a", "1")])
+        #expect(HStore(text: "a=>b,,c=>d").pairs == [.init("a", "b"), .init(",c", "d")])
+        #expect(HStore(text: #"k"ey=>v"al=>ue"#).pairs == [.init("k\"ey", "v\"al=>ue")])
     }
 
     @Test(arguments: [
         (#""a"=>"1", "b"=>"unterminated"#, "unterminated quoted value"),
         (#""a"=>"1" "b"=>"2""#, "expected \",\""),
         (#""a"="1""#, "expected \"=>\""),
-        (#""a"=>"1","#, "expected a key after \",\""),
+        (#"a=>\"#, "a backslash at the end of an unquoted value"),
+        (#"=>b"#, "expected a key"),
         (#""unterminated"#, "unterminated quoted key"),
         (#""a"=>"#, "expected a value"),
     ])
@@ -95,5 +102,85 @@ import Testing
                 "SELECT $1::hstore = $2::hstore", [.text(HStore(pairs: fields.pairs).text), .text(text)])
             #expect(try roundTrip[0].bool(0) == true)
         }
+    }
+}
+
+/// The reader against PostgreSQL's own hstore parser (`text::hstore`) on thousands of seeded
+/// random texts, valid and not: where PostgreSQL accepts a text, hcconnect reads the same
+/// pairs; where it refuses one, hcconnect reports the text as malformed.
+@Suite struct HStoreAgainstPostgresTests {
+    /// SplitMix64, so that a failing text can be made again from the seed.
+    struct Random {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+    }
+
+    /// Pieces that hit every state of both parsers.
+    static let pieces = [
+        "\"", "\\", "=", ">", "=>", ",", " ", "\n", "\t", "a", "b", "key", "Value", "NULL", "null", "nUlL",
+        "é", "東京", "🚀", "\"\"", "\\\"", "\\\\", "=>\"x\"", "\"k\"=>", ", ", "''",
+    ]
+
+    static func randomText(_ random: inout Random) -> String {
+        if random.below(3) == 0 {
+            // a valid text in hstore's own form, then mutated
+            var text = (0..<random.below(4) + 1).map { n in
+                "\"k\(n)\(pieces[random.below(pieces.count)])\"=>" + (random.below(4) == 0 ? "NULL" : "\"v\(n)\"")
+            }.joined(separator: ", ")
+            for _ in 0..<random.below(3) {
+                var characters = Array(text)
+                let at = random.below(characters.count + 1)
+                switch random.below(3) {
+                case 0 where at < characters.count: characters.remove(at: at)
+                default: characters.insert(contentsOf: pieces[random.below(pieces.count)], at: at)
+                }
+                text = String(characters)
+            }
+            return text
+        }
+        return (0..<random.below(12)).map { _ in pieces[random.below(pieces.count)] }.joined()
+    }
+
+    @Test func theReaderAgreesWithPostgresOnRandomTexts() throws {
+        let connection = try TestDatabase.connect()
+        let seed = UInt64(ProcessInfo.processInfo.environment["HCCONNECT_HSTORE_SEED"] ?? "") ?? 20261124
+        var random = Random(state: seed)
+        var accepted = 0
+        var refused = 0
+        for round in 0..<3_000 {
+            let text = Self.randomText(&random)
+            let fields = HStore(text: text)
+            let json: String?
+            do throws(PostgresError) {
+                json = try connection.query("SELECT hstore_to_json($1::hstore)::text", [.text(text)])[0].string(0)
+            } catch {
+                #expect(error.sqlState == "XX000" || error.sqlState == "42601", "\(error) for \(text.debugDescription)")
+                json = nil
+            }
+            let context = "seed \(seed), round \(round), text \(text.debugDescription)"
+            guard let json else {
+                refused += 1
+                #expect(!fields.isWellFormed, "PostgreSQL refuses, hcconnect reads \(fields.pairs): \(context)")
+                continue
+            }
+            accepted += 1
+            #expect(fields.isWellFormed, "PostgreSQL accepts, hcconnect says \(String(describing: fields.error)): \(context)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+            let expected = object.mapValues { $0 is NSNull ? nil : $0 as? String }
+            // PostgreSQL keeps one of duplicated keys; compare the keys, and the values of the others
+            #expect(Set(fields.pairs.map(\.key)) == Set(expected.keys), "\(context)")
+            let counts = Dictionary(fields.pairs.map { ($0.key, 1) }, uniquingKeysWith: +)
+            for pair in fields.pairs where counts[pair.key] == 1 {
+                #expect(expected[pair.key] == .some(pair.value), "\(pair.key): \(context)")
+            }
+        }
+        #expect(accepted > 500 && refused > 500, "both kinds of text were tried: \(accepted) accepted, \(refused) refused")
     }
 }
