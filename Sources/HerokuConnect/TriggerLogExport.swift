@@ -301,6 +301,7 @@ extension HStore {
     /// the text itself keeps everything.
     public var isInOutputForm: Bool {
         guard isWellFormed else { return false }
+        let pairs = self.pairs  // decoded once
         for index in pairs.indices.dropFirst() where !Self.precedes(pairs[index - 1].key, pairs[index].key) {
             return false
         }

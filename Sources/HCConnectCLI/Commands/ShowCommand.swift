@@ -93,6 +93,9 @@ struct EntryDetail {
     private func fieldsTable(style: TextStyle, width: Int?) -> String {
         // The written fields first, then the rest; each group in the table's column order
         // when the record is there to say it, else in the order of the text.
+        // decoded once: a text with thousands of fields is looked up once per field
+        let values = entry.values?.valuesByKey
+        let old = entry.old?.valuesByKey
         let written = Set(entry.values?.keys ?? [])
         let position = Dictionary(
             (record?.fields ?? []).enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
@@ -131,8 +134,8 @@ struct EntryDetail {
         var rows: [[String]] = []
         for key in keys {
             var row = [key]
-            if let values = entry.values { row.append(cell(values[key])) }
-            if let old = entry.old { row.append(cell(old[key])) }
+            if let values { row.append(cell(values[key])) }
+            if let old { row.append(cell(old[key])) }
             if let record { row.append(cell(record[key])) }
             rows.append(row.map { DisplayText.sanitized($0, markLineBreaks: true) })
         }
@@ -156,7 +159,7 @@ struct EntryDetail {
         }
         var text = notes + line(columns, header: true)
         for (key, row) in zip(keys, rows) {
-            text += line(row, header: false, changed: entry.values?[key] != nil)
+            text += line(row, header: false, changed: values?[key] != nil)
         }
         return text
     }
