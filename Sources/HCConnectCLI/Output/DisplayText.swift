@@ -18,8 +18,13 @@ enum DisplayText {
         return String(result)
     }
 
+    /// C0 and C1 control characters, and the bidirectional embeddings, overrides and
+    /// isolates (U+202A–U+202E, U+2066–U+2069), with which a value could make the text
+    /// around it read backwards ("Trojan Source").
     private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+        let value = scalar.value
+        return value < 0x20 || (0x7F...0x9F).contains(value) || (0x202A...0x202E).contains(value)
+            || (0x2066...0x2069).contains(value)
     }
 
     /// The number of terminal columns the text takes: wide East Asian characters and
