@@ -14,19 +14,9 @@ import TestSupport
 /// bystander schema that must come out unchanged, row by row.
 @Suite(.serialized) struct ArgumentFuzzFaultTests {
     /// A small, fast, reproducible generator (SplitMix64).
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    typealias SplitMix64 = SeededRandom
 
-    static let seed: UInt64 = ProcessInfo.processInfo.environment["HCCONNECT_FUZZ_SEED"].flatMap { UInt64($0) }
-        ?? UInt64.random(in: 1...UInt64(UInt32.max))
+    static let seed: UInt64 = SeededRandom.seed(from: "HCCONNECT_FUZZ_SEED")
 
     /// Values an option may get: plausible, borderline and junk.
     static let valuePool = [
@@ -151,7 +141,7 @@ import TestSupport
                 try fixture.fillArchivedFailures(50)
                 try fixture.fillLiveFailures(50, firstID: 1001)
                 try schema.connection.execute("SELECT hcemu.generate_records($1, 'account', 5)", [.text(schema.name)])
-                var random = SplitMix64(state: Self.seed)
+                var random = SplitMix64(seed: Self.seed)
                 let grammar = CompletionGrammar.hcconnect
                 var statuses: [Int32: Int] = [:]
                 let runs = 4000
@@ -178,7 +168,7 @@ import TestSupport
         print("argument fuzz (processes): seed \(Self.seed)")
         try TestDatabase.withConnectSchema { schema in
             try TriggerLogFixture(schema).fillArchivedFailures(20)
-            var random = SplitMix64(state: Self.seed ^ 0x5555)
+            var random = SplitMix64(seed: Self.seed ^ 0x5555)
             let grammar = CompletionGrammar.hcconnect
             var statuses: [Int32: Int] = [:]
             let runs = 1000

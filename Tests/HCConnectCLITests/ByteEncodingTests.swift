@@ -1,6 +1,7 @@
 import Foundation
 @testable import HCConnectCLI
 import HerokuConnect
+import TestSupport
 import Testing
 
 /// The byte-level writers of listings (JSON strings, CSV fields, the output buffer) against
@@ -8,17 +9,7 @@ import Testing
 /// of the eight-byte words the fast paths read.
 @Suite struct ByteEncodingTests {
     /// A deterministic generator (SplitMix64), so a failure can be replayed.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-    }
+    typealias Random = SeededRandom
 
     /// Characters chosen to hit every branch: control characters, the bytes JSON and CSV
     /// escape, space, multi-byte UTF-8, and plain letters.
@@ -65,7 +56,7 @@ import Testing
     }
 
     @Test func jsonStringsMatchTheReferenceEscapingInEveryPosition() {
-        var random = Random(state: 42)
+        var random = Random(seed: 42)
         for _ in 0..<20_000 {
             let text = Self.randomText(&random)
             var array: [UInt8] = []
@@ -79,7 +70,7 @@ import Testing
     }
 
     @Test func csvFieldsMatchTheReferenceQuoting() {
-        var random = Random(state: 7)
+        var random = Random(seed: 7)
         for _ in 0..<20_000 {
             let fields: [String?] = (0..<random.below(4) + 1).map { _ in
                 random.below(8) == 0 ? nil : Self.randomText(&random, maxLength: 20)
@@ -90,7 +81,7 @@ import Testing
     }
 
     @Test func hstoreTextBecomesTheSameObjectAsItsDecodedPairs() {
-        var random = Random(state: 99)
+        var random = Random(seed: 99)
         for _ in 0..<5_000 {
             let pairs: [HStore.Pair] = (0..<random.below(6)).map { _ in
                 HStore.Pair(Self.randomText(&random, maxLength: 24), random.below(5) == 0 ? nil : Self.randomText(&random))
@@ -115,7 +106,7 @@ import Testing
     @Test func theByteBufferGrowsTruncatesAndEmpties() {
         var buffer = ByteBuffer(capacity: 16)
         var reference: [UInt8] = []
-        var random = Random(state: 3)
+        var random = Random(seed: 3)
         for round in 0..<2_000 {
             let chunk = (0..<random.below(100)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
             if round % 2 == 0 {

@@ -7,27 +7,13 @@ import Testing
 // both log tables, a gate that holds a batch until the test opens it, and row-by-row
 // snapshots of the log.
 
-/// A small seeded generator (SplitMix64), so that a fault test's random choices can be
-/// replayed from the seed it prints.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
+/// The seeded generator of the fault tests: `HCCONNECT_FAULT_SEED` replays a run.
+typealias SeededGenerator = SeededRandom
 
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E4B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SeededRandom {
     /// The seed of a run: `HCCONNECT_FAULT_SEED` when set (to replay a failure), else a new
     /// random one.
-    static func seed() -> UInt64 {
-        if let text = ProcessInfo.processInfo.environment["HCCONNECT_FAULT_SEED"], let seed = UInt64(text) { return seed }
-        return UInt64.random(in: 1..<UInt64(1 << 53))
-    }
+    static func seed() -> UInt64 { seed(from: "HCCONNECT_FAULT_SEED") }
 }
 
 /// The environment of an hcconnect process working on `schema` of the test database.

@@ -110,17 +110,7 @@ import Testing
 /// pairs; where it refuses one, hcconnect reports the text as malformed.
 @Suite struct HStoreAgainstPostgresTests {
     /// SplitMix64, so that a failing text can be made again from the seed.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-    }
+    typealias Random = SeededRandom
 
     /// Pieces that hit every state of both parsers.
     static let pieces = [
@@ -150,8 +140,8 @@ import Testing
 
     @Test func theReaderAgreesWithPostgresOnRandomTexts() throws {
         let connection = try TestDatabase.connect()
-        let seed = UInt64(ProcessInfo.processInfo.environment["HCCONNECT_HSTORE_SEED"] ?? "") ?? 20261124
-        var random = Random(state: seed)
+        let seed = SeededRandom.seed(from: "HCCONNECT_HSTORE_SEED", fallback: 20261124)
+        var random = Random(seed: seed)
         var accepted = 0
         var refused = 0
         for round in 0..<3_000 {
