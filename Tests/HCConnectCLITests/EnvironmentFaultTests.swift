@@ -297,18 +297,26 @@ import Testing
 
     // MARK: - Wrong password
 
+    /// Sets up a private server for the password tests: a standard connection with entries,
+    /// and a role `hc_login` (password `Right-Passw0rd-42`) that must log in with
+    /// scram-sha-256; returns the administrator's connection.
+    private static func passwordServer(_ server: PrivateServer) throws -> PostgresConnection {
+        let admin = try server.connect()
+        try admin.execute("SELECT hcemu.create_standard_connection('salesforce')")
+        try fill(admin, schema: "salesforce")
+        try admin.execute("CREATE ROLE hc_login LOGIN SUPERUSER PASSWORD 'Right-Passw0rd-42'")
+        try server.setHostBasedAuthentication([
+            "host all hc_login 127.0.0.1/32 scram-sha-256",
+            "host all all 127.0.0.1/32 trust",
+        ])
+        return admin
+    }
+
     /// A private server asking for scram-sha-256 passwords: a wrong password is refused
     /// with 77 and one line, and the right one works (the control).
     @Test func aWrongPasswordIsRefused() throws {
         try PrivateServer.with { server in
-            let admin = try server.connect()
-            try admin.execute("SELECT hcemu.create_standard_connection('salesforce')")
-            try Self.fill(admin, schema: "salesforce")
-            try admin.execute("CREATE ROLE hc_login LOGIN SUPERUSER PASSWORD 'Right-Passw0rd-42'")
-            try server.setHostBasedAuthentication([
-                "host all hc_login 127.0.0.1/32 scram-sha-256",
-                "host all all 127.0.0.1/32 trust",
-            ])
+            let admin = try Self.passwordServer(server)
             let unchanged = { try Self.snapshot(admin, schema: "salesforce", tables: Self.standardTables) }
             let wrong = server.url(user: "hc_login", password: "Wrong-Passw0rd-42")
             let rows = try expectEachRun(
@@ -331,14 +339,7 @@ import Testing
     /// form anywhere (``PasswordLeakGuard`` checks every run; the checks here say it again).
     @Test func passwordsStayHiddenWhenTheLoginFails() throws {
         try PrivateServer.with { server in
-            let admin = try server.connect()
-            try admin.execute("SELECT hcemu.create_standard_connection('salesforce')")
-            try Self.fill(admin, schema: "salesforce")
-            try admin.execute("CREATE ROLE hc_login LOGIN SUPERUSER PASSWORD 'Right-Passw0rd-42'")
-            try server.setHostBasedAuthentication([
-                "host all hc_login 127.0.0.1/32 scram-sha-256",
-                "host all all 127.0.0.1/32 trust",
-            ])
+            let admin = try Self.passwordServer(server)
             let before = try Self.snapshot(admin, schema: "salesforce", tables: Self.standardTables)
             let port = server.port
             // (name, environment, arguments before the command, the secret in its plain form)
