@@ -308,16 +308,17 @@ public final class TriggerLogRepair {
         let changed = Set(try rows.compactMap { try $0.int(0) })
         let rest = ids.filter { !changed.contains($0) }
         let unchanged = try connection.query(statements.unchanged(in: location), [.array(rest)])
-        // no row is changed, so no step is asked for
-        return try outcomes(unchanged, location) { _ in .ignored }
+        return try outcomes(unchanged, location, step: nil)
     }
 
     /// Reads a repair statement's answer (see ``RepairStatements``).
     ///
-    /// - Parameter location: The log table, or nil when the rows say (a ninth column,
-    ///   `archived`).
+    /// - Parameters:
+    ///   - location: The log table, or nil when the rows say (a ninth column, `archived`).
+    ///   - step: What a changed entry went through, by its action; nil for a statement that
+    ///     changes nothing (``RepairStatements/unchanged(in:)``).
     private func outcomes(
-        _ rows: PostgresRows, _ location: TriggerLogLocation?, step: (TriggerLogAction?) -> RepairStep
+        _ rows: PostgresRows, _ location: TriggerLogLocation?, step: ((TriggerLogAction?) -> RepairStep)?
     ) throws -> [RepairOutcome] {
         try rows.map { row in
             guard let id = try row.int(0) else {
@@ -327,6 +328,9 @@ public final class TriggerLogRepair {
             let action = row.string(4).map(TriggerLogAction.init(rawValue:))
             let result: RepairOutcome.Result
             if try row.bool(5) == true {
+                guard let step else {
+                    throw PostgresError(.unexpectedResult, message: "a statement that changes nothing answered a changed row")
+                }
                 result = .changed(step(action), newID: try row.int(6))
             } else if state != .failed {
                 result = .notFailed(state)
