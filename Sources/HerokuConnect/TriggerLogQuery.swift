@@ -256,11 +256,13 @@ public struct TriggerLogQuery: Sendable, Equatable {
     }
 
     /// Escapes `\`, `%` and `_` so the text matches itself literally in a LIKE pattern.
+    /// Scalar by scalar, as the server reads the pattern: a `%` that a combining mark
+    /// follows is one character to Swift but still a wildcard to LIKE.
     static func escapeLike(_ text: String) -> String {
         var escaped = ""
-        for character in text {
-            if character == "\\" || character == "%" || character == "_" { escaped.append("\\") }
-            escaped.append(character)
+        for scalar in text.unicodeScalars {
+            if scalar == "\\" || scalar == "%" || scalar == "_" { escaped.unicodeScalars.append("\\") }
+            escaped.unicodeScalars.append(scalar)
         }
         return escaped
     }

@@ -53,8 +53,10 @@ public struct ConnectionSettings: Sendable {
     /// (libpq's own rule for `expand_dbname`).
     var isConnectionInfo: Bool {
         guard let connectionString else { return false }
-        return connectionString.hasPrefix("postgres://")
-            || connectionString.hasPrefix("postgresql://") || connectionString.contains("=")
+        // bytes, as libpq reads them
+        let bytes = connectionString.utf8
+        return bytes.starts(with: "postgres://".utf8) || bytes.starts(with: "postgresql://".utf8)
+            || bytes.contains(UInt8(ascii: "="))
     }
 
     /// The parameters the connection string sets explicitly, parsed by libpq
@@ -114,10 +116,10 @@ public struct ConnectionSettings: Sendable {
         guard let connectionString else { return "" }
         if let range = rawURLPasswordRange {
             var copy = connectionString
-            copy.replaceSubrange(range, with: Redactor.mask)
+            copy.unicodeScalars.replaceSubrange(range, with: Redactor.mask.unicodeScalars)
             return copy
         }
-        if isConnectionInfo, connectionString.contains("password") {
+        if isConnectionInfo, connectionString.containsUTF8("password") {
             return Self.redactKeywordPassword(in: connectionString)
         }
         return connectionString
@@ -126,21 +128,24 @@ public struct ConnectionSettings: Sendable {
     /// The password as written inside a `postgres://user:password@host` URL, undecoded.
     private var rawURLPassword: String? {
         guard let connectionString, let range = rawURLPasswordRange else { return nil }
-        return String(connectionString[range])
+        return String(connectionString.unicodeScalars[range])
     }
 
+    /// Where the password of a URL is, in its Unicode scalars: found by scalars, not
+    /// characters, as libpq finds it by bytes (an `@` that a combining mark follows is
+    /// still the `@`).
     private var rawURLPasswordRange: Range<String.Index>? {
-        guard let string = connectionString else { return nil }
+        guard let scalars = connectionString?.unicodeScalars else { return nil }
         let prefixes = ["postgresql://", "postgres://"]
-        guard let prefix = prefixes.first(where: { string.hasPrefix($0) }) else { return nil }
-        let afterScheme = string.index(string.startIndex, offsetBy: prefix.count)
-        let authorityEnd = string[afterScheme...].firstIndex(where: { $0 == "/" || $0 == "?" })
-            ?? string.endIndex
-        let authority = string[afterScheme..<authorityEnd]
+        guard let prefix = prefixes.first(where: { scalars.starts(with: $0.unicodeScalars) }) else { return nil }
+        let afterScheme = scalars.index(scalars.startIndex, offsetBy: prefix.unicodeScalars.count)
+        let authorityEnd = scalars[afterScheme...].firstIndex(where: { $0 == "/" || $0 == "?" })
+            ?? scalars.endIndex
+        let authority = scalars[afterScheme..<authorityEnd]
         guard let at = authority.lastIndex(of: "@") else { return nil }
         let userInfo = authority[..<at]
         guard let colon = userInfo.firstIndex(of: ":") else { return nil }
-        let start = string.index(after: colon)
+        let start = scalars.index(after: colon)
         return start < at ? start..<at : nil
     }
 

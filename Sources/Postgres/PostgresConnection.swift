@@ -169,13 +169,13 @@ public final class PostgresConnection {
         let isAuthentication =
             needsPassword
             || authenticationMarkers.contains { marker in
-                lowered.contains(marker) && (marker != "role \"" || lowered.contains("does not exist"))
+                lowered.containsUTF8(marker) && (marker != "role \"" || lowered.containsUTF8("does not exist"))
             }
         let error = PostgresError.fromLibpqMessage(
             text, kind: isAuthentication ? .authenticationFailed : .connectionFailed, redactor: redactor)
         // A database that does not exist will not appear by waiting: SQLSTATE 3D000 tells
         // the retry policy so.
-        guard !isAuthentication, lowered.contains("database \""), lowered.contains("does not exist") else { return error }
+        guard !isAuthentication, lowered.containsUTF8("database \""), lowered.containsUTF8("does not exist") else { return error }
         return PostgresError(.connectionFailed, message: error.message, sqlState: "3D000", hint: error.hint)
     }
 

@@ -34,7 +34,8 @@ public struct Redactor: Sendable {
     /// Returns `text` with every secret masked.
     public func redact(_ text: String) -> String {
         var result = text
-        for (secret, replacement) in replacements where result.contains(secret) {
+        // by bytes: a secret that a combining mark follows is still found
+        for (secret, replacement) in replacements where result.containsUTF8(secret) {
             result = result.replacingAll(secret, with: replacement)
         }
         return result

@@ -63,5 +63,8 @@ import Testing
 
     @Test func likePatternsAreEscaped() {
         #expect(TriggerLogQuery.escapeLike(#"50%_off\"#) == #"50\%\_off\\"#)
+        // a combining mark after the wildcard makes one character of them, but LIKE still
+        // reads the % on its own
+        #expect(TriggerLogQuery.escapeLike("100%\u{301} _\u{301}") == "100\\%\u{301} \\_\u{301}")
     }
 }

@@ -53,7 +53,7 @@ public enum ArgumentError: Error, Sendable, Equatable, CustomStringConvertible {
     /// string masked, control characters escaped, very long input cut.
     static func printable(_ argument: String) -> String {
         var text = argument
-        if text.contains("://") || text.contains("password") {
+        if text.containsUTF8("://") || text.containsUTF8("password") {
             text = ConnectionSettings(connectionString: text).redactedConnectionString
         }
         var result = ""

@@ -1,0 +1,78 @@
+@testable import Postgres
+import TestSupport
+import Testing
+
+/// Quoting, redaction and search compare bytes (or scalars), as PostgreSQL and libpq read
+/// them. Swift's own `contains` and `firstRange(of:)` compare characters, and a combining
+/// mark after a quote, an `@` or a password's last letter makes them one character with it:
+/// the quote went undoubled into SQL text and the password unmasked into messages.
+@Suite struct ByteLevelTextTests {
+    /// A quote, an at sign and a letter, each followed by a combining acute accent.
+    static let combining = "\u{301}"
+
+    @Test func containsFindsTextThatACombiningMarkFollows() {
+        #expect("x\"\(Self.combining)y".containsUTF8("\""))
+        #expect("se\(Self.combining)cret".containsUTF8("se"))
+        #expect("password\(Self.combining)=x".containsUTF8("password"))
+        #expect(!"passwor".containsUTF8("password"))
+        #expect(!"".containsUTF8("a"))
+        #expect("abc".containsUTF8(""))
+        #expect("abc"[...].containsUTF8("bc"))
+        // the characters' way, for contrast: this is what went wrong
+        #expect(!"x\"\(Self.combining)y".contains("\""))
+    }
+
+    @Test func replacingAllReplacesEveryByteMatchLeftToRight() {
+        #expect("a\"b\"\"c".replacingAll("\"", with: "\"\"") == "a\"\"b\"\"\"\"c")
+        #expect("aaa".replacingAll("aa", with: "X") == "Xa")
+        #expect("héllo wörld".replacingAll("ö", with: "o") == "héllo world")
+        #expect("x\"\(Self.combining)".replacingAll("\"", with: "\"\"") == "x\"\"\(Self.combining)")
+        #expect("abc".replacingAll("", with: "X") == "abc")
+        #expect("abc".replacingAll("zz", with: "X") == "abc")
+        #expect("".replacingAll("a", with: "X") == "")
+    }
+
+    @Test func replacingAllAgreesWithASplitOnBytes() {
+        let seed = SeededRandom.seed(from: "HCCONNECT_TEXT_SEED")
+        var random = SeededRandom(seed: seed)
+        let pieces = ["a", "\"", "\"\"", Self.combining, "é", "🇩🇪", "\\", " ", "x"]
+        for _ in 0..<2_000 {
+            let text = (0..<random.below(12)).map { _ in pieces[random.below(pieces.count)] }.joined()
+            let expected = Array(text.utf8).split(separator: UInt8(ascii: "\""), omittingEmptySubsequences: false)
+                .map { String(decoding: $0, as: UTF8.self) }.joined(separator: "''")
+            #expect(text.replacingAll("\"", with: "''") == expected, "seed \(seed) (HCCONNECT_TEXT_SEED): \(text.debugDescription)")
+        }
+    }
+
+    @Test func identifiersWithACombiningMarkAfterAQuoteStayOneIdentifier() throws {
+        let name = "x\"\(Self.combining); SELECT 1 AS \"y"
+        let identifier = try SQLIdentifier(name)
+        #expect(identifier.quoted == "\"x\"\"\(Self.combining); SELECT 1 AS \"\"y\"")
+        // the server reads the quoted form back as exactly that name
+        let connection = try TestDatabase.plainConnection()
+        let rows = try connection.query("SELECT 1 AS \(identifier.quoted)")
+        #expect(rows.columnNames == [name])
+    }
+
+    @Test func urlPasswordsNextToCombiningMarksAreMasked() throws {
+        for url in [
+            "postgres://app:\(Self.combining)hunter2@db/prod",
+            "postgres://app:hunter2@\(Self.combining)db/prod",
+            "postgresql://app:hun\(Self.combining)ter2@db:5432/prod?sslmode=disable",
+        ] {
+            let settings = ConnectionSettings(connectionString: url)
+            let password = try #require(try settings.explicitParameters()["password"])
+            #expect(password.containsUTF8("hun"))
+            let redacted = settings.redactedConnectionString
+            #expect(!redacted.containsUTF8("hunter2") && !redacted.containsUTF8("ter2"), "\(redacted.debugDescription)")
+            #expect(redacted.containsUTF8(":***@"))
+            #expect(!settings.redactor().redact("could not connect with \(url)").containsUTF8("ter2"))
+        }
+    }
+
+    @Test func secretsThatACombiningMarkFollowsAreMasked() {
+        let redactor = Redactor(secrets: ["hunter22"])
+        #expect(redactor.redact("password hunter22\(Self.combining) was wrong") == "password ***\(Self.combining) was wrong")
+        #expect(redactor.redact("hunter22hunter22") == "******")
+    }
+}
