@@ -134,8 +134,10 @@ final class CommandContext {
             defaults.append(.init("connect_timeout", String(Self.defaultConnectTimeout)))
         }
         let settings = ConnectionSettings(connectionString: options.databaseURL, defaults: defaults)
-        let target = options.databaseURL.map { _ in settings.redactedConnectionString } ?? "libpq defaults (PG* variables)"
-        events.record("connect", "connecting to \(target)", ["target": .string(target)])
+        if events.isEnabled {
+            let target = options.databaseURL.map { _ in settings.redactedConnectionString } ?? "libpq defaults (PG* variables)"
+            events.record("connect", "connecting to \(target)", ["target": .string(target)])
+        }
         let start = ContinuousClock.now
         let connector = RetryingExecutor(connection: nil, policy: options.retryPolicy)
         connector.observer = executor.observer
