@@ -1,6 +1,13 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// Release builds get generic types' metadata from direct accessor calls instead of by
+// demangling the types' names at run time, which was a third of a listing's start-up
+// (docs/benchmarks.md).
+let startUpSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"], .when(configuration: .release)),
+]
+
 let package = Package(
     name: "hcconnect",
     products: [
@@ -14,12 +21,12 @@ let package = Package(
             providers: [.apt(["libpq-dev"])]
         ),
         // The thin Postgres layer: the only module that imports CLibPQ.
-        .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: startUpSettings),
         // The Heroku Connect domain: trigger log models, store, queries.
-        .target(name: "HerokuConnect", dependencies: ["Postgres"]),
+        .target(name: "HerokuConnect", dependencies: ["Postgres"], swiftSettings: startUpSettings),
         // Argument parsing, commands and rendering; testable without a process.
-        .target(name: "HCConnectCLI", dependencies: ["HerokuConnect", "Postgres"]),
-        .executableTarget(name: "hcconnect", dependencies: ["HCConnectCLI"]),
+        .target(name: "HCConnectCLI", dependencies: ["HerokuConnect", "Postgres"], swiftSettings: startUpSettings),
+        .executableTarget(name: "hcconnect", dependencies: ["HCConnectCLI"], swiftSettings: startUpSettings),
 
         // Shared by the test targets: the test database and the emulation loader.
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),

@@ -27,8 +27,7 @@ bash Tests/Scripts/deps.sh
 
 echo "==> building a release binary" >&2
 # the same build as `make release` and `make install`
-"$swift" build -c release --product hcconnect --static-swift-stdlib >&2
-bin=$("$swift" build -c release --show-bin-path)/hcconnect
+bin=$(SWIFT=$swift bash Tests/Scripts/release.sh)
 
 mkdir -p .build
 cleanup() { bash Tests/Scripts/pg.sh stop "$state" || true; }
