@@ -105,7 +105,8 @@ public enum HCConnect {
     /// Finds the command name: the first argument that is neither an option nor an
     /// option's value. Options of any command may come before it.
     private static func findCommand(_ arguments: [String]) throws(ArgumentError) -> (Int?, (any Command.Type)?) {
-        let allOptions = GlobalOptions.specs + commands.flatMap { $0.options }
+        // read only when an option comes before the command
+        lazy var allOptions = GlobalOptions.specs + commands.flatMap { $0.options }
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
