@@ -32,6 +32,10 @@ import Testing
     static let values: [String] = [
         "x'; DROP TABLE salesforce._trigger_log; --",
         "x\"; DROP TABLE salesforce._trigger_log; --",
+        // a combining mark makes one character of the quote (or wildcard) and itself, but
+        // the server reads the quote
+        "x\"\u{0301}; DROP TABLE salesforce._trigger_log; --",
+        "100%\u{0301}",
         "1; SELECT pg_sleep(3)",
         "1 OR 1=1",
         "1) OR (1=1",
