@@ -35,7 +35,7 @@ public struct Redactor: Sendable {
     public func redact(_ text: String) -> String {
         var result = text
         // by bytes: a secret that a combining mark follows is still found
-        for (secret, replacement) in replacements where result.containsUTF8(secret) {
+        for (secret, replacement) in replacements {
             result = result.replacingAll(secret, with: replacement)
         }
         return result
