@@ -25,7 +25,10 @@ public struct Redactor: Sendable {
     ///   - wholeStrings: Texts (such as a connection URL) to replace by a redacted form.
     public init(secrets: [String], wholeStrings: [(String, String)] = []) {
         var pairs = wholeStrings.filter { !$0.0.isEmpty && $0.0 != $0.1 }
-        for secret in Set(secrets) where secret.utf8.count >= 3 {
+        // distinct by bytes: Swift's == takes "é" and "e\u{301}" for the same text, but
+        // masking compares bytes, so each spelling needs its own entry
+        var seen = Set<[UInt8]>()
+        for secret in secrets where secret.utf8.count >= 3 && seen.insert(Array(secret.utf8)).inserted {
             pairs.append((secret, Redactor.mask))
         }
         self.init(replacements: pairs)

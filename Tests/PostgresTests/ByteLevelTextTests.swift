@@ -74,5 +74,9 @@ import Testing
         let redactor = Redactor(secrets: ["hunter22"])
         #expect(redactor.redact("password hunter22\(Self.combining) was wrong") == "password ***\(Self.combining) was wrong")
         #expect(redactor.redact("hunter22hunter22") == "******")
+        // the same password in two Unicode spellings (a URL's and PGPASSWORD's, say):
+        // equal as Swift strings, different as bytes; both are masked
+        let twoSpellings = Redactor(secrets: ["caf\u{E9}!", "cafe\u{301}!"])
+        #expect(twoSpellings.redact("caf\u{E9}! and cafe\u{301}!") == "*** and ***")
     }
 }
