@@ -25,8 +25,8 @@ public final class PostgresConnection {
     /// libpq would otherwise print them on standard error.
     public var noticeObserver: ((String) -> Void)?
     /// Session parameters set through ``setSessionParameters(_:)``, set again after
-    /// ``reset()``.
-    private var sessionParameters: [(name: String, value: String)] = []
+    /// ``reset()`` (PostgresConnection+SessionParameters.swift).
+    var sessionParameters: [(name: String, value: String)] = []
     /// Session parameters to send ahead of the next statement (``deferSessionParameters(_:)``).
     var deferredParameters: [(name: String, value: String)] = []
 
@@ -83,52 +83,6 @@ public final class PostgresConnection {
             try execute("SET DateStyle TO ISO")
         }
         try applySessionParameters(sessionParameters)
-    }
-
-    /// `set_config(name, value, false)` for each parameter, in one statement.
-    private func applySessionParameters(_ parameters: [(name: String, value: String)]) throws(PostgresError) {
-        guard !parameters.isEmpty else { return }
-        deferredParameters.removeAll { pending in parameters.contains { $0.name == pending.name } }
-        let (sql, values) = Self.setConfigStatement(parameters)
-        try execute(sql, values)
-    }
-
-    /// Sets server parameters for the session (`set_config(name, value, false)`, all in one
-    /// round trip), and again whenever ``reset()`` opens a new session.
-    ///
-    /// - Throws: ``PostgresError`` when the server refuses a name or a value; then none is set.
-    public func setSessionParameters(_ parameters: [(name: String, value: String)]) throws(PostgresError) {
-        try applySessionParameters(parameters)
-        for (name, value) in parameters {
-            sessionParameters.removeAll { $0.name == name }
-            sessionParameters.append((name, value))
-        }
-    }
-
-    /// Sets server parameters for the session like ``setSessionParameters(_:)``, but sends
-    /// them with the next statement, in the same round trip (libpq's pipeline mode): a
-    /// command's first statement then costs no extra exchange with the server.
-    ///
-    /// For sessions that only read: a value the server refuses fails the next statement,
-    /// but only after it ran (its result is dropped), and is sent again with the one after.
-    public func deferSessionParameters(_ parameters: [(name: String, value: String)]) {
-        for (name, value) in parameters {
-            sessionParameters.removeAll { $0.name == name }
-            sessionParameters.append((name, value))
-            deferredParameters.removeAll { $0.name == name }
-            deferredParameters.append((name, value))
-        }
-    }
-
-    /// The `set_config` statement for parameters, and its parameter values.
-    static func setConfigStatement(_ parameters: [(name: String, value: String)]) -> (String, [PostgresParameter]) {
-        let calls = parameters.indices.map { "set_config($\($0 * 2 + 1), $\($0 * 2 + 2), false)" }
-        return ("SELECT " + calls.joined(separator: ", "), parameters.flatMap { [.text($0.name), .text($0.value)] })
-    }
-
-    /// Sets one server parameter for the session; see ``setSessionParameters(_:)``.
-    public func setSessionParameter(_ name: String, _ value: String) throws(PostgresError) {
-        try setSessionParameters([(name, value)])
     }
 
     /// True when the connection is broken and only ``reset()`` can make it usable
@@ -441,38 +395,4 @@ public final class PostgresConnection {
             }
         }
     }
-}
-
-/// One statement that ran, as reported to ``PostgresConnection/statementObserver``.
-public struct StatementEvent: Sendable {
-    /// The statement's text, with `$n` placeholders where the values went.
-    public let sql: String
-    /// From sending the statement to its last row.
-    public let duration: Duration
-    /// The rows it returned.
-    public let rowCount: Int
-    /// True when the statement failed.
-    public let failed: Bool
-    /// The SQLSTATE of the server's error, when it failed with one (`55P03`: a lock was
-    /// not granted within `lock_timeout`).
-    public let sqlState: String?
-}
-
-/// Calls `body` with a NULL-terminated array of C strings copied from `strings`; the copies
-/// are freed when `body` returns.
-func withCStringArray<T>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> T) -> T {
-    withOptionalCStringArray(strings.map { Optional($0) }) { pointer in
-        body(pointer!)
-    }
-}
-
-/// Like ``withCStringArray(_:_:)`` with nil entries passed as NULL pointers (SQL NULL
-/// parameters); the array is NULL-terminated as well.
-func withOptionalCStringArray<T>(
-    _ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> T
-) -> T {
-    let copies: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0)! } }
-    defer { copies.forEach { free($0) } }
-    let pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } } + [nil]
-    return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
 }

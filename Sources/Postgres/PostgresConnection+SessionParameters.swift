@@ -1,5 +1,55 @@
 import CLibPQ
 
+/// Session parameters (`set_config(name, value, false)`): set at once, or deferred and sent
+/// in the same round trip as the statement that follows them.
+extension PostgresConnection {
+    /// `set_config(name, value, false)` for each parameter, in one statement.
+    func applySessionParameters(_ parameters: [(name: String, value: String)]) throws(PostgresError) {
+        guard !parameters.isEmpty else { return }
+        deferredParameters.removeAll { pending in parameters.contains { $0.name == pending.name } }
+        let (sql, values) = Self.setConfigStatement(parameters)
+        try execute(sql, values)
+    }
+
+    /// Sets server parameters for the session (`set_config(name, value, false)`, all in one
+    /// round trip), and again whenever ``reset()`` opens a new session.
+    ///
+    /// - Throws: ``PostgresError`` when the server refuses a name or a value; then none is set.
+    public func setSessionParameters(_ parameters: [(name: String, value: String)]) throws(PostgresError) {
+        try applySessionParameters(parameters)
+        for (name, value) in parameters {
+            sessionParameters.removeAll { $0.name == name }
+            sessionParameters.append((name, value))
+        }
+    }
+
+    /// Sets server parameters for the session like ``setSessionParameters(_:)``, but sends
+    /// them with the next statement, in the same round trip (libpq's pipeline mode): a
+    /// command's first statement then costs no extra exchange with the server.
+    ///
+    /// For sessions that only read: a value the server refuses fails the next statement,
+    /// but only after it ran (its result is dropped), and is sent again with the one after.
+    public func deferSessionParameters(_ parameters: [(name: String, value: String)]) {
+        for (name, value) in parameters {
+            sessionParameters.removeAll { $0.name == name }
+            sessionParameters.append((name, value))
+            deferredParameters.removeAll { $0.name == name }
+            deferredParameters.append((name, value))
+        }
+    }
+
+    /// The `set_config` statement for parameters, and its parameter values.
+    static func setConfigStatement(_ parameters: [(name: String, value: String)]) -> (String, [PostgresParameter]) {
+        let calls = parameters.indices.map { "set_config($\($0 * 2 + 1), $\($0 * 2 + 2), false)" }
+        return ("SELECT " + calls.joined(separator: ", "), parameters.flatMap { [.text($0.name), .text($0.value)] })
+    }
+
+    /// Sets one server parameter for the session; see ``setSessionParameters(_:)``.
+    public func setSessionParameter(_ name: String, _ value: String) throws(PostgresError) {
+        try setSessionParameters([(name, value)])
+    }
+}
+
 /// Deferred session parameters: `set_config` sent in the same round trip as the statement
 /// that follows it, in libpq's pipeline mode (`PQenterPipelineMode`, `PQpipelineSync`).
 ///
