@@ -9,7 +9,7 @@
 # - The Swift runtime is linked in (--static-swift-stdlib) instead of loaded from a dozen
 #   shared libraries.
 # - So is the C++ runtime the Swift runtime needs. The toolchain asks for -lstdc++, which
-#   would load libstdc++.so and its 4,000 symbol relocations at every start (0.5 ms, more
+#   would load libstdc++.so and its 4,000 symbol relocations at every start (about 0.6 ms, more
 #   than the rest of the dynamic loading the binary adds). A linker script named
 #   libstdc++.so, found first on the library path, hands the linker the static archive
 #   instead; its symbols stay private to the binary (the toolchain links with
