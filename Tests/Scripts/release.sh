@@ -19,6 +19,11 @@
 # metadata come from direct calls rather than from demangling their names at run time.
 set -euo pipefail
 
+if [ $# -ne 0 ]; then
+    echo "usage: $(basename "$0")   (no arguments; SWIFT names the swift binary)" >&2
+    exit 2
+fi
+
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 swift=${SWIFT:-swift}
