@@ -45,26 +45,22 @@ struct PrometheusWriter {
 
     /// A label value with `\`, `"` and line feeds escaped.
     static func escapedLabelValue(_ value: String) -> String {
-        var result = ""
-        for character in value.unicodeScalars {
-            switch character {
-            case "\\": result += "\\\\"
-            case "\"": result += "\\\""
-            case "\n": result += "\\n"
-            default: result.unicodeScalars.append(character)
-            }
-        }
-        return result
+        escaped(value, quotes: true)
     }
 
-    /// HELP text with `\` and line feeds escaped.
+    /// HELP text with `\` and line feeds escaped (the format leaves its quotes alone).
     static func escapedHelp(_ text: String) -> String {
+        escaped(text, quotes: false)
+    }
+
+    private static func escaped(_ text: String, quotes: Bool) -> String {
         var result = ""
-        for character in text.unicodeScalars {
-            switch character {
+        for scalar in text.unicodeScalars {
+            switch scalar {
             case "\\": result += "\\\\"
+            case "\"" where quotes: result += "\\\""
             case "\n": result += "\\n"
-            default: result.unicodeScalars.append(character)
+            default: result.unicodeScalars.append(scalar)
             }
         }
         return result
