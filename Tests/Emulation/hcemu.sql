@@ -516,6 +516,19 @@ BEGIN
 END;
 $fn$;
 
+-- Raises `<caller>: schema <name> holds no connection` unless the schema has both log
+-- tables: the generators' common check of their schema argument.
+CREATE OR REPLACE FUNCTION hcemu.require_log_tables(schema_name text, caller text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $fn$
+BEGIN
+    IF to_regclass(format('%I._trigger_log', schema_name)) IS NULL
+       OR to_regclass(format('%I._trigger_log_archive', schema_name)) IS NULL THEN
+        RAISE EXCEPTION '%: schema % holds no connection', caller, quote_ident(schema_name);
+    END IF;
+END
+$fn$;
+
 ------------------------------------------------------------------------------------------
 -- hcemu.generate_log(schema_name, archived, live, failed_fraction): a large, realistic,
 -- deterministic log for plan checks and benchmarks, set-based.
@@ -564,10 +577,7 @@ BEGIN
     IF failed_fraction IS NULL OR failed_fraction < 0 OR failed_fraction > 1 THEN
         RAISE EXCEPTION 'hcemu.generate_log: failed_fraction must be between 0 and 1';
     END IF;
-    IF to_regclass(format('%I._trigger_log', schema_name)) IS NULL
-       OR to_regclass(format('%I._trigger_log_archive', schema_name)) IS NULL THEN
-        RAISE EXCEPTION 'hcemu.generate_log: schema % holds no connection', quote_ident(schema_name);
-    END IF;
+    PERFORM hcemu.require_log_tables(schema_name, 'hcemu.generate_log');
     s := format('%I', schema_name);
     EXECUTE format('SELECT greatest((SELECT coalesce(max(id), 0) FROM %1$s._trigger_log),'
                    ' (SELECT coalesce(max(id), 0) FROM %1$s._trigger_log_archive))', s)
@@ -839,10 +849,7 @@ BEGIN
     IF n IS NULL OR n < 0 THEN
         RAISE EXCEPTION 'hcemu.generate_records: n must be >= 0';
     END IF;
-    IF to_regclass(format('%I._trigger_log', schema_name)) IS NULL
-       OR to_regclass(format('%I._trigger_log_archive', schema_name)) IS NULL THEN
-        RAISE EXCEPTION 'hcemu.generate_records: schema % holds no connection', quote_ident(schema_name);
-    END IF;
+    PERFORM hcemu.require_log_tables(schema_name, 'hcemu.generate_records');
     IF table_name IS NULL OR table_name NOT IN ('account', 'contact', 'opportunity', 'user') THEN
         RAISE EXCEPTION 'hcemu.generate_records: table % is not one of the standard mappings (account, contact, opportunity, user)',
             quote_literal(coalesce(table_name, 'NULL'));
