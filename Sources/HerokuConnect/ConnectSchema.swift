@@ -51,7 +51,10 @@ public struct ConnectSchema: Sendable {
         }
         let tableNames = try row.stringArray(4)?.compactMap { $0 } ?? []
         let readOnly = try row.stringArray(5)?.compactMap { $0 } ?? []
-        let tables = zip(tableNames, readOnly).map { MappedTable(name: $0, isReadOnly: $1 == "t" || $1 == "true") }
+        let logged = try row.stringArray(8)?.compactMap { $0 } ?? []
+        let tables = zip(tableNames, zip(readOnly, logged)).map { name, flags in
+            MappedTable(name: name, isReadOnly: flags.0 == "true", hasLogTrigger: flags.1 == "true")
+        }
         let procedures = try row.stringArray(7)?.compactMap { $0.flatMap(CaptureProcedure.init(rawValue:)) } ?? []
         return ConnectSchema(
             name: name, mappedTables: tables, hstoreSchema: try SQLIdentifier(hstoreSchema),
@@ -90,15 +93,21 @@ public struct ConnectSchema: Sendable {
         """
 
     /// Schema facts, Connect schemas of the database, and the mapped tables: tables with
-    /// `id`, `sfid` and `_hc_lastop` columns; read-only when a trigger function on them
-    /// writes READONLY rows.
+    /// `id`, `sfid` and `_hc_lastop` columns; logged when an enabled trigger's function
+    /// writes the trigger log (each mapping has its own logger, `hc_<table>_logger`), and
+    /// read-only when that logger writes READONLY rows (a read-write one writes NEW).
     private static let inspectionSQL = """
         WITH mapped AS (
           SELECT c.relname,
                  EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
                          JOIN pg_catalog.pg_proc p ON p.oid = g.tgfoid
-                         WHERE g.tgrelid = c.oid AND NOT g.tgisinternal
-                           AND p.prosrc LIKE '%''READONLY''%') AS read_only
+                         WHERE g.tgrelid = c.oid AND NOT g.tgisinternal AND g.tgenabled <> 'D'
+                           AND p.prosrc LIKE '%_trigger_log%'
+                           AND p.prosrc LIKE '%''READONLY''%') AS read_only,
+                 EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
+                         JOIN pg_catalog.pg_proc p ON p.oid = g.tgfoid
+                         WHERE g.tgrelid = c.oid AND NOT g.tgisinternal AND g.tgenabled <> 'D'
+                           AND p.prosrc LIKE '%_trigger_log%') AS logged
           FROM pg_catalog.pg_class c
           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
           WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
@@ -124,7 +133,8 @@ public struct ConnectSchema: Sendable {
           ARRAY(SELECT DISTINCT p.proname::text FROM pg_catalog.pg_proc p
                 JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
                 WHERE n.nspname = $1
-                  AND p.proname IN ('hc_capture_insert_from_row', 'hc_capture_update_from_row'))
+                  AND p.proname IN ('hc_capture_insert_from_row', 'hc_capture_update_from_row')),
+          ARRAY(SELECT logged::text FROM mapped ORDER BY relname)
         """
 
     /// The mapped table with this name: exact first, then ignoring case (users type
@@ -152,17 +162,42 @@ public struct ConnectSchema: Sendable {
     }
 }
 
-/// A table of the schema that Heroku Connect syncs with a Salesforce object.
+/// A table of the schema that Heroku Connect syncs with a Salesforce object: it has `id`,
+/// `sfid` and `_hc_lastop` columns.
 public struct MappedTable: Sendable, Hashable {
     /// The table's name (the object's API name in lower case).
     public let name: String
     /// True for a read-only mapping (its changes are logged as READONLY and not synced).
     public let isReadOnly: Bool
+    /// False when the table has no (enabled) log trigger: a dropped or paused mapping,
+    /// whose changes are not captured and whose entries Connect does not process.
+    public let hasLogTrigger: Bool
 
-    public init(name: String, isReadOnly: Bool) {
+    public init(name: String, isReadOnly: Bool, hasLogTrigger: Bool = true) {
         self.name = name
         self.isReadOnly = isReadOnly
+        self.hasLogTrigger = hasLogTrigger
     }
+
+    /// What a repair may do with the table's entries.
+    public var repairability: MappingStatus {
+        if !hasLogTrigger { return .withoutLogTrigger }
+        return isReadOnly ? .readOnly : .readWrite
+    }
+}
+
+/// Whether a table's log entries can be sent to Salesforce again.
+public enum MappingStatus: Sendable, Equatable {
+    /// A read-write mapping: its changes are written to Salesforce.
+    case readWrite
+    /// A read-only mapping: its changes are logged as READONLY and never written; nothing may
+    /// put them back into the live log as NEW.
+    case readOnly
+    /// The table is mapped but has no log trigger (a dropped or paused mapping).
+    case withoutLogTrigger
+    /// No mapped table has this name: a deleted mapping whose entries remain, or a table
+    /// that is not a mapping (no `_hc_lastop`).
+    case notMapped
 }
 
 /// Heroku Connect's procedures that capture a record's current state into the live log.

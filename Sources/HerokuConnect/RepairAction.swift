@@ -47,6 +47,11 @@ public enum RepairStep: String, Sendable, CaseIterable, Comparable {
     case capturedUpdate = "capture-update"
     /// The entry set to IGNORED.
     case ignored = "ignored"
+    /// The entry set to REQUEUED without a retry of its own: another entry's retry in the
+    /// same run carries its change (the same record's capture under ordered writes, the
+    /// newest of several INSERTs or DELETEs of one record, the live twin of an id that is in
+    /// both log tables).
+    case coalesced = "coalesced"
 
     public static func < (lhs: RepairStep, rhs: RepairStep) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!

@@ -1,25 +1,10 @@
 import Postgres
 
-/// The statements that change FAILED entries, one per batch and log table (and, for ordered
-/// writes, per mapped table).
+/// The two statements of a repair batch: one reads the batch's entries and the facts the
+/// decision needs (and, in a real run, locks the entries), one carries out the plan.
 ///
-/// Each statement locks the batch's entries that are FAILED (`FOR UPDATE SKIP LOCKED`, or
-/// `NOWAIT` for a single entry), changes exactly those, re-checking `state = 'FAILED'` in the
-/// change itself, and answers rows of these columns:
-///
-/// | column | meaning |
-/// |---|---|
-/// | id, state, table_name, record_id, action | the entry as the statement found it |
-/// | changed | true when this statement changed it |
-/// | new_id | the live entry written for it, if any |
-/// | record_exists | ordered writes: whether its record still exists |
-///
-/// The merged-writes statements (``setState(in:)``, ``copyArchivedToLive()``) answer only the
-/// entries they changed, so a batch where everything goes well reads each entry once;
-/// ``unchanged(in:)`` reads the rest, when there is a rest. Ordered writes answer one row
-/// per requested id. An entry that is not changed but was FAILED was locked (or changed by
-/// another session meanwhile). Ids and values are parameters; identifiers come from the
-/// catalog, quoted.
+/// Both are set-based: one statement for the whole batch whatever its size, never one per
+/// entry. Ids and values are parameters; identifiers come from the catalog, quoted.
 struct RepairStatements {
     /// How locked entries are treated.
     enum Locking {
@@ -41,137 +26,236 @@ struct RepairStatements {
     let locking: Locking
 
     private var live: String { TriggerLogLocation.live.qualifiedName(in: schemaName) }
+    private var archive: String { TriggerLogLocation.archive.qualifiedName(in: schemaName) }
 
-    /// The columns written when an archived entry is copied back: all but `id` and `state`.
+    /// The columns written when an archived entry is copied back: all but `id`, `state` and
+    /// `updated_at`, which the copy sets to now() (the retry's time, from which the backlog
+    /// age is measured).
     private static let copiedColumns =
-        "txid, created_at, updated_at, processed_at, processed_tx, action, table_name, record_id, sfid, old, "
-        + "\"values\", sf_result, sf_message"
+        "txid, created_at, processed_at, processed_tx, action, table_name, record_id, sfid, old, \"values\", sf_result, sf_message"
 
-    /// Sets the FAILED entries among `$1` to `$2` in place: ignore (IGNORED), a live retry
-    /// under merged writes (NEW), `--via-connect` on the archive (REQUEUE). Answers the
-    /// changed entries.
-    func setState(in location: TriggerLogLocation) -> String {
-        let table = location.qualifiedName(in: schemaName)
-        return """
-            WITH target AS (
-              SELECT id FROM \(table) WHERE id = ANY($1::int[]) AND state = 'FAILED' ORDER BY id \(locking.clause)
-            )
-            UPDATE \(table) AS t SET state = $2 FROM target
-            WHERE t.id = target.id AND t.state = 'FAILED'
-            RETURNING t.id, t.state, t.table_name, t.record_id, t.action, true, NULL::int, NULL::bool
-            """
+    // MARK: - Reading a batch
+
+    /// The columns of ``facts(live:archive:recheck:hold:tables:)``'s rows, by position.
+    enum FactColumn: Int {
+        /// `e` for an entry of the batch, `l` for a later SUCCESS entry of one of their records.
+        case kind, id, archived, state, action, tableName, recordID, values
+        /// Entries: FAILED and matching the selection's filters now.
+        case matches
+        /// Entries: locked by this statement (always true in a dry run).
+        case held
+        /// Entries of `tables` with a record id: NULL when the record has no row, else
+        /// whether its row has an sfid.
+        case hasSFID
     }
 
-    /// Copies the FAILED archived entries among `$1` into the live log as NEW entries (every
-    /// column but `id`, which comes from the live log's sequence, named by `$2`) and sets
-    /// them to REQUEUED, in one statement. Answers the changed entries with their new ids.
-    func copyArchivedToLive() -> String {
-        let archive = TriggerLogLocation.archive.qualifiedName(in: schemaName)
-        return """
-            WITH target AS (
-              SELECT id FROM \(archive) WHERE id = ANY($1::int[]) AND state = 'FAILED' ORDER BY id \(locking.clause)
-            ), numbered AS (
-              SELECT ordered.id, nextval($2::regclass)::int AS new_id
-              FROM (SELECT id FROM target ORDER BY id) AS ordered
-            ), changed AS (
-              UPDATE \(archive) AS a SET state = 'REQUEUED' FROM numbered
-              WHERE a.id = numbered.id AND a.state = 'FAILED'
-              RETURNING a.*, numbered.new_id
-            ), copied AS (
-              -- a data-modifying WITH runs to completion whether or not it is read
-              INSERT INTO \(live) (id, state, \(Self.copiedColumns))
-              SELECT new_id, 'NEW', \(Self.copiedColumns) FROM changed ORDER BY new_id
-              RETURNING id
-            )
-            SELECT id, state, table_name, record_id, action, true, new_id, NULL::bool FROM changed
-            """
-    }
-
-    /// The entries among `$1` in `location` as they are now, none of them changed: for the
-    /// ids a merged-writes statement did not answer.
-    func unchanged(in location: TriggerLogLocation) -> String {
-        let table = location.qualifiedName(in: schemaName)
-        return """
-            SELECT id, state, table_name, record_id, action, false, NULL::int, NULL::bool
-            FROM \(table) WHERE id = ANY($1::int[]) ORDER BY id
-            """
-    }
-
-    /// Ordered writes, for a batch's FAILED INSERT and UPDATE entries of mapped tables,
-    /// live (`$1`) and archived (`$2`): captures each record's current state, in the order
-    /// of the entries' ids across tables and both log tables (so an older INSERT is always
-    /// captured before a newer UPDATE of the same record), with `hc_capture_insert_from_row`,
-    /// or `hc_capture_update_from_row` with the entry's columns, and sets the entries to
-    /// REQUEUED. Entries whose record is gone stay FAILED.
+    /// Reads the batch's entries (`live` and `archive` ids) as they are now, whether each
+    /// still matches the selection (FAILED, and any of `recheck`'s filters; FAILED alone when
+    /// `recheck` is empty), and, for the records of `tables` (read-write mappings), whether
+    /// the record's row exists and has an sfid, and the record's SUCCESS entries after the
+    /// batch's first id, live and archive.
     ///
-    /// The columns come as two parallel arrays: `$3` holds entry keys (`l42`, `a17`) and `$4`
-    /// column names; an entry without pairs captures all columns. `$5`, `$6`, ... are the
-    /// names of `tables`, in order. The answer has the shared columns plus `archived`.
-    func captureCurrentState(tables: [MappedTable], hstoreSchema: SQLIdentifier) throws -> String {
+    /// - Parameters:
+    ///   - hold: Lock the entries that match (`FOR UPDATE`, skipping or failing on locked
+    ///     ones): a real run, in its batch's transaction.
+    ///   - tables: The mappings whose records to look at; empty for ignore, which needs none.
+    func facts(
+        live liveEntries: [Int], archive archiveEntries: [Int], recheck: [TriggerLogQuery], hold: Bool, tables: [MappedTable]
+    ) throws -> SQLStatement {
+        var statement = SQLStatement()
+        let liveIDs = liveEntries.isEmpty ? "" : statement.bind(.array(liveEntries))
+        let archiveIDs = archiveEntries.isEmpty ? "" : statement.bind(.array(archiveEntries))
+        let conditions = recheck.map { query in
+            let condition = query.condition(&statement)
+            return condition.isEmpty ? "true" : "(" + condition + ")"
+        }
+        let matches = "state = 'FAILED'" + (conditions.isEmpty ? "" : " AND (" + conditions.joined(separator: " OR ") + ")")
+        var ctes: [String] = []
+        // Only the log tables the batch has entries in: a lock on the other one (a migration,
+        // VACUUM FULL, an operator's LOCK) must not stop the batch.
+        let logs = [(live, liveIDs, false, !liveEntries.isEmpty), (archive, archiveIDs, true, !archiveEntries.isEmpty)]
+            .filter(\.3).map { ($0.0, $0.1, $0.2) }
+        if hold {
+            for (table, ids, archived) in logs {
+                ctes.append(
+                    "held_\(archived ? "archive" : "live") AS MATERIALIZED (SELECT id FROM \(table)"
+                        + " WHERE id = ANY(\(ids)::int[]) AND \(matches) ORDER BY id \(locking.clause))")
+            }
+        }
+        let entries = logs.map { table, ids, archived in
+            let held = hold ? "h.id IS NOT NULL" : "true"
+            let join = hold ? " LEFT JOIN held_\(archived ? "archive" : "live") AS h ON h.id = e.id" : ""
+            return """
+                SELECT e.id, \(archived) AS archived, e.state, e.action, e.table_name, e.record_id, e."values", e.matches, \(held) AS held
+                FROM (SELECT id, state, action, table_name, record_id, "values", \(matches) AS matches
+                      FROM \(table) WHERE id = ANY(\(ids)::int[])) AS e\(join)
+                """
+        }
+        ctes.append("entries AS (\n" + entries.joined(separator: "\nUNION ALL\n") + "\n)")
+        var select = """
+            SELECT 'e'::text AS kind, e.id, e.archived, e.state, e.action, e.table_name, e.record_id, e."values",
+                   e.matches, e.held, \(tables.isEmpty ? "NULL::bool" : "f.has_sfid")
+            FROM entries AS e
+            """
+        if !tables.isEmpty {
+            let names = statement.bind(.array(tables.map { Optional($0.name) }))
+            ctes.append(
+                """
+                records AS (
+                  SELECT DISTINCT table_name, record_id FROM entries
+                  WHERE state = 'FAILED' AND record_id IS NOT NULL AND table_name = ANY(\(names)::text[])
+                )
+                """)
+            let cases = try tables.map { table in
+                let records = SQLIdentifier.qualified(schemaName, try SQLIdentifier(table.name))
+                return "WHEN \(statement.bind(.text(table.name)))::text THEN"
+                    + " (SELECT bool_or(x.sfid IS NOT NULL) FROM \(records) AS x WHERE x.id = r.record_id)"
+            }
+            ctes.append(
+                "facts AS (SELECT r.table_name, r.record_id, CASE r.table_name \(cases.joined(separator: " ")) END AS has_sfid"
+                    + " FROM records AS r)")
+            // later entries may be in either table, whichever the batch's entries are in
+            let later = [live, archive].map { table in
+                """
+                SELECT s.id, s.action, s.table_name, s.record_id, s."values" FROM \(table) AS s
+                JOIN records AS r ON r.table_name = s.table_name AND r.record_id = s.record_id
+                WHERE s.state = 'SUCCESS' AND s.id > (SELECT min(id) FROM entries)
+                """
+            }
+            ctes.append("later AS (\n" + later.joined(separator: "\nUNION ALL\n") + "\n)")
+            select += """
+
+                LEFT JOIN facts AS f ON f.table_name = e.table_name AND f.record_id = e.record_id
+                UNION ALL
+                SELECT 'l', id, NULL::bool, NULL::varchar, action, table_name, record_id, "values", NULL::bool, NULL::bool, NULL::bool
+                FROM later
+                """
+        }
+        statement.append("WITH " + ctes.joined(separator: ",\n") + "\n" + select)
+        return statement
+    }
+
+    // MARK: - Carrying out a plan
+
+    /// Carries out `plan` in one statement; answers one row per change it made:
+    ///
+    /// | tag | id | archived | new_id |
+    /// |---|---|---|---|
+    /// | `state` | the entry | its log table | NULL |
+    /// | `copy` | the archived entry | true | its live copy |
+    /// | `capture` | the capture's key | NULL | the new live entry (NULL: no row to capture) |
+    /// | `member` | an entry a capture set to REQUEUED | its log table | the capture's entry |
+    ///
+    /// Every change re-checks `state = 'FAILED'` (the batch holds the entries' locks) and
+    /// stamps `updated_at` with now().
+    ///
+    /// - Parameters:
+    ///   - sequence: The live log's id sequence (for copies).
+    ///   - tables: The mapped tables of the plan's captures.
+    func change(_ plan: RepairPlan, sequence: String, tables: [MappedTable], hstoreSchema: SQLIdentifier) throws -> SQLStatement {
+        var statement = SQLStatement()
+        var ctes: [String] = []
+        var answers: [String] = []
+        for (index, change) in plan.stateChanges.enumerated() {
+            let table = change.location.qualifiedName(in: schemaName)
+            let state = statement.bind(.text(change.state.rawValue))
+            let ids = statement.bind(.array(change.ids))
+            ctes.append(
+                """
+                state_\(index) AS (
+                  UPDATE \(table) AS t SET state = \(state), updated_at = now()
+                  WHERE t.id = ANY(\(ids)::int[]) AND t.state = 'FAILED'
+                  RETURNING t.id, \(change.location == .archive) AS archived
+                )
+                """)
+            answers.append("SELECT 'state'::text, id, archived, NULL::int FROM state_\(index)")
+        }
+        if !plan.copies.isEmpty {
+            let ids = statement.bind(.array(plan.copies))
+            let sequence = statement.bind(.text(sequence))
+            ctes.append(
+                """
+                copy_numbered AS (
+                  SELECT ordered.id, nextval(\(sequence)::regclass)::int AS new_id
+                  FROM (SELECT id FROM \(archive) WHERE id = ANY(\(ids)::int[]) AND state = 'FAILED' ORDER BY id) AS ordered
+                ), copy_changed AS (
+                  UPDATE \(archive) AS a SET state = 'REQUEUED', updated_at = now() FROM copy_numbered
+                  WHERE a.id = copy_numbered.id AND a.state = 'FAILED'
+                  RETURNING a.*, copy_numbered.new_id
+                ), copy_written AS (
+                  INSERT INTO \(live) (id, state, updated_at, \(Self.copiedColumns))
+                  SELECT new_id, 'NEW', now(), \(Self.copiedColumns) FROM copy_changed ORDER BY new_id
+                  RETURNING id
+                )
+                """)
+            answers.append("SELECT 'copy', id, true, new_id FROM copy_changed")
+        }
+        if !plan.captures.isEmpty {
+            try appendCaptures(plan.captures, tables: tables, hstoreSchema: hstoreSchema, to: &statement, &ctes, &answers)
+        }
+        statement.append("WITH " + ctes.joined(separator: ",\n") + "\n" + answers.joined(separator: "\nUNION ALL\n"))
+        return statement
+    }
+
+    /// The captures: each record's current row read once and handed to its procedure, in
+    /// the captures' order (volatile calls run in the order of the sorted subquery), and
+    /// their members set to REQUEUED when the capture wrote an entry.
+    private func appendCaptures(
+        _ captures: [RepairPlan.Capture], tables: [MappedTable], hstoreSchema: SQLIdentifier,
+        to statement: inout SQLStatement, _ ctes: inout [String], _ answers: inout [String]
+    ) throws {
         let hstore = hstoreSchema.quoted
-        let live = TriggerLogLocation.live.qualifiedName(in: schemaName)
-        let archive = TriggerLogLocation.archive.qualifiedName(in: schemaName)
         let insert = SQLIdentifier.qualified(schemaName, try SQLIdentifier(CaptureProcedure.insert.rawValue))
         let update = SQLIdentifier.qualified(schemaName, try SQLIdentifier(CaptureProcedure.update.rawValue))
-        let records = try tables.map { SQLIdentifier.qualified(schemaName, try SQLIdentifier($0.name)) }
-        let sources = records.enumerated().map { index, table in
-            "SELECT target.*, \(hstore).hstore(r.*) AS record FROM target JOIN \(table) AS r"
-                + " ON target.table_name = $\(index + 5)::text AND r.id = target.record_id"
+        let keys = statement.bind(.array(captures.map(\.key)))
+        let names = statement.bind(.array(captures.map { Optional($0.tableName) }))
+        let records = statement.bind(.array(captures.map(\.recordID)))
+        let inserts = statement.bind(.array(captures.map { Optional($0.procedure == .insert ? "true" : "false") }))
+        let columnKeys = statement.bind(.array(captures.flatMap { capture in capture.columns.map { _ in capture.key } }))
+        let columnNames = statement.bind(.array(captures.flatMap { $0.columns.map { Optional($0) } }))
+        let members = captures.flatMap { capture in capture.members.map { (capture.key, $0) } }
+        let memberIDs = statement.bind(.array(members.map(\.1.id)))
+        let memberArchived = statement.bind(.array(members.map { Optional($0.1.location == .archive ? "true" : "false") }))
+        let memberKeys = statement.bind(.array(members.map(\.0)))
+        let sources = try tables.map { table in
+            let records = SQLIdentifier.qualified(schemaName, try SQLIdentifier(table.name))
+            return "SELECT g.*, \(hstore).hstore(r.*) AS record FROM capture_groups AS g JOIN \(records) AS r"
+                + " ON g.table_name = \(statement.bind(.text(table.name)))::text AND r.id = g.record_id"
         }
-        let exists = records.enumerated().map { index, table in
-            "WHEN $\(index + 5)::text THEN EXISTS (SELECT 1 FROM \(table) AS r WHERE r.id = e.record_id)"
-        }
-        let select = { (log: String, archived: Bool, changed: String, ids: String) in
+        ctes.append(
             """
-            SELECT e.id, e.state, e.table_name, e.record_id, e.action, \(changed).id IS NOT NULL, \(changed).new_id,
-                   CASE e.table_name \(exists.joined(separator: " ")) END, \(archived)
-            FROM \(log) AS e LEFT JOIN \(changed) ON \(changed).id = e.id WHERE e.id = ANY(\(ids))
-            """
-        }
-        let candidates = "state = 'FAILED' AND action IN ('INSERT', 'UPDATE') AND table_name = ANY(ARRAY[\((0..<tables.count).map { "$\($0 + 5)::text" }.joined(separator: ", "))])"
-        return """
-            WITH live_target AS (
-              SELECT id, action, record_id, table_name, false AS archived FROM \(live)
-              WHERE id = ANY($1::int[]) AND \(candidates) ORDER BY id \(locking.clause)
-            ), archive_target AS (
-              SELECT id, action, record_id, table_name, true AS archived FROM \(archive)
-              WHERE id = ANY($2::int[]) AND \(candidates) ORDER BY id \(locking.clause)
-            ), target AS (
-              SELECT * FROM live_target UNION ALL SELECT * FROM archive_target
-            ), columns AS (
+            capture_columns AS (
               SELECT k AS key, array_agg(c ORDER BY n) AS names
-              FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS pairs(k, c, n) GROUP BY k
-            ), source AS (
+              FROM unnest(\(columnKeys)::int[], \(columnNames)::text[]) WITH ORDINALITY AS p(k, c, n) GROUP BY k
+            ), capture_groups AS (
+              SELECT g.key, g.table_name, g.record_id, g.is_insert, COALESCE(c.names, ARRAY[]::text[]) AS names
+              FROM unnest(\(keys)::int[], \(names)::text[], \(records)::int[], \(inserts)::bool[])
+                   AS g(key, table_name, record_id, is_insert)
+              LEFT JOIN capture_columns AS c ON c.key = g.key
+            ), capture_source AS (
               \(sources.joined(separator: "\n  UNION ALL\n  "))
             ), captured AS (
-              SELECT source.id, source.archived,
-                     CASE WHEN source.action = 'INSERT'
-                          THEN \(insert)(source.record, source.table_name::varchar)
-                          ELSE \(update)(source.record, source.table_name::varchar, COALESCE(source.names, ARRAY[]::text[]))
-                     END AS new_id
-              -- volatile calls run in the order of the sorted subquery: entry order
-              FROM (SELECT source.*, columns.names FROM source
-                    LEFT JOIN columns ON columns.key = (CASE WHEN source.archived THEN 'a' ELSE 'l' END) || source.id
-                    ORDER BY source.id, source.archived) AS source
-            ), live_changed AS (
-              UPDATE \(live) AS l SET state = 'REQUEUED' FROM captured
-              WHERE NOT captured.archived AND l.id = captured.id AND l.state = 'FAILED' AND captured.new_id IS NOT NULL
-              RETURNING l.id, captured.new_id
-            ), archive_changed AS (
-              UPDATE \(archive) AS a SET state = 'REQUEUED' FROM captured
-              WHERE captured.archived AND a.id = captured.id AND a.state = 'FAILED' AND captured.new_id IS NOT NULL
-              RETURNING a.id, captured.new_id
+              SELECT s.key,
+                     CASE WHEN s.is_insert THEN \(insert)(s.record, s.table_name::varchar)
+                          ELSE \(update)(s.record, s.table_name::varchar, s.names) END AS new_id
+              FROM (SELECT DISTINCT ON (key) * FROM capture_source ORDER BY key) AS s
+            ), capture_members AS (
+              SELECT * FROM unnest(\(memberIDs)::int[], \(memberArchived)::bool[], \(memberKeys)::int[]) AS m(id, archived, key)
+            ), members_live AS (
+              UPDATE \(live) AS t SET state = 'REQUEUED', updated_at = now()
+              FROM capture_members AS m JOIN captured AS c ON c.key = m.key
+              WHERE NOT m.archived AND t.id = m.id AND t.state = 'FAILED' AND c.new_id IS NOT NULL
+              RETURNING t.id, false AS archived, c.new_id
+            ), members_archive AS (
+              UPDATE \(archive) AS t SET state = 'REQUEUED', updated_at = now()
+              FROM capture_members AS m JOIN captured AS c ON c.key = m.key
+              WHERE m.archived AND t.id = m.id AND t.state = 'FAILED' AND c.new_id IS NOT NULL
+              RETURNING t.id, true AS archived, c.new_id
             )
-            \(select(live, false, "live_changed", "$1::int[]"))
-            UNION ALL
-            \(select(archive, true, "archive_changed", "$2::int[]"))
-            ORDER BY 1, 9
-            """
-    }
-
-    /// The key of an entry in `captureCurrentState`'s column arrays.
-    static func columnKey(_ id: Int, _ location: TriggerLogLocation) -> String {
-        (location == .archive ? "a" : "l") + String(id)
+            """)
+        answers.append("SELECT 'capture', key, NULL::bool, new_id FROM captured")
+        answers.append("SELECT 'member', id, archived, new_id FROM members_live")
+        answers.append("SELECT 'member', id, archived, new_id FROM members_archive")
     }
 
     /// The sequence that numbers live entries: the `id` column's owned sequence, else the

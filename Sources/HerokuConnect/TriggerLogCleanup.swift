@@ -76,10 +76,12 @@ public struct CleanupPlan: Sendable, Equatable {
 
     /// An entry the policy chose.
     public struct Choice: Sendable, Equatable {
-        public let target: TriggerLogRepair.Target
+        public let candidate: TriggerLogRepair.Candidate
         public let reason: Reason
         /// Earlier retries of its record and action (retry choices only).
         public let attempts: Int
+
+        public var target: TriggerLogRepair.Target { candidate.target }
     }
 
     /// Entries to retry, in id order.
@@ -88,9 +90,25 @@ public struct CleanupPlan: Sendable, Equatable {
     public var exhausted: [Choice] = []
     /// Entries to ignore, in id order.
     public var ignore: [Choice] = []
+    /// What a retried entry must still match when it is changed: the scope and a retry
+    /// pattern.
+    public var retryRecheck: [TriggerLogQuery] = []
+    /// What an ignored entry must still match when it is changed: the scope and the age
+    /// limit, or the scope and an ignore pattern.
+    public var ignoreRecheck: [TriggerLogQuery] = []
 
     /// How many chosen entries a rule accounts for.
     public func count(_ reason: Reason, in choices: [Choice]) -> Int { choices.filter { $0.reason == reason }.count }
+
+    /// The entries to retry, for ``TriggerLogRepair/run(_:on:batchSize:dryRun:includeSuperseded:observer:)``.
+    public var retryCandidates: TriggerLogRepair.Candidates {
+        .init(entries: retry.map(\.candidate), notFound: [], isExplicit: false, recheck: retryRecheck)
+    }
+
+    /// The entries to ignore.
+    public var ignoreCandidates: TriggerLogRepair.Candidates {
+        .init(entries: ignore.map(\.candidate), notFound: [], isExplicit: false, recheck: ignoreRecheck)
+    }
 }
 
 /// Plans and runs a ``CleanupPolicy`` with ``TriggerLogRepair``'s retry and ignore.
@@ -128,12 +146,20 @@ public struct TriggerLogCleanup {
     private func makePlan() throws -> CleanupPlan {
         var plan = CleanupPlan()
         var chosen = Set<TriggerLogRepair.Target>()
+        // relative times fixed once, so the batches re-check the bounds that chose
+        let repair = TriggerLogRepair(store: store)
+        let scope = try repair.pinned(policy.scope.states([.failed]))
+        let olderThan = try policy.ignoreOlderThan.map { seconds in
+            try repair.pinned(scope.until(.ago(seconds: seconds)))
+        }
         if !policy.retryPatterns.isEmpty {
-            let matches = try select(policy.scope.message(matchingAnyOf: policy.retryPatterns.map(\.regex)), policy.retryPatterns)
+            let query = scope.message(matchingAnyOf: policy.retryPatterns.map(\.regex))
+            plan.retryRecheck = [query]
+            let matches = try select(query, policy.retryPatterns)
             let attempts = try earlierRetries(of: matches)
             for match in matches {
                 let choice = CleanupPlan.Choice(
-                    target: match.target, reason: .retryPattern(match.rule), attempts: attempts[match.target] ?? 0)
+                    candidate: match.candidate, reason: .retryPattern(match.rule), attempts: attempts[match.target] ?? 0)
                 if choice.attempts < policy.maxAttempts {
                     plan.retry.append(choice)
                     chosen.insert(match.target)
@@ -143,16 +169,18 @@ public struct TriggerLogCleanup {
             }
         }
         var ignore: [CleanupPlan.Choice] = []
-        if let seconds = policy.ignoreOlderThan {
-            for match in try select(policy.scope.until(.ago(seconds: seconds)), []) where !chosen.contains(match.target) {
-                ignore.append(CleanupPlan.Choice(target: match.target, reason: .olderThan, attempts: 0))
+        if let olderThan {
+            plan.ignoreRecheck.append(olderThan)
+            for match in try select(olderThan, []) where !chosen.contains(match.target) {
+                ignore.append(CleanupPlan.Choice(candidate: match.candidate, reason: .olderThan, attempts: 0))
                 chosen.insert(match.target)
             }
         }
         if !policy.ignorePatterns.isEmpty {
-            let query = policy.scope.message(matchingAnyOf: policy.ignorePatterns.map(\.regex))
+            let query = scope.message(matchingAnyOf: policy.ignorePatterns.map(\.regex))
+            plan.ignoreRecheck.append(query)
             for match in try select(query, policy.ignorePatterns) where !chosen.contains(match.target) {
-                ignore.append(CleanupPlan.Choice(target: match.target, reason: .ignorePattern(match.rule), attempts: 0))
+                ignore.append(CleanupPlan.Choice(candidate: match.candidate, reason: .ignorePattern(match.rule), attempts: 0))
                 chosen.insert(match.target)
             }
         }
@@ -162,12 +190,14 @@ public struct TriggerLogCleanup {
     }
 
     private struct Match {
-        let target: TriggerLogRepair.Target
-        let tableName: String?
-        let recordID: Int?
+        let candidate: TriggerLogRepair.Candidate
         let action: String?
         /// The first pattern that matched its message.
         let rule: Int
+
+        var target: TriggerLogRepair.Target { candidate.target }
+        var tableName: String? { candidate.tableName }
+        var recordID: Int? { candidate.recordID }
     }
 
     /// The FAILED entries a query selects, with the first of `patterns` each matches.
@@ -182,15 +212,19 @@ public struct TriggerLogCleanup {
             guard let id = try row.int(0) else { return }
             matches.append(
                 Match(
-                    target: .init(id: id, location: try row.bool(5) == true ? .archive : .live), tableName: row.string(1),
-                    recordID: try row.int(2), action: row.string(3), rule: try row.int(4) ?? 0))
+                    candidate: .init(
+                        target: .init(id: id, location: try row.bool(5) == true ? .archive : .live), tableName: row.string(1),
+                        recordID: try row.int(2)),
+                    action: row.string(3), rule: try row.int(4) ?? 0))
         }
         return matches
     }
 
     /// Earlier retries of each entry's record and action: entries of the same table, record
     /// and action with a smaller id that were retried (REQUEUED or REQUEUE), in either log
-    /// table. One statement for all entries.
+    /// table, counted once per retry: the entries one retry set to REQUEUED together
+    /// (several failures of a record coalesced into one capture) share its time in
+    /// `updated_at`. One statement for all entries.
     private func earlierRetries(of matches: [Match]) throws -> [TriggerLogRepair.Target: Int] {
         let keyed = matches.filter { $0.tableName != nil && $0.recordID != nil && $0.action != nil }
         guard !keyed.isEmpty else { return [:] }
@@ -199,12 +233,12 @@ public struct TriggerLogCleanup {
         let retried = "state IN ('REQUEUED', 'REQUEUE') AND record_id = ANY($4::int[])"
         let rows = try store.connection.query(
             """
-            SELECT k.id, k.archived, count(r.id)::int
+            SELECT k.id, k.archived, count(DISTINCT COALESCE(r.updated_at::text, 'id ' || r.id))::int
               FROM unnest($1::int[], $2::bool[], $3::text[], $4::int[], $5::text[])
                    AS k(id, archived, table_name, record_id, action)
-              LEFT JOIN (SELECT id, table_name, record_id, action FROM \(live) WHERE \(retried)
+              LEFT JOIN (SELECT id, table_name, record_id, action, updated_at FROM \(live) WHERE \(retried)
                          UNION ALL
-                         SELECT id, table_name, record_id, action FROM \(archive) WHERE \(retried)) AS r
+                         SELECT id, table_name, record_id, action, updated_at FROM \(archive) WHERE \(retried)) AS r
                 ON r.table_name = k.table_name AND r.record_id = k.record_id AND r.action = k.action AND r.id < k.id
              GROUP BY k.id, k.archived
             """,

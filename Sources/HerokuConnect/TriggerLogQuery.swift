@@ -156,14 +156,10 @@ public struct TriggerLogQuery: Sendable, Equatable {
         schema: SQLIdentifier, columns: String = TriggerLogEntry.selectList, leadingParameters: [PostgresParameter] = [],
         ordered: Bool = true
     ) -> (sql: String, parameters: [PostgresParameter]) {
-        var parameters = leadingParameters
-        let conditions = whereClause(&parameters)
+        var statement = SQLStatement(parameters: leadingParameters)
+        let conditions = condition(&statement)
         let orderBy = ordered ? " ORDER BY " + orderByClause : ""
-        var limitText = ""
-        if let limit {
-            parameters.append(.int(limit))
-            limitText = " LIMIT $\(parameters.count)"
-        }
+        let limitText = limit.map { " LIMIT " + statement.bind(.int($0)) } ?? ""
         let branches = source.locations.map { location -> String in
             let table = location.qualifiedName(in: schema)
             var branch = "SELECT \(columns), \(location == .archive) AS archived FROM \(table)"
@@ -174,22 +170,24 @@ public struct TriggerLogQuery: Sendable, Equatable {
             return branch
         }
         if branches.count == 1 {
-            return (branches[0] + orderBy + limitText, parameters)
+            statement.append(branches[0] + orderBy + limitText)
+        } else {
+            statement.append(
+                "SELECT * FROM (" + branches.joined(separator: " UNION ALL ") + ") AS entries" + orderBy + limitText)
         }
-        let sql = "SELECT * FROM (" + branches.joined(separator: " UNION ALL ") + ") AS entries"
-            + orderBy + limitText
-        return (sql, parameters)
+        return (statement.sql, statement.parameters)
     }
 
     /// The statement that counts the entries (ignoring order and limit).
     func countStatement(schema: SQLIdentifier) -> (sql: String, parameters: [PostgresParameter]) {
-        var parameters: [PostgresParameter] = []
-        let conditions = whereClause(&parameters)
+        var statement = SQLStatement()
+        let conditions = condition(&statement)
         let counts = source.locations.map { location -> String in
             let table = location.qualifiedName(in: schema)
             return "(SELECT count(*) FROM \(table)" + (conditions.isEmpty ? "" : " WHERE " + conditions) + ")"
         }
-        return ("SELECT " + counts.joined(separator: " + "), parameters)
+        statement.append("SELECT " + counts.joined(separator: " + "))
+        return (statement.sql, statement.parameters)
     }
 
     private var orderByClause: String {
@@ -200,13 +198,11 @@ public struct TriggerLogQuery: Sendable, Equatable {
         }
     }
 
-    /// The filter conditions joined by AND, appending their values to `parameters`.
-    private func whereClause(_ parameters: inout [PostgresParameter]) -> String {
+    /// The filter conditions joined by AND (empty when there are none), their values bound
+    /// in `statement`. The columns are unqualified: the statement reads one log table.
+    func condition(_ statement: inout SQLStatement) -> String {
         var conditions: [String] = []
-        func placeholder(_ value: PostgresParameter) -> String {
-            parameters.append(value)
-            return "$\(parameters.count)"
-        }
+        func placeholder(_ value: PostgresParameter) -> String { statement.bind(value) }
         /// `column = $n` for one value (so partial index predicates can be proved), `= ANY`
         /// for several.
         func oneOf(_ column: String, _ values: [String], type: String) {

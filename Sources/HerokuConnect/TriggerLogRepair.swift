@@ -1,14 +1,17 @@
 import Postgres
 
 /// Retries and ignores FAILED trigger log entries, the way Heroku Connect's recovery
-/// procedures say, in batches that each commit on their own.
+/// procedures say, in batches that each commit on their own — and only where a careful
+/// operator would: never on a read-only or unmapped table, never for a record whose row is
+/// gone, never a change a later one made obsolete, and each record's change once.
 ///
-/// Only entries that are FAILED at the moment of the change are changed: each batch's
-/// statements lock the entries and re-check the state in the change itself, so an entry that
-/// Heroku Connect's worker or another hcconnect holds or has changed is left alone and
-/// reported. A batch is a handful of statements for all of its entries, never one per entry.
-/// An interrupted run leaves every batch done or untouched; running it again selects what is
-/// still FAILED, so nothing is done twice.
+/// A batch is two statements, whatever its size: the first locks the batch's entries that
+/// are still FAILED and still match the selection's filters, and reads the facts each
+/// decision needs (the record's row, the record's later SUCCESS entries); ``RepairDecision``
+/// and ``RepairPlan`` decide, in Swift; the second carries the plan out. A dry run reads the
+/// same facts without locking and reports the same plan. An interrupted run leaves every
+/// batch done or untouched; running it again selects what is still FAILED, so nothing is
+/// done twice.
 ///
 /// ```swift
 /// let repair = TriggerLogRepair(store: store)
@@ -35,23 +38,50 @@ public final class TriggerLogRepair {
         }
     }
 
+    /// An entry a selection named, with its record (which keeps a record's entries in one
+    /// batch).
+    public struct Candidate: Sendable, Equatable {
+        public let target: Target
+        public let tableName: String?
+        public let recordID: Int?
+
+        public init(target: Target, tableName: String?, recordID: Int?) {
+            self.target = target
+            self.tableName = tableName
+            self.recordID = recordID
+        }
+    }
+
     /// The entries a selection named when it was resolved, in id order.
     public struct Candidates: Sendable, Equatable {
-        /// The entries found (an id in both tables is two targets).
-        public var targets: [Target]
+        /// The entries found (an id in both tables is two entries).
+        public var entries: [Candidate]
         /// Explicit ids found in neither table.
         public var notFound: [Int]
         /// True when the selection was a list of ids rather than a query.
         public var isExplicit: Bool
+        /// The filters an entry must still match when it is changed (any of them); empty:
+        /// FAILED is enough.
+        public var recheck: [TriggerLogQuery]
 
-        public init(targets: [Target], notFound: [Int], isExplicit: Bool) {
-            self.targets = targets
+        public init(entries: [Candidate], notFound: [Int], isExplicit: Bool, recheck: [TriggerLogQuery] = []) {
+            self.entries = entries
             self.notFound = notFound
             self.isExplicit = isExplicit
+            self.recheck = recheck
         }
 
+        /// Candidates without their records (each entry is a group of its own).
+        public init(targets: [Target], notFound: [Int], isExplicit: Bool, recheck: [TriggerLogQuery] = []) {
+            self.init(
+                entries: targets.map { Candidate(target: $0, tableName: nil, recordID: nil) }, notFound: notFound,
+                isExplicit: isExplicit, recheck: recheck)
+        }
+
+        /// The entries' ids and tables.
+        public var targets: [Target] { entries.map(\.target) }
         /// Entries asked for, found or not.
-        public var requested: Int { targets.count + notFound.count }
+        public var requested: Int { entries.count + notFound.count }
     }
 
     /// Called after each batch with the summary so far and the batch's outcomes; in a dry
@@ -63,7 +93,6 @@ public final class TriggerLogRepair {
 
     public let store: TriggerLogStore
     private var connection: PostgresConnection { store.connection }
-    private var schema: ConnectSchema { get throws { try store.schema } }
     private var liveSequence: String?
 
     public init(store: TriggerLogStore) {
@@ -72,7 +101,9 @@ public final class TriggerLogRepair {
 
     // MARK: - Selecting
 
-    /// Resolves a selection to the entries it names now, in id order.
+    /// Resolves a selection to the entries it names now, in id order. A query's relative
+    /// times (`--since 2d`) are fixed to the server's time now, so the batches re-check the
+    /// same bounds.
     ///
     /// - Parameter max: At most this many entries (ids beyond it are dropped).
     /// - Throws: ``PostgresError``.
@@ -81,33 +112,79 @@ public final class TriggerLogRepair {
         case .ids(let ids):
             var unique = Array(Set(ids)).sorted()
             if let max, unique.count > max { unique = Array(unique.prefix(max)) }
-            guard !unique.isEmpty else { return Candidates(targets: [], notFound: [], isExplicit: true) }
+            guard !unique.isEmpty else { return Candidates(entries: [], notFound: [], isExplicit: true) }
             // Selecting is part of the bulk work: it waits out a lock (a migration, VACUUM
             // FULL) like the batches do; for a single entry the lock is reported at once.
             let selected = try store.executor.run("selecting entries", isBulk: unique.count > 1) {
-                try self.targets(matching: TriggerLogQuery().ids(unique).ordered(.idAscending))
+                try self.entries(matching: TriggerLogQuery().ids(unique).ordered(.idAscending))
             }
-            let found = Set(selected.map(\.id))
-            return Candidates(targets: selected, notFound: unique.filter { !found.contains($0) }, isExplicit: true)
+            let found = Set(selected.map(\.target.id))
+            return Candidates(entries: selected, notFound: unique.filter { !found.contains($0) }, isExplicit: true)
         case .failed(let query):
-            let query = query.states([.failed]).ordered(.idAscending).limit(max)
-            let selected = try store.executor.run("selecting entries", isBulk: true) { try self.targets(matching: query) }
-            return Candidates(targets: selected, notFound: [], isExplicit: false)
+            let (selected, pinned) = try store.executor.run("selecting entries", isBulk: true) {
+                let pinned = try self.pinned(query.states([.failed]))
+                return (try self.entries(matching: pinned.ordered(.idAscending).limit(max)), pinned)
+            }
+            return Candidates(entries: selected, notFound: [], isExplicit: false, recheck: [pinned.limit(nil)])
         }
+    }
+
+    /// The query with its relative time bounds replaced by the times they stand for now, on
+    /// the server's clock; the query itself when it has none.
+    public func pinned(_ query: TriggerLogQuery) throws -> TriggerLogQuery {
+        let since = if case .ago(let seconds)? = query.createdSince { seconds } else { Int?.none }
+        let until = if case .ago(let seconds)? = query.createdUntil { seconds } else { Int?.none }
+        guard since != nil || until != nil else { return query }
+        let row = try connection.query(
+            "SELECT (statement_timestamp() - $1::interval)::text, (statement_timestamp() - $2::interval)::text",
+            [.text("\(since ?? 0) seconds"), .text("\(until ?? 0) seconds")])[0]
+        var pinned = query
+        if since != nil, let text = row.string(0) { pinned.createdSince = .absolute(text) }
+        if until != nil, let text = row.string(1) { pinned.createdUntil = .absolute(text) }
+        return pinned
     }
 
     /// The entries `query` selects, in id order (live before archive for an id in both).
     /// Without a limit the server does not sort them (ids sort here, far cheaper than the
     /// server's sort of a large selection, which spills to disk).
-    private func targets(matching query: TriggerLogQuery) throws -> [Target] {
-        let statement = query.selectStatement(schema: store.schemaName, columns: "id", ordered: query.limit != nil)
-        var targets: [Target] = []
+    private func entries(matching query: TriggerLogQuery) throws -> [Candidate] {
+        let statement = query.selectStatement(
+            schema: store.schemaName, columns: "id, table_name, record_id", ordered: query.limit != nil)
+        var entries: [Candidate] = []
         try connection.forEachRow(statement.sql, statement.parameters) { row in
             guard let id = try row.int(0) else { return }
-            targets.append(Target(id: id, location: try row.bool(1) == true ? .archive : .live))
+            entries.append(
+                Candidate(
+                    target: Target(id: id, location: try row.bool(3) == true ? .archive : .live),
+                    tableName: row.string(1), recordID: try row.int(2)))
         }
-        targets.sort { ($0.id, $0.location == .archive ? 1 : 0) < ($1.id, $1.location == .archive ? 1 : 0) }
-        return targets
+        entries.sort { RepairPlan.entryOrder($0.target, $1.target) }
+        return entries
+    }
+
+    /// The candidates in batches of about `size` entries, in id order, each record's entries
+    /// (same table and record id; an id in both tables) in one batch, so the run changes
+    /// each record once. A record with more entries than `size` makes a larger batch.
+    public static func batches(_ entries: [Candidate], size: Int) -> [[Candidate]] {
+        var order: [String] = []
+        var groups: [String: [Candidate]] = [:]
+        for entry in entries {
+            let key =
+                if let table = entry.tableName, let record = entry.recordID { "\(table)\u{0}\(record)" } else { "\(entry.target.id)" }
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(entry)
+        }
+        var batches: [[Candidate]] = []
+        var batch: [Candidate] = []
+        for key in order {
+            batch += groups[key]!
+            if batch.count >= max(size, 1) {
+                batches.append(batch)
+                batch = []
+            }
+        }
+        if !batch.isEmpty { batches.append(batch) }
+        return batches
     }
 
     // MARK: - Changing
@@ -123,15 +200,17 @@ public final class TriggerLogRepair {
     ///   - candidates: What ``candidates(for:max:)`` resolved.
     ///   - batchSize: Entries per batch.
     ///   - dryRun: Only work out what would change, with read-only statements.
+    ///   - includeSuperseded: Retry superseded entries too (``RepairDecision``).
     ///   - observer: Called after each batch.
     /// - Returns: What was done.
     /// - Throws: ``HerokuConnectError``, ``PostgresError``, or what `observer` throws; the
     ///   batches committed before stay committed, and the summary so far went to `observer`.
     public func run(
         _ action: RepairAction, on candidates: Candidates, batchSize: Int = defaultBatchSize, dryRun: Bool = false,
-        observer: BatchObserver? = nil
+        includeSuperseded: Bool = false, observer: BatchObserver? = nil
     ) throws -> RepairSummary {
-        if case .retry(.ordered, _) = action, !candidates.targets.isEmpty, !dryRun {
+        if case .retry(.ordered, _) = action, !candidates.entries.isEmpty, !dryRun {
+            let schema = try store.schema
             try schema.requireProcedure(.insert)
             try schema.requireProcedure(.update)
         }
@@ -139,12 +218,11 @@ public final class TriggerLogRepair {
         summary.requested = candidates.requested
         summary.notFound = candidates.notFound
         let locking: RepairStatements.Locking =
-            candidates.isExplicit && candidates.targets.count == 1 ? .noWait : .skipLocked
+            candidates.isExplicit && candidates.entries.count == 1 ? .noWait : .skipLocked
         let statements = RepairStatements(schemaName: store.schemaName, locking: locking)
-        var start = 0
-        while start < candidates.targets.count {
-            let batch = Array(candidates.targets[start..<min(start + max(batchSize, 1), candidates.targets.count)])
-            start += batch.count
+        let rule = Rule(action: action, recheck: candidates.recheck, includeSuperseded: includeSuperseded)
+        for batch in Self.batches(candidates.entries, size: batchSize) {
+            let targets = batch.map(\.target)
             var entries: [TriggerLogEntry] = []
             var outcomes: [RepairOutcome]
             // A batch is repeated after a transient error even when its commit's outcome is
@@ -152,11 +230,17 @@ public final class TriggerLogRepair {
             // commit changes nothing the second time (its entries are reported as not FAILED).
             let operation = "batch \(summary.batches + 1)"
             if dryRun {
-                (outcomes, entries) = try store.executor.run(operation, isBulk: true) { try plan(action, batch) }
-                outcomes = Self.completed(outcomes, for: batch)
+                (outcomes, entries) = try store.executor.run(operation, isBulk: true) {
+                    let plan = try self.plan(rule, targets, statements, hold: false)
+                    let wanted = Set(targets)
+                    let entries = try self.store.entries(
+                        matching: TriggerLogQuery().ids(targets.map(\.id).uniqued()).ordered(.idAscending)
+                    ).filter { wanted.contains(Target(id: $0.id, location: $0.location)) }
+                    return (plan.outcomes, entries)
+                }
             } else {
                 outcomes = try store.executor.run(operation, safety: .idempotent, isBulk: true) {
-                    try change(action, batch, statements)
+                    try self.change(rule, targets, statements)
                 }
             }
             for outcome in outcomes { summary.record(outcome) }
@@ -166,182 +250,59 @@ public final class TriggerLogRepair {
         return summary
     }
 
-    /// One batch, in one transaction.
-    private func change(
-        _ action: RepairAction, _ batch: [Target], _ statements: RepairStatements
-    ) throws -> [RepairOutcome] {
+    /// What a run decides with, besides each batch's facts.
+    private struct Rule {
+        let action: RepairAction
+        let recheck: [TriggerLogQuery]
+        let includeSuperseded: Bool
+
+        var isRetry: Bool {
+            if case .retry = action { return true }
+            return false
+        }
+    }
+
+    /// Reads a batch's facts (locking its entries when `hold`), decides for each entry and
+    /// plans the batch; entries no longer in their table are `.gone`.
+    private func plan(
+        _ rule: Rule, _ batch: [Target], _ statements: RepairStatements, hold: Bool
+    ) throws -> RepairPlan {
+        let schema = rule.isRetry ? try store.schema : nil
+        let tables = schema?.mappedTables.filter { $0.repairability == .readWrite } ?? []
+        let statement = try statements.facts(
+            live: batch.filter { $0.location == .live }.map(\.id), archive: batch.filter { $0.location == .archive }.map(\.id),
+            recheck: rule.recheck, hold: hold, tables: tables)
+        let rows = try connection.query(statement.sql, statement.parameters)
+        let facts = try BatchFacts(rows)
+        let decided = facts.entries.map { entry in
+            let mapping = schema?.mappingStatus(ofLogTable: entry.tableName) ?? .readWrite
+            let decision = RepairDecision.decide(
+                rule.action, entry, mapping: mapping, record: facts.records[entry.target] ?? nil,
+                later: facts.later(for: entry), includeSuperseded: rule.includeSuperseded)
+            return (entry, decision)
+        }
+        var plan = RepairPlan(rule.action, decided)
+        let found = Set(facts.entries.map(\.target))
+        plan.appendGone(batch.filter { !found.contains($0) })
+        return plan
+    }
+
+    /// One batch, in one transaction: facts (locking), decisions, the plan carried out.
+    private func change(_ rule: Rule, _ batch: [Target], _ statements: RepairStatements) throws -> [RepairOutcome] {
         do {
             return try connection.withTransaction {
-                if case .retry(.ordered, let viaConnect) = action {
-                    return Self.completed(try recapture(batch, viaConnect: viaConnect, statements), for: batch)
-                }
-                var outcomes: [RepairOutcome] = []
-                for location in TriggerLogLocation.allCases {
-                    let ids = batch.filter { $0.location == location }.map(\.id)
-                    guard !ids.isEmpty else { continue }
-                    switch action {
-                    case .ignore:
-                        outcomes += try setState(.ignored, step: .ignored, ids, location, statements)
-                    case .retry(_, let viaConnect):
-                        outcomes += try requeue(ids, location, viaConnect: viaConnect, statements)
-                    }
-                }
-                return Self.completed(outcomes, for: batch)
+                let plan = try self.plan(rule, batch, statements, hold: true)
+                guard !plan.isEmpty else { return plan.outcomes }
+                let schema = try store.schema
+                let captured = Set(plan.captures.map(\.tableName))
+                let statement = try statements.change(
+                    plan, sequence: plan.copies.isEmpty ? "" : try sequence(statements),
+                    tables: schema.mappedTables.filter { captured.contains($0.name) }, hstoreSchema: schema.hstoreSchema)
+                let rows = try connection.query(statement.sql, statement.parameters)
+                return try plan.carriedOut(ChangeRows(rows))
             }
         } catch let error as PostgresError where error.sqlState == "55P03" && statements.locking == .noWait {
             throw HerokuConnectError.entryLocked(id: batch[0].id)
-        }
-    }
-
-    /// The outcomes in id order, with `.gone` for each target the statements no longer
-    /// found in its table.
-    private static func completed(_ outcomes: [RepairOutcome], for batch: [Target]) -> [RepairOutcome] {
-        let answered = Set(outcomes.map { Target(id: $0.id, location: $0.location) })
-        let gone = batch.filter { !answered.contains($0) }.map { target in
-            RepairOutcome(id: target.id, location: target.location, tableName: nil, recordID: nil, result: .gone)
-        }
-        return (outcomes + gone).sorted { ($0.id, $0.location == .archive ? 1 : 0) < ($1.id, $1.location == .archive ? 1 : 0) }
-    }
-
-    /// Merged writes: live entries back to NEW; archived ones copied back (or set to REQUEUE).
-    private func requeue(
-        _ ids: [Int], _ location: TriggerLogLocation, viaConnect: Bool, _ statements: RepairStatements
-    ) throws -> [RepairOutcome] {
-        switch (location, viaConnect) {
-        case (.live, _):
-            return try setState(.new, step: .requeuedInPlace, ids, location, statements)
-        case (.archive, true):
-            return try setState(.requeue, step: .markedRequeue, ids, location, statements)
-        case (.archive, false):
-            let rows = try connection.query(
-                statements.copyArchivedToLive(), [.array(ids), .text(try sequence(statements))])
-            return try outcomes(rows, location) { _ in .copiedToLive }
-                + unchangedOutcomes(ids, answered: rows, location, statements)
-        }
-    }
-
-    /// Ordered writes: INSERT and UPDATE entries re-captured from their record's current
-    /// state in one statement for all tables and both log tables, in entry order; the rest
-    /// (DELETE) re-queued as under merged writes.
-    private func recapture(_ batch: [Target], viaConnect: Bool, _ statements: RepairStatements) throws -> [RepairOutcome] {
-        let ids = { (location: TriggerLogLocation) in batch.filter { $0.location == location }.map(\.id) }
-        let live = TriggerLogLocation.live.qualifiedName(in: store.schemaName)
-        let archive = TriggerLogLocation.archive.qualifiedName(in: store.schemaName)
-        let rows = try connection.query(
-            """
-            SELECT id, state, table_name, record_id, action, "values", false FROM \(live) WHERE id = ANY($1::int[])
-            UNION ALL
-            SELECT id, state, table_name, record_id, action, "values", true FROM \(archive) WHERE id = ANY($2::int[])
-            """,
-            [.array(ids(.live)), .array(ids(.archive))])
-        var outcomes: [RepairOutcome] = []
-        var captures: [TriggerLogLocation: [Int]] = [:]
-        var tables: [MappedTable] = []
-        var keys: [String?] = []
-        var columns: [String?] = []
-        var requeued: [TriggerLogLocation: [Int]] = [:]
-        for row in rows {
-            guard let id = try row.int(0) else { continue }
-            let location: TriggerLogLocation = try row.bool(6) == true ? .archive : .live
-            let state = row.string(1).map(TriggerLogState.init(rawValue:))
-            let tableName = row.string(2)
-            let action = row.string(4).map(TriggerLogAction.init(rawValue:))
-            let recordID = try row.int(3)
-            let outcome = { (result: RepairOutcome.Result) in
-                RepairOutcome(id: id, location: location, tableName: tableName, recordID: recordID, result: result)
-            }
-            guard state == .failed else {
-                outcomes.append(outcome(.notFailed(state)))
-                continue
-            }
-            guard action == .insert || action == .update else {
-                requeued[location, default: []].append(id)
-                continue
-            }
-            guard let table = try schema.mappedTables.first(where: { $0.name == tableName }) else {
-                outcomes.append(outcome(.tableNotMapped))
-                continue
-            }
-            if action == .update, let text = row.string(5) {
-                // The entry's columns, read with hcconnect's own parser: an unreadable
-                // `values` is reported instead of failing the whole batch in the server.
-                let values = HStore(text: text)
-                guard values.isWellFormed else {
-                    outcomes.append(outcome(.valuesUnreadable))
-                    continue
-                }
-                for key in values.keys {
-                    keys.append(RepairStatements.columnKey(id, location))
-                    columns.append(key)
-                }
-            }
-            captures[location, default: []].append(id)
-            if !tables.contains(table) { tables.append(table) }
-        }
-        if !tables.isEmpty {
-            let rows = try connection.query(
-                try statements.captureCurrentState(tables: tables, hstoreSchema: try schema.hstoreSchema),
-                [.array(captures[.live] ?? []), .array(captures[.archive] ?? []), .array(keys), .array(columns)]
-                    + tables.map { .text($0.name) })
-            outcomes += try self.outcomes(rows, nil) { action in action == .insert ? .capturedInsert : .capturedUpdate }
-        }
-        for (location, ids) in requeued.sorted(by: { $0.key == .live && $1.key == .archive }) {
-            outcomes += try requeue(ids, location, viaConnect: viaConnect, statements)
-        }
-        return outcomes
-    }
-
-    private func setState(
-        _ state: TriggerLogState, step: RepairStep, _ ids: [Int], _ location: TriggerLogLocation,
-        _ statements: RepairStatements
-    ) throws -> [RepairOutcome] {
-        let rows = try connection.query(statements.setState(in: location), [.array(ids), .text(state.rawValue)])
-        return try outcomes(rows, location) { _ in step } + unchangedOutcomes(ids, answered: rows, location, statements)
-    }
-
-    /// The outcomes of the ids a merged-writes statement did not change (none, usually):
-    /// read as they are now, in the batch's transaction.
-    private func unchangedOutcomes(
-        _ ids: [Int], answered rows: PostgresRows, _ location: TriggerLogLocation, _ statements: RepairStatements
-    ) throws -> [RepairOutcome] {
-        guard rows.count < ids.count else { return [] }
-        let changed = Set(try rows.compactMap { try $0.int(0) })
-        let rest = ids.filter { !changed.contains($0) }
-        let unchanged = try connection.query(statements.unchanged(in: location), [.array(rest)])
-        return try outcomes(unchanged, location, step: nil)
-    }
-
-    /// Reads a repair statement's answer (see ``RepairStatements``).
-    ///
-    /// - Parameters:
-    ///   - location: The log table, or nil when the rows say (a ninth column, `archived`).
-    ///   - step: What a changed entry went through, by its action; nil for a statement that
-    ///     changes nothing (``RepairStatements/unchanged(in:)``).
-    private func outcomes(
-        _ rows: PostgresRows, _ location: TriggerLogLocation?, step: ((TriggerLogAction?) -> RepairStep)?
-    ) throws -> [RepairOutcome] {
-        try rows.map { row in
-            guard let id = try row.int(0) else {
-                throw PostgresError(.unexpectedResult, message: "a repair statement answered a row without id")
-            }
-            let state = row.string(1).map(TriggerLogState.init(rawValue:))
-            let action = row.string(4).map(TriggerLogAction.init(rawValue:))
-            let result: RepairOutcome.Result
-            if try row.bool(5) == true {
-                guard let step else {
-                    throw PostgresError(.unexpectedResult, message: "a statement that changes nothing answered a changed row")
-                }
-                result = .changed(step(action), newID: try row.int(6))
-            } else if state != .failed {
-                result = .notFailed(state)
-            } else if try row.bool(7) == false {
-                result = .recordMissing
-            } else {
-                result = .locked
-            }
-            let rowLocation = try location ?? (row.bool(8) == true ? .archive : .live)
-            return RepairOutcome(
-                id: id, location: rowLocation, tableName: row.string(2), recordID: try row.int(3), result: result)
         }
     }
 
@@ -355,75 +316,128 @@ public final class TriggerLogRepair {
         liveSequence = name
         return name
     }
+}
 
-    // MARK: - Dry run
+/// The rows of ``RepairStatements/facts(live:archive:recheck:hold:tables:)``, decoded.
+private struct BatchFacts {
+    typealias Column = RepairStatements.FactColumn
 
-    /// What a batch would do, worked out with read-only statements, and its entries.
-    private func plan(_ action: RepairAction, _ batch: [Target]) throws -> ([RepairOutcome], [TriggerLogEntry]) {
-        let wanted = Set(batch)
-        let entries = try store.entries(matching: TriggerLogQuery().ids(batch.map(\.id).uniqued()).ordered(.idAscending))
-            .filter { wanted.contains(Target(id: $0.id, location: $0.location)) }
-        var existing: Set<RecordKey> = []
-        if case .retry(.ordered, _) = action {
-            existing = try existingRecords(for: entries.filter { $0.state == .failed && ($0.action == .insert || $0.action == .update) })
-        }
-        let mapped = Set(try schema.mappedTables.map(\.name))
-        let outcomes = entries.map { entry in
-            RepairOutcome(
-                id: entry.id, location: entry.location, tableName: entry.tableName, recordID: entry.recordID,
-                result: plannedResult(action, entry, existing, mapped: mapped))
-        }
-        return (outcomes, entries)
-    }
+    var entries: [RepairCandidate] = []
+    /// Each entry's record: nil inside when its row is gone or was not looked at.
+    var records: [TriggerLogRepair.Target: RecordState?] = [:]
+    /// The later SUCCESS entries of each record (table name and record id).
+    var laterByRecord: [String: [LaterEntry]] = [:]
 
-    private func plannedResult(
-        _ action: RepairAction, _ entry: TriggerLogEntry, _ existing: Set<RecordKey>, mapped: Set<String>
-    ) -> RepairOutcome.Result {
-        guard entry.state == .failed else { return .notFailed(entry.state) }
-        let merged: RepairStep =
-            switch (entry.location, action) {
-            case (.live, _): .requeuedInPlace
-            case (.archive, .retry(_, viaConnect: true)): .markedRequeue
-            case (.archive, _): .copiedToLive
+    init(_ rows: PostgresRows) throws {
+        for row in rows {
+            guard let id = try row.int(Column.id.rawValue) else { continue }
+            let action = row.string(Column.action.rawValue).map(TriggerLogAction.init(rawValue:))
+            let tableName = row.string(Column.tableName.rawValue)
+            let recordID = try row.int(Column.recordID.rawValue)
+            let columns = WrittenColumns(values: row.string(Column.values.rawValue))
+            if row.string(Column.kind.rawValue) == "l" {
+                guard let tableName, let recordID else { continue }
+                laterByRecord[Self.key(tableName, recordID), default: []].append(
+                    LaterEntry(id: id, action: action, columns: columns))
+                continue
             }
-        switch action {
-        case .ignore:
-            return .changed(.ignored, newID: nil)
-        case .retry(.merged, _):
-            return .changed(merged, newID: nil)
-        case .retry(.ordered, _):
-            guard entry.action == .insert || entry.action == .update else { return .changed(merged, newID: nil) }
-            guard let tableName = entry.tableName, mapped.contains(tableName) else {
-                return .tableNotMapped
-            }
-            if entry.action == .update, entry.values?.isWellFormed == false { return .valuesUnreadable }
-            guard let recordID = entry.recordID, existing.contains(RecordKey(table: tableName, id: recordID)) else {
-                return .recordMissing
-            }
-            return .changed(entry.action == .insert ? .capturedInsert : .capturedUpdate, newID: nil)
+            let entry = RepairCandidate(
+                id: id, location: try row.bool(Column.archived.rawValue) == true ? .archive : .live,
+                state: row.string(Column.state.rawValue).map(TriggerLogState.init(rawValue:)), action: action,
+                tableName: tableName, recordID: recordID, columns: action == .insert ? .all : columns,
+                matchesSelection: try row.bool(Column.matches.rawValue) == true,
+                isHeld: try row.bool(Column.held.rawValue) == true)
+            entries.append(entry)
+            records[entry.target] = try row.bool(Column.hasSFID.rawValue).map(RecordState.init(hasSalesforceID:))
         }
     }
 
-    private struct RecordKey: Hashable {
-        let table: String
-        let id: Int
+    func later(for entry: RepairCandidate) -> [LaterEntry] {
+        guard let table = entry.tableName, let record = entry.recordID else { return [] }
+        return laterByRecord[Self.key(table, record)] ?? []
     }
 
-    /// The records among the entries' that exist, one statement per mapped table.
-    private func existingRecords(for entries: [TriggerLogEntry]) throws -> Set<RecordKey> {
-        var byTable: [String: [Int]] = [:]
-        for entry in entries {
-            guard let table = entry.tableName, let id = entry.recordID else { continue }
-            byTable[table, default: []].append(id)
-        }
-        var existing: Set<RecordKey> = []
-        for (table, ids) in byTable {
-            guard let mapped = try schema.mappedTables.first(where: { $0.name == table }) else { continue }
-            let records = SQLIdentifier.qualified(store.schemaName, try SQLIdentifier(mapped.name))
-            for row in try connection.query("SELECT id FROM \(records) WHERE id = ANY($1::int[])", [.array(ids.uniqued())]) {
-                if let id = try row.int(0) { existing.insert(RecordKey(table: table, id: id)) }
+    private static func key(_ table: String, _ record: Int) -> String { "\(table)\u{0}\(record)" }
+}
+
+/// The rows of ``RepairStatements/change(_:sequence:tables:hstoreSchema:)``, decoded.
+struct ChangeRows {
+    /// Entries set to a state in place.
+    var changed: Set<TriggerLogRepair.Target> = []
+    /// Archived entries copied, by id, and their copies' ids.
+    var copies: [Int: Int] = [:]
+    /// Captures' new entries by key (absent: the record had no row).
+    var captures: [Int: Int] = [:]
+    /// Entries captures set to REQUEUED.
+    var members: Set<TriggerLogRepair.Target> = []
+
+    init(_ rows: PostgresRows) throws {
+        for row in rows {
+            guard let id = try row.int(1) else { continue }
+            let target = TriggerLogRepair.Target(id: id, location: try row.bool(2) == true ? .archive : .live)
+            switch row.string(0) {
+            case "state": changed.insert(target)
+            case "copy": copies[id] = try row.int(3)
+            case "capture": if let newID = try row.int(3) { captures[id] = newID }
+            default: members.insert(target)
             }
         }
-        return existing
+    }
+}
+
+extension RepairPlan {
+    /// Adds `.gone` outcomes for entries the batch's statement no longer found.
+    mutating func appendGone(_ targets: [TriggerLogRepair.Target]) {
+        guard !targets.isEmpty else { return }
+        outcomes += targets.map { RepairOutcome(id: $0.id, location: $0.location, tableName: nil, recordID: nil, result: .gone) }
+        outcomes.sort { Self.entryOrder(.init(id: $0.id, location: $0.location), .init(id: $1.id, location: $1.location)) }
+    }
+
+    /// The plan's outcomes as the change statement answered: with the new entries' ids, and
+    /// the entries it did not change reported as they are (a capture whose record's row
+    /// went away: record missing; anything else: changed by another session).
+    func carriedOut(_ rows: ChangeRows) throws -> [RepairOutcome] {
+        var captureOf: [TriggerLogRepair.Target: Capture] = [:]
+        for capture in captures { for member in capture.members { captureOf[member] = capture } }
+        return outcomes.map { planned in
+            let target = TriggerLogRepair.Target(id: planned.id, location: planned.location)
+            let result: RepairOutcome.Result
+            if let capture = captureOf[target] {
+                if let newID = rows.captures[capture.key] {
+                    if !rows.members.contains(target) {
+                        result = .locked
+                    } else if target == capture.carrier {
+                        result = .changed(capture.procedure == .insert ? .capturedInsert : .capturedUpdate, newID: newID)
+                    } else {
+                        result = .coalesced(into: capture.carrier.id, newID: newID)
+                    }
+                } else {
+                    result = .recordMissing
+                }
+            } else {
+                switch planned.result {
+                case .changed(.copiedToLive, _):
+                    result = rows.copies[planned.id].map { .changed(.copiedToLive, newID: $0) } ?? .locked
+                case .changed(let step, _):
+                    result = rows.changed.contains(target) ? .changed(step, newID: nil) : .locked
+                case .coalesced(let into, _):
+                    result = rows.changed.contains(target) ? .coalesced(into: into, newID: rows.copies[into]) : .locked
+                default:
+                    result = planned.result
+                }
+            }
+            return RepairOutcome(
+                id: planned.id, location: planned.location, tableName: planned.tableName, recordID: planned.recordID,
+                result: result)
+        }
+    }
+}
+
+extension ConnectSchema {
+    /// Whether the entries of the log's `table_name` can be repaired: the mapping of the
+    /// table with exactly this name.
+    public func mappingStatus(ofLogTable tableName: String?) -> MappingStatus {
+        guard let tableName, let table = mappedTables.first(where: { $0.name == tableName }) else { return .notMapped }
+        return table.repairability
     }
 }

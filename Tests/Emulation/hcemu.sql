@@ -9,13 +9,40 @@
 --       hcemu.create_connection(schema_name text) RETURNS void
 --       hcemu.map_table(schema_name text, table_name text, columns text,
 --                       read_only boolean DEFAULT false) RETURNS void
+--       hcemu.attach_mapping(schema_name text, table_name text,
+--                            read_only boolean DEFAULT false) RETURNS void
 --       hcemu.create_standard_connection(schema_name text) RETURNS void
+--       hcemu.create_readonly_connection(schema_name text) RETURNS void
+--       hcemu.create_legacy_connection(schema_name text) RETURNS void
+--       hcemu.create_variant_connection(schema_name text) RETURNS void
 --       hcemu.drop_connection(schema_name text) RETURNS void
 --       hcemu.generate_log(schema_name text, archived integer, live integer,
 --                          failed_fraction double precision DEFAULT 0.1) RETURNS void
 --       hcemu.generate_records(schema_name text, table_name text, n integer) RETURNS void
 --     and helpers hcemu.qi(text), hcemu.sfid(text, bigint), hcemu.sfid18(text),
---     hcemu.u(bigint, integer).
+--     hcemu.u(bigint, integer), and the installers' internal steps
+--     hcemu.require_log_tables(text, text), hcemu.add_id_sequence_and_indexes(text, text),
+--     hcemu.standard_columns(text), hcemu.map_standard_tables(text, boolean).
+--
+-- Which connection each installer builds. Real connections (production schema dumps, see
+-- "What real connections look like" in the Heroku Connect notes, heroku-connect.md) differ
+-- from the tidy standard one, and each variant emulates one of those differences:
+--   create_standard_connection  the tidy connection: account, contact, opportunity
+--                               read-write (loggers write NEW/IGNORE), "user" read-only.
+--   create_readonly_connection  a connection that is read-only as a whole: the same four
+--                               tables, every logger writes READONLY.
+--   create_legacy_connection    an older connection: _trigger_log_id_seq is a bigint
+--                               sequence (maximum 9223372036854775807), id stays integer.
+--   create_variant_connection   mapped tables that vary (PRIMARY KEY (id, sfid), sfid NOT
+--                               NULL, UNIQUE (sfid, id), a foreign key to account(sfid) ON
+--                               DELETE RESTRICT, extra unique external-id indexes, columns
+--                               the application added after _hc_err, no isdeleted); a
+--                               mapping that lost its log trigger (lead); an application
+--                               table that is not a mapping (app_setting). A deleted
+--                               mapping whose entries remain is left to the tests, which
+--                               write log rows for el_history__c (no such table exists).
+--   attach_mapping              makes any table a mapping: a test creates the table with
+--                               whatever DDL it needs, then attaches Connect's triggers.
 --
 -- The tables, sequences, indexes, triggers and trigger functions follow a real connection's
 -- schema dump; only the schema name changes. Function bodies are kept verbatim (including
@@ -309,6 +336,8 @@ $fn$;
 -- hcemu.map_table(schema_name, table_name, columns, read_only): one mapped object.
 -- `columns` is a raw SQL fragment of column definitions (trusted input), e.g.
 -- 'name varchar(255), billingcity varchar(40)'; it may be '' or NULL.
+-- Three steps: the table (the caller's columns, then Connect's own), its id sequence and
+-- indexes (hcemu.add_id_sequence_and_indexes), and Connect's triggers (hcemu.attach_mapping).
 ------------------------------------------------------------------------------------------
 CREATE OR REPLACE FUNCTION hcemu.map_table(schema_name text, table_name text, columns text,
                                            read_only boolean DEFAULT false) RETURNS void
@@ -316,12 +345,7 @@ CREATE OR REPLACE FUNCTION hcemu.map_table(schema_name text, table_name text, co
     SET client_min_messages = warning
     AS $fn$
 DECLARE
-    s  text;
-    qs text;
     t  text;
-    seq text;
-    logger text;
-    status text;
     cols text := coalesce(nullif(btrim(columns), ''), '');
 BEGIN
     IF table_name IS NULL OR table_name = '' THEN
@@ -331,10 +355,7 @@ BEGIN
         RAISE EXCEPTION 'hcemu.map_table: schema % holds no connection; call hcemu.create_connection first',
             quote_ident(schema_name);
     END IF;
-    s  := format('%I', schema_name);
-    qs := hcemu.qi(schema_name);
     t  := format('%I.%I', schema_name, table_name);
-    seq := format('%I.%I', schema_name, table_name || '_id_seq');
     IF cols <> '' THEN
         cols := cols || ',';
     END IF;
@@ -351,6 +372,25 @@ BEGIN
             _hc_err text,
             CONSTRAINT %3$I PRIMARY KEY (id)
         )$ddl$, t, cols, table_name || '_pkey');
+    PERFORM hcemu.add_id_sequence_and_indexes(schema_name, table_name);
+    PERFORM hcemu.attach_mapping(schema_name, table_name, read_only);
+END;
+$fn$;
+
+------------------------------------------------------------------------------------------
+-- hcemu.add_id_sequence_and_indexes(schema_name, table_name): what every mapped table has
+-- besides its columns: the sequence <table>_id_seq (AS integer, owned by id and its
+-- default) and the indexes hcu_idx_<table>_sfid (unique, on sfid) and
+-- hc_idx_<table>_systemmodstamp. The table needs id, sfid and systemmodstamp columns.
+------------------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION hcemu.add_id_sequence_and_indexes(schema_name text, table_name text) RETURNS void
+    LANGUAGE plpgsql
+    SET client_min_messages = warning
+    AS $fn$
+DECLARE
+    t   text := format('%I.%I', schema_name, table_name);
+    seq text := format('%I.%I', schema_name, table_name || '_id_seq');
+BEGIN
     EXECUTE format('CREATE SEQUENCE IF NOT EXISTS %1$s AS integer'
                    ' START WITH 1 INCREMENT BY 1 NO MINVALUE NO MAXVALUE CACHE 1', seq);
     EXECUTE format('ALTER SEQUENCE %1$s OWNED BY %2$s.id', seq, t);
@@ -359,6 +399,54 @@ BEGIN
                    'hcu_idx_' || table_name || '_sfid', t);
     EXECUTE format('CREATE INDEX IF NOT EXISTS %1$I ON %2$s USING btree (systemmodstamp)',
                    'hc_idx_' || table_name || '_systemmodstamp', t);
+END;
+$fn$;
+
+------------------------------------------------------------------------------------------
+-- hcemu.attach_mapping(schema_name, table_name, read_only): makes an EXISTING table of a
+-- connection's schema a mapping, as Connect does: the functions hc_<table>_status and
+-- hc_<table>_logger and their triggers hc_<table>_status_trigger (BEFORE INSERT OR
+-- UPDATE) and hc_<table>_logtrigger (AFTER INSERT OR DELETE OR UPDATE, only in a user
+-- session: WHEN get_xmlbinary() = 'base64'). A read-write mapping's logger writes NEW
+-- (IGNORE for an UPDATE that changed nothing and a DELETE of a row without sfid), a
+-- read-only mapping's writes READONLY. The table's DDL is the caller's (a test creates
+-- any shape, then attaches); the triggers need its id, sfid, _hc_lastop and _hc_err
+-- columns. Calling it again replaces functions and triggers (and so can switch a mapping
+-- between read-write and read-only). Raises on a schema without a connection, a missing
+-- table and a missing column.
+------------------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION hcemu.attach_mapping(schema_name text, table_name text,
+                                                read_only boolean DEFAULT false) RETURNS void
+    LANGUAGE plpgsql
+    SET client_min_messages = warning
+    AS $fn$
+DECLARE
+    s  text;
+    qs text;
+    t  text;
+    missing text;
+    logger text;
+    status text;
+BEGIN
+    IF to_regclass(format('%I._trigger_log', schema_name)) IS NULL THEN
+        RAISE EXCEPTION 'hcemu.attach_mapping: schema % holds no connection; call hcemu.create_connection first',
+            quote_ident(schema_name);
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = schema_name AND c.relname = table_name AND c.relkind IN ('r', 'p')) THEN
+        RAISE EXCEPTION 'hcemu.attach_mapping: schema % has no table %',
+            quote_ident(schema_name), quote_ident(coalesce(table_name, 'NULL'));
+    END IF;
+    s  := format('%I', schema_name);
+    qs := hcemu.qi(schema_name);
+    t  := format('%I.%I', schema_name, table_name);
+    SELECT string_agg(r.col, ', ' ORDER BY r.ord) INTO missing
+      FROM unnest(ARRAY['id', 'sfid', '_hc_lastop', '_hc_err']) WITH ORDINALITY AS r(col, ord)
+     WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a
+                        WHERE a.attrelid = t::regclass AND a.attname = r.col AND a.attnum > 0 AND NOT a.attisdropped);
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'hcemu.attach_mapping: table % lacks the column(s) Connect needs: %', t, missing;
+    END IF;
 
     -- hc_<table>_status (verbatim) ------------------------------------------------------
     status := $body$
@@ -472,35 +560,181 @@ END;
 $fn$;
 
 ------------------------------------------------------------------------------------------
--- hcemu.create_standard_connection(schema_name): a connection with four mappings.
+-- hcemu.standard_columns(table_name): the columns (a fragment for hcemu.map_table) of the
+-- standard connection's mappings account, contact, opportunity and "user", shared by the
+-- installers that build them. Raises on any other name.
+------------------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION hcemu.standard_columns(table_name text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    AS $fn$
+BEGIN
+    CASE table_name
+    WHEN 'account' THEN
+        RETURN 'name character varying(255), accountnumber character varying(40),'
+               ' billingcity character varying(40), billingcountry character varying(80),'
+               ' phone character varying(40), industry character varying(40),'
+               ' numberofemployees integer, annualrevenue double precision,'
+               ' external_id__c character varying(255), description text,'
+               ' ownerid character varying(18), lastmodifieddate timestamp without time zone';
+    WHEN 'contact' THEN
+        RETURN 'firstname character varying(40), lastname character varying(80),'
+               ' email character varying(80), phone character varying(40),'
+               ' title character varying(128), accountid character varying(18),'
+               ' mailingcity character varying(40), external_id__c character varying(255)';
+    WHEN 'opportunity' THEN
+        RETURN 'name character varying(120), stagename character varying(255),'
+               ' amount double precision, closedate date, probability double precision,'
+               ' accountid character varying(18)';
+    WHEN 'user' THEN
+        RETURN 'username character varying(80), email character varying(128),'
+               ' firstname character varying(40), lastname character varying(80),'
+               ' alias character varying(8), isactive boolean';
+    ELSE
+        RAISE EXCEPTION 'hcemu.standard_columns: table % is not one of the standard mappings (account, contact, opportunity, user)',
+            quote_literal(coalesce(table_name, 'NULL'));
+    END CASE;
+END;
+$fn$;
+
+------------------------------------------------------------------------------------------
+-- hcemu.map_standard_tables(schema_name, read_only): the standard connection's four
+-- mappings in a connection's schema. account, contact and opportunity are read-only when
+-- read_only is true, read-write otherwise; "user" is read-only either way.
+------------------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION hcemu.map_standard_tables(schema_name text, read_only boolean) RETURNS void
+    LANGUAGE plpgsql
+    AS $fn$
+BEGIN
+    PERFORM hcemu.map_table(schema_name, 'account', hcemu.standard_columns('account'), read_only);
+    PERFORM hcemu.map_table(schema_name, 'contact', hcemu.standard_columns('contact'), read_only);
+    PERFORM hcemu.map_table(schema_name, 'opportunity', hcemu.standard_columns('opportunity'), read_only);
+    -- a reserved word on purpose, and a read-only mapping
+    PERFORM hcemu.map_table(schema_name, 'user', hcemu.standard_columns('user'), true);
+END;
+$fn$;
+
+------------------------------------------------------------------------------------------
+-- hcemu.create_standard_connection(schema_name): a connection with four mappings,
+-- account, contact and opportunity read-write, "user" read-only.
 ------------------------------------------------------------------------------------------
 CREATE OR REPLACE FUNCTION hcemu.create_standard_connection(schema_name text) RETURNS void
     LANGUAGE plpgsql
     AS $fn$
 BEGIN
     PERFORM hcemu.create_connection(schema_name);
-    PERFORM hcemu.map_table(schema_name, 'account',
-        'name character varying(255), accountnumber character varying(40),'
-        ' billingcity character varying(40), billingcountry character varying(80),'
-        ' phone character varying(40), industry character varying(40),'
-        ' numberofemployees integer, annualrevenue double precision,'
-        ' external_id__c character varying(255), description text,'
-        ' ownerid character varying(18), lastmodifieddate timestamp without time zone');
-    PERFORM hcemu.map_table(schema_name, 'contact',
+    PERFORM hcemu.map_standard_tables(schema_name, false);
+END;
+$fn$;
+
+------------------------------------------------------------------------------------------
+-- hcemu.create_readonly_connection(schema_name): a connection that is read-only as a
+-- whole: the standard connection's four tables and columns, every mapping read-only, so
+-- every logger writes READONLY (Connect takes no action on those rows).
+------------------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION hcemu.create_readonly_connection(schema_name text) RETURNS void
+    LANGUAGE plpgsql
+    AS $fn$
+BEGIN
+    PERFORM hcemu.create_connection(schema_name);
+    PERFORM hcemu.map_standard_tables(schema_name, true);
+END;
+$fn$;
+
+------------------------------------------------------------------------------------------
+-- hcemu.create_legacy_connection(schema_name): the standard connection as an older
+-- connection has it: _trigger_log_id_seq is a bigint sequence (created without AS integer,
+-- so its maximum is 9223372036854775807), still owned by _trigger_log.id and still its
+-- default; the id column stays integer, and everything else is the standard connection.
+-- ALTER SEQUENCE ... AS bigint NO MAXVALUE leaves the catalog as CREATE SEQUENCE without AS
+-- does (type bigint, bigint's maximum); NO MAXVALUE says so rather than relying on
+-- PostgreSQL raising a maximum that was integer's.
+------------------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION hcemu.create_legacy_connection(schema_name text) RETURNS void
+    LANGUAGE plpgsql
+    AS $fn$
+BEGIN
+    PERFORM hcemu.create_standard_connection(schema_name);
+    EXECUTE format('ALTER SEQUENCE %I._trigger_log_id_seq AS bigint NO MAXVALUE', schema_name);
+END;
+$fn$;
+
+------------------------------------------------------------------------------------------
+-- hcemu.create_variant_connection(schema_name): a connection with the shapes of real
+-- dumps, all in one schema; the connection-wide objects are hcemu.create_connection's.
+--   account      the standard read-write mapping, plus the unique external-id index
+--                hcu_idx_account_external_id__c on external_id__c.
+--   contact      a read-write mapping with the application's own DDL: columns firstname,
+--                lastname, email, accountid, extra_life_id__c, createddate, systemmodstamp,
+--                sfid (NOT NULL), id, _hc_lastop, _hc_err, then app_notes text and
+--                app_score integer (added by the application after _hc_err); no isdeleted.
+--                Constraints contact_pkey PRIMARY KEY (id, sfid), contact_sfid_id_key
+--                UNIQUE (sfid, id), contact_accountid_fkey FOREIGN KEY (accountid)
+--                REFERENCES account (sfid) ON DELETE RESTRICT; indexes hcu_idx_contact_sfid
+--                and hc_idx_contact_systemmodstamp as on every mapping, and the unique
+--                external-id index hcu_idx_contact_extra_life_id__c on extra_life_id__c;
+--                id defaults to its own contact_id_seq.
+--   lead         a read-write mapping that lost its log trigger (a dropped or paused
+--                mapping, as dumps show it): hc_lead_status_trigger and the function
+--                hc_lead_logger() remain, hc_lead_logtrigger does not, so user writes are
+--                not logged.
+--   app_setting  an application table that is not a mapping: id (serial, app_setting_pkey),
+--                name, value and sfid, but no _hc_lastop/_hc_err and no triggers.
+-- A mapping deleted while its entries remain in both logs is not built here: the tests
+-- write those log rows themselves, with table_name 'el_history__c' (a table that does not
+-- exist). hcemu.generate_records works on account only (contact's columns differ).
+------------------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION hcemu.create_variant_connection(schema_name text) RETURNS void
+    LANGUAGE plpgsql
+    SET client_min_messages = warning
+    AS $fn$
+DECLARE
+    s text;
+BEGIN
+    PERFORM hcemu.create_connection(schema_name);
+    s := format('%I', schema_name);
+
+    PERFORM hcemu.map_table(schema_name, 'account', hcemu.standard_columns('account'), false);
+    EXECUTE format('CREATE UNIQUE INDEX IF NOT EXISTS hcu_idx_account_external_id__c ON %1$s.account'
+                   ' USING btree (external_id__c)', s);
+
+    EXECUTE format($ddl$
+        CREATE TABLE IF NOT EXISTS %1$s.contact (
+            firstname character varying(40),
+            lastname character varying(80),
+            email character varying(80),
+            accountid character varying(18),
+            extra_life_id__c character varying(255),
+            createddate timestamp without time zone,
+            systemmodstamp timestamp without time zone,
+            sfid character varying(18) NOT NULL,
+            id integer NOT NULL,
+            _hc_lastop character varying(32),
+            _hc_err text,
+            app_notes text,
+            app_score integer,
+            CONSTRAINT contact_pkey PRIMARY KEY (id, sfid),
+            CONSTRAINT contact_sfid_id_key UNIQUE (sfid, id),
+            CONSTRAINT contact_accountid_fkey FOREIGN KEY (accountid)
+                REFERENCES %1$s.account (sfid) ON DELETE RESTRICT
+        )$ddl$, s);
+    PERFORM hcemu.add_id_sequence_and_indexes(schema_name, 'contact');
+    EXECUTE format('CREATE UNIQUE INDEX IF NOT EXISTS hcu_idx_contact_extra_life_id__c ON %1$s.contact'
+                   ' USING btree (extra_life_id__c)', s);
+    PERFORM hcemu.attach_mapping(schema_name, 'contact', false);
+
+    PERFORM hcemu.map_table(schema_name, 'lead',
         'firstname character varying(40), lastname character varying(80),'
-        ' email character varying(80), phone character varying(40),'
-        ' title character varying(128), accountid character varying(18),'
-        ' mailingcity character varying(40), external_id__c character varying(255)');
-    PERFORM hcemu.map_table(schema_name, 'opportunity',
-        'name character varying(120), stagename character varying(255),'
-        ' amount double precision, closedate date, probability double precision,'
-        ' accountid character varying(18)');
-    -- a reserved word on purpose, and a read-only mapping
-    PERFORM hcemu.map_table(schema_name, 'user',
-        'username character varying(80), email character varying(128),'
-        ' firstname character varying(40), lastname character varying(80),'
-        ' alias character varying(8), isactive boolean',
-        true);
+        ' company character varying(255), email character varying(80)');
+    EXECUTE format('DROP TRIGGER IF EXISTS hc_lead_logtrigger ON %1$s.lead', s);
+
+    EXECUTE format($ddl$
+        CREATE TABLE IF NOT EXISTS %1$s.app_setting (
+            id serial,
+            name character varying(80) NOT NULL,
+            value text,
+            sfid character varying(18),
+            CONSTRAINT app_setting_pkey PRIMARY KEY (id)
+        )$ddl$, s);
 END;
 $fn$;
 

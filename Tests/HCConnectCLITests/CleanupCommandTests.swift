@@ -251,6 +251,7 @@ import Testing
                        'UNABLE_TO_LOCK_ROW: unable to obtain exclusive access'
                   FROM generate_series(1, 3000) AS g
                 """)
+            try schema.ensureRecords(1...3000)
             var environment = ProcessInfo.processInfo.environment
             environment["DATABASE_URL"] = try TestDatabase.url
             environment["HEROKU_CONNECT_SCHEMA"] = schema.name

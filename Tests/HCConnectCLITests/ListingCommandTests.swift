@@ -98,14 +98,15 @@ import Testing
     @Test func relatedAndHistoryShowARecordsSyncHistoryOldestFirst() throws {
         try TestDatabase.withConnectSchema { schema in
             let f = try Fixture(schema)
-            try schema.execute("INSERT INTO account (id, name, sfid) VALUES (1, 'Acme', '0015e00000AbCdEAAV')")
+            // (the fixture's entries gave account 1 a row; a user's update logs an entry)
+            try schema.execute("UPDATE account SET name = 'Acme', sfid = '0015e00000AbCdEAAV' WHERE id = 1")
             let history = [f.archivedAccount, f.liveSuccess, f.liveAccount]
             func ids(_ arguments: [String]) throws -> [Int] {
                 let result = try hcconnect(arguments + ["--format", "ids"], schema: schema.name)
                 #expect(result.status == 0, "\(arguments): \(result.stderr)")
                 return result.lines.compactMap { Int($0) }
             }
-            // The insert into account wrote a log row of its own for record 1.
+            // The update of account 1 wrote a log row of its own for record 1.
             let logged = try ids(["related", String(f.liveAccount)])
             #expect(Array(logged.prefix(3)) == history)
             #expect(logged.count == 4)

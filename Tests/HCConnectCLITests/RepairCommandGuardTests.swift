@@ -107,7 +107,7 @@ extension RepairCommandTests {
     @Test func anOrderedRetryOfASingleLockedIdIsATemporaryFailureToo() throws {
         try TestDatabase.withConnectSchema { schema in
             let log = LogTables(schema)
-            try log.insertRecords("INSERT INTO account (id, name) VALUES (1, 'Acme')")
+            try log.insertRecords("INSERT INTO account (id, name) VALUES (1, 'Acme') ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name")
             let id = try schema.insertEntry(state: "FAILED", action: "UPDATE", recordID: 1, values: #""name"=>"x""#)
             let before = try log.dump()
             let result = try holdingLock(schema, on: id) {
@@ -123,7 +123,7 @@ extension RepairCommandTests {
     func aBulkRunSkipsAndCountsLockedEntries(mode: String) throws {
         try TestDatabase.withConnectSchema { schema in
             let f = try Fixture(schema)
-            try f.log.insertRecords("INSERT INTO account (id, name) VALUES (1, 'Acme')")
+            try f.log.insertRecords("INSERT INTO account (id, name) VALUES (1, 'Acme') ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name")
             let before = try f.log.dump()
             let result = try holdingLock(schema, on: f.liveFailed) {
                 try hcconnect(
@@ -322,11 +322,12 @@ extension RepairCommandTests {
     @Test func anOrderedDryRunSaysWhatEachEntryWouldGet() throws {
         try TestDatabase.withConnectSchema { schema in
             let log = LogTables(schema)
-            try log.insertRecords("INSERT INTO account (id, name) VALUES (1, 'Acme')")
+            try log.insertRecords("INSERT INTO account (id, name) VALUES (1, 'Acme') ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name")
             let update = try schema.insertEntry(state: "FAILED", action: "UPDATE", recordID: 1, values: #""name"=>"x""#)
             let insert = try schema.insertEntry(archived: true, state: "FAILED", action: "INSERT", recordID: 1)
             let delete = try schema.insertEntry(archived: true, state: "FAILED", action: "DELETE", recordID: 7)
-            let gone = try schema.insertEntry(state: "FAILED", action: "UPDATE", recordID: 42, values: #""name"=>"x""#)
+            let gone = try schema.insertEntry(
+                state: "FAILED", action: "UPDATE", recordID: 42, values: #""name"=>"x""#, withRecord: false)
             let before = try log.dump()
             let result = try hcconnect(
                 ["retry", "--failed", "--dry-run", "--write-mode", "ordered", "--via-connect", "--json"], schema: schema.name)
@@ -336,10 +337,13 @@ extension RepairCommandTests {
             #expect(object["via_connect"] as? Bool == true)
             let entries = try #require(object["entries"] as? [[String: Any]])
             // Only the entries that would change are listed; the one left alone is in record_missing.
+            // Account 1's UPDATE and INSERT are one capture of the whole record, carried by the
+            // newer entry (the INSERT); the UPDATE is coalesced into it.
             #expect(entries.map { $0["id"] as? Int } == [update, insert, delete])
-            #expect(entries.map { $0["would"] as? String } == ["capture-update", "capture-insert", "archive-requeue"])
+            #expect(entries.map { $0["would"] as? String } == ["coalesced", "capture-insert", "archive-requeue"])
+            #expect(entries.map { $0["into"] as? Int } == [insert, nil, nil])
             #expect(entries.map { $0["archived"] as? Bool } == [false, true, true])
-            #expect(object["steps"] as? [String: Int] == ["capture-update": 1, "capture-insert": 1, "archive-requeue": 1])
+            #expect(object["steps"] as? [String: Int] == ["coalesced": 1, "capture-insert": 1, "archive-requeue": 1])
             #expect((object["record_missing"] as? [[String: Any]])?.map { $0["id"] as? Int } == [gone])
             #expect(try log.dump() == before)
         }

@@ -197,8 +197,9 @@ struct TriggerLogFixture {
         self.init(connection: schema.connection, schema: schema.name)
     }
 
-    /// Writes `count` archived FAILED UPDATE entries with ids 1...count, each with its own
-    /// sf_message ("failure N"), which a copy keeps, so that copies can be traced.
+    /// Writes `count` archived FAILED UPDATE entries with ids 1...count, each for the account
+    /// of the same id, each with its own sf_message ("failure N"), which a copy keeps, so
+    /// that copies can be traced.
     func fillArchivedFailures(_ count: Int, firstID: Int = 1) throws {
         try connection.execute("""
             INSERT INTO \(quoted)._trigger_log_archive (id, txid, created_at, updated_at, processed_at, processed_tx, state,
@@ -208,9 +209,11 @@ struct TriggerLogFixture {
             FROM generate_series(\(firstID), \(firstID + count - 1)) AS g
             """)
         try bumpSequence()
+        try ConnectTestSchema.ensureRecords(connection, schemaQuoted: quoted, firstID...(firstID + count - 1))
     }
 
-    /// Writes `count` live FAILED UPDATE entries with ids from `firstID`.
+    /// Writes `count` live FAILED UPDATE entries with ids from `firstID`, each for the
+    /// account of the same id.
     func fillLiveFailures(_ count: Int, firstID: Int) throws {
         try connection.execute("""
             INSERT INTO \(quoted)._trigger_log (id, txid, created_at, state, action, table_name, record_id, "values",
@@ -220,6 +223,7 @@ struct TriggerLogFixture {
             FROM generate_series(\(firstID), \(firstID + count - 1)) AS g
             """)
         try bumpSequence()
+        try ConnectTestSchema.ensureRecords(connection, schemaQuoted: quoted, firstID...(firstID + count - 1))
     }
 
     private func bumpSequence() throws {

@@ -46,7 +46,7 @@ import Testing
     @Test func showSaysWhenTheRecordNoLongerExists() throws {
         try TestDatabase.withConnectSchema { schema in
             let id = try schema.insertEntry(archived: true, state: "FAILED", action: "INSERT", table: "contact", recordID: 42,
-                                            values: #""lastname"=>NULL"#, message: "REQUIRED_FIELD_MISSING")
+                                            values: #""lastname"=>NULL"#, message: "REQUIRED_FIELD_MISSING", withRecord: false)
             let show = try hcconnect(["show", String(id)], schema: schema.name)
             #expect(show.status == 0)
             #expect(show.stdout.contains("in the archive"))

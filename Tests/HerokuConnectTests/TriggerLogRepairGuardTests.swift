@@ -97,8 +97,9 @@ extension TriggerLogRepairTests {
                 "live \(a) IGNORED", "live \(c) IGNORED", "live \(e) SUCCESS",
                 "archive \(b) FAILED", "archive \(d) FAILED", "archive \(f) IGNORED",
             ])
-            // Apart from the two states, nothing changed.
-            try schema.execute("UPDATE _trigger_log SET state = 'FAILED' WHERE id IN (\(a), \(c))")
+            // Apart from the two states and their time of change, nothing changed (the
+            // fixtures' updated_at is their created_at).
+            try schema.execute("UPDATE _trigger_log SET state = 'FAILED', updated_at = created_at WHERE id IN (\(a), \(c))")
             #expect(try schema.snapshot() == before)
         }
     }
@@ -161,7 +162,8 @@ extension TriggerLogRepairTests {
     @Test func anObserverErrorStopsTheRunAfterTheCommittedBatch() throws {
         struct Stop: Error, Equatable {}
         try TestDatabase.withConnectSchema { schema in
-            let ids = try (0..<4).map { _ in try schema.insertEntry(state: "FAILED") }
+            // four records: a record's entries would share a batch
+            let ids = try (0..<4).map { try schema.insertEntry(state: "FAILED", recordID: $0 + 1) }
             let repair = TriggerLogRepair(store: try schema.store())
             let candidates = try repair.candidates(for: .ids(ids))
             var seen: [RepairSummary] = []
@@ -263,8 +265,10 @@ extension TriggerLogRepairTests {
             let two = try schema.makeAccount(name: "Two")
             let liveUpdate = try schema.insertEntry(state: "FAILED", action: "UPDATE", recordID: one, values: #""name"=>"x""#)
             let archivedInsert = try schema.insertEntry(archived: true, state: "FAILED", action: "INSERT", recordID: two)
-            let missing = try schema.insertEntry(state: "FAILED", action: "UPDATE", recordID: 999, values: #""name"=>"x""#)
-            let archivedMissing = try schema.insertEntry(archived: true, state: "FAILED", action: "INSERT", recordID: 998)
+            let missing = try schema.insertEntry(
+                state: "FAILED", action: "UPDATE", recordID: 999, values: #""name"=>"x""#, withRecord: false)
+            let archivedMissing = try schema.insertEntry(
+                archived: true, state: "FAILED", action: "INSERT", recordID: 998, withRecord: false)
             let archivedDelete = try schema.insertEntry(archived: true, state: "FAILED", action: "DELETE", recordID: 3)
             let liveDelete = try schema.insertEntry(state: "FAILED", action: "DELETE", recordID: 4)
             let unmapped = try schema.insertEntry(state: "FAILED", action: "INSERT", table: "widget__c", recordID: one)
@@ -277,27 +281,34 @@ extension TriggerLogRepairTests {
             let dry = try runRepair(action, .ids(ids), in: schema, batchSize: 4, dryRun: true)
 
             #expect(try schema.snapshot() == before)
+            // a record's entries stay in one batch: account `one` has three, so the first
+            // batch is theirs and account `two`'s
+            let batches = TriggerLogRepair.batches(dry.candidates.entries, size: 4)
+            #expect(batches.map { $0.map(\.target.id).sorted() } == [
+                [liveUpdate, archivedInsert, success, ignored], [missing, archivedMissing, archivedDelete, liveDelete], [unmapped],
+            ])
             #expect(dry.summary.isDryRun && dry.summary.batches == 3)
             #expect(dry.summary.notFound == [424_242])
-            #expect(dry.observedEntries == entriesBefore)
-            #expect(dry.observedEntries.map { TriggerLogRepair.Target(id: $0.id, location: $0.location) } == dry.candidates.targets)
+            let byID = { (entries: [TriggerLogEntry]) in entries.sorted { ($0.id, $0.isArchived ? 1 : 0) < ($1.id, $1.isArchived ? 1 : 0) } }
+            #expect(byID(dry.observedEntries) == entriesBefore)
 
-            // What the dry run says, worked out from the recovery procedures.
+            // What the dry run says, worked out from the recovery procedures and the rule.
             let ordered = { if case .retry(.ordered, _) = action { true } else { false } }()
             let viaConnect = action == .retry(.merged, viaConnect: true) || action == .retry(.ordered, viaConnect: true)
             func expected(_ id: Int) -> RepairOutcome.Result {
                 if id == success { return .notFailed(.success) }
                 if id == ignored { return .notFailed(.ignored) }
                 if action == .ignore { return .changed(.ignored, newID: nil) }
+                if id == unmapped { return .tableNotMapped }
+                if id == missing || id == archivedMissing { return .recordMissing }
                 let isArchived = [archivedInsert, archivedMissing, archivedDelete].contains(id)
                 let merged: RepairStep = !isArchived ? .requeuedInPlace : viaConnect ? .markedRequeue : .copiedToLive
                 guard ordered, ![archivedDelete, liveDelete].contains(id) else { return .changed(merged, newID: nil) }
-                if id == unmapped { return .tableNotMapped }
-                if id == missing || id == archivedMissing { return .recordMissing }
                 return .changed(id == archivedInsert ? .capturedInsert : .capturedUpdate, newID: nil)
             }
-            #expect(dry.outcomes.map(\.id) == Array(ids.dropLast()))
-            #expect(dry.outcomes.map(\.result) == ids.dropLast().map(expected))
+            let sorted = dry.outcomes.sorted { $0.id < $1.id }
+            #expect(sorted.map(\.id) == Array(ids.dropLast()))
+            #expect(sorted.map(\.result) == ids.dropLast().map(expected))
 
             let real = try runRepair(action, .ids(ids), in: schema, batchSize: 4)
 

@@ -55,6 +55,19 @@ func updateStep(_ action: RepairAction, _ location: TriggerLogLocation) -> Repai
     }
 }
 
+/// Expects a changed log row to equal the row before in every column but `state` and
+/// `updated_at` (and `also`), and `updated_at` to hold the change's time: stamped, so that
+/// the backlog age counts from the retry.
+func expectStamped(
+    _ after: [String: String?], _ before: [String: String?], except also: [String] = [],
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    let ignored = ["state", "updated_at"] + also
+    #expect(after.filter { !ignored.contains($0.key) } == before.filter { !ignored.contains($0.key) }, sourceLocation: sourceLocation)
+    #expect(after["updated_at"] != before["updated_at"], "updated_at not stamped", sourceLocation: sourceLocation)
+    #expect(after["updated_at"] != .some(nil), "updated_at is NULL", sourceLocation: sourceLocation)
+}
+
 extension RepairOutcome {
     /// The outcome as a dry run states it: without the new entry's id.
     var withoutNewID: RepairOutcome {

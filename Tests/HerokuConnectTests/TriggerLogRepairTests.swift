@@ -47,7 +47,7 @@ import Testing
             ])
             let after = try #require(try schema.logRow(id, .live))
             #expect(after["state"] == .some("NEW"))
-            #expect(after.without("state") == before.without("state"))
+            expectStamped(after, before)
             #expect(try schema.ids(in: .live) == [id, unselected])
             #expect(try schema.logRow(unselected, .live) == unselectedBefore)
             #expect(try schema.sequenceState() == sequence)
@@ -91,10 +91,11 @@ import Testing
             let copy = try #require(try schema.logRow(newID, .live))
             #expect(copy["state"] == .some("NEW"))
             #expect(copy.count == 15)
-            #expect(copy.without("id", "state") == source.without("id", "state"))
+            expectStamped(copy, source, except: ["id"])
             let archived = try #require(try schema.archivedRow(id))
             #expect(archived["state"] == .some("REQUEUED"))
-            #expect(archived.without("state") == source.without("state"))
+            expectStamped(archived, source)
+            #expect(archived["updated_at"] == copy["updated_at"], "the copy and the REQUEUED entry share the retry's time")
             #expect(try schema.ids(in: .live).count == 2)
         }
     }
@@ -114,7 +115,7 @@ import Testing
             ])
             let after = try #require(try schema.archivedRow(id))
             #expect(after["state"] == .some("REQUEUE"))
-            #expect(after.without("state") == source.without("state"))
+            expectStamped(after, source)
             #expect(try schema.ids(in: .live) == [])
             #expect(try schema.sequenceState() == sequence)
             #expect(run.summary.steps == [.markedRequeue: 1] && run.summary.created == [])
@@ -157,7 +158,7 @@ import Testing
             #expect(captured.values?["industry"] == .some("Energy"))
             let after = try #require(try schema.logRow(id, location))
             #expect(after["state"] == .some("REQUEUED"))
-            #expect(after.without("state") == source.without("state"))
+            expectStamped(after, source)
         }
     }
 
@@ -192,7 +193,7 @@ import Testing
             #expect(captured.values.map(repairSortedPairs) == [.init("billingcity", "München"), .init("name", "Current Name")])
             let after = try #require(try schema.logRow(id, location))
             #expect(after["state"] == .some("REQUEUED"))
-            #expect(after.without("state") == source.without("state"))
+            expectStamped(after, source)
             #expect(run.summary.steps == [.capturedUpdate: 1])
         }
     }
@@ -237,7 +238,7 @@ import Testing
                 #expect(run.outcomes.map(\.result) == [.changed(.requeuedInPlace, newID: nil)])
                 let after = try #require(try schema.logRow(id, .live))
                 #expect(after["state"] == .some("NEW"))
-                #expect(after.without("state") == source.without("state"))
+                expectStamped(after, source)
                 #expect(try schema.ids(in: .live) == [id])
             case .archive:
                 let newID = try #require(try schema.ids(in: .live).first)
@@ -245,7 +246,7 @@ import Testing
                 #expect(try schema.ids(in: .live) == [newID])
                 let copy = try #require(try schema.logRow(newID, .live))
                 #expect(copy["state"] == .some("NEW"))
-                #expect(copy.without("id", "state") == source.without("id", "state"))
+                expectStamped(copy, source, except: ["id"])
                 #expect(try schema.logRow(id, .archive)?["state"] == .some("REQUEUED"))
             }
         }
@@ -256,9 +257,11 @@ import Testing
     @Test(arguments: TriggerLogLocation.allCases)
     func orderedRetryLeavesAnEntryWhoseRecordIsGoneFailed(_ location: TriggerLogLocation) throws {
         try TestDatabase.withConnectSchema { schema in
-            let insert = try schema.insertEntry(archived: location == .archive, state: "FAILED", action: "INSERT", recordID: 501)
+            let insert = try schema.insertEntry(
+                archived: location == .archive, state: "FAILED", action: "INSERT", recordID: 501, withRecord: false)
             let update = try schema.insertEntry(
-                archived: location == .archive, state: "FAILED", action: "UPDATE", recordID: 502, values: #""name"=>"x""#)
+                archived: location == .archive, state: "FAILED", action: "UPDATE", recordID: 502, values: #""name"=>"x""#,
+                withRecord: false)
             let before = try schema.snapshot()
 
             let run = try runRepair(.retry(.ordered, viaConnect: false), .ids([insert, update]), in: schema)
@@ -296,8 +299,9 @@ import Testing
     }
 
     /// Under ordered writes the re-captures are written in the order of the failed entries
-    /// (an INSERT before the later UPDATE of the same record; records in entry order), so
-    /// Connect replays them in the order they were made.
+    /// (records in the order of their oldest failed change), one per record: a record whose
+    /// INSERT and a later UPDATE failed is captured once, with hc_capture_insert_from_row,
+    /// at the place of its INSERT, and the UPDATE is coalesced into it.
     @Test(arguments: TriggerLogLocation.allCases)
     func orderedRetryWritesTheCapturesInTheOrderOfTheFailedEntries(_ location: TriggerLogLocation) throws {
         try TestDatabase.withConnectSchema { schema in
@@ -315,24 +319,29 @@ import Testing
             let run = try runRepair(.retry(.ordered, viaConnect: false), .ids(entries), in: schema)
 
             #expect(run.outcomes.map(\.id) == entries)
-            let newIDs = run.outcomes.compactMap { outcome -> Int? in
-                if case .changed(_, let newID) = outcome.result { return newID }
-                return nil
-            }
-            #expect(newIDs.count == 5)
-            #expect(newIDs == newIDs.sorted(), "captures written out of entry order: \(newIDs)")
-            #expect(run.summary.created.map(\.newID) == newIDs)
             let written = try schema.store().entries(matching: TriggerLogQuery().source(.live).ordered(.idAscending))
                 .filter { $0.state == .new }
-            #expect(written.map(\.recordID) == [records[3], records[2], records[1], records[0], records[3]])
-            #expect(written.map(\.action) == [.insert, .update, .update, .update, .update])
+            #expect(written.map(\.recordID) == [records[3], records[2], records[1], records[0]])
+            #expect(written.map(\.action) == [.insert, .update, .update, .update])
+            let ids = written.map(\.id)
+            #expect(run.outcomes.map(\.result) == [
+                .coalesced(into: entries[4], newID: ids[0]),
+                .changed(.capturedUpdate, newID: ids[1]),
+                .changed(.capturedUpdate, newID: ids[2]),
+                .changed(.capturedUpdate, newID: ids[3]),
+                .changed(.capturedInsert, newID: ids[0]),
+            ])
+            #expect(run.summary.created.map(\.newID).sorted() == ids)
+            #expect(run.summary.coalesced.map(\.id) == [entries[0]])
+            #expect(try entries.map { try schema.logRow($0, location)?["state"] } == Array(repeating: "REQUEUED", count: 5))
         }
     }
 
-    /// The order holds across the two log tables: an archived FAILED INSERT is older than a
-    /// live FAILED UPDATE of the same record, so its capture must be written first (were
-    /// the UPDATE replayed first, Connect would update a record it has not inserted yet).
-    @Test func orderedRetryCapturesAnArchivedInsertBeforeALaterLiveUpdateOfTheSameRecord() throws {
+    /// Across the two log tables too: an archived FAILED INSERT and a later live FAILED
+    /// UPDATE of the same record are one capture of the whole record with
+    /// hc_capture_insert_from_row (an UPDATE replayed before the INSERT, or after it with
+    /// no sfid yet, would fail); the UPDATE is coalesced into it.
+    @Test func orderedRetryCapturesARecordWhoseInsertAndUpdateFailedOnceAsAnInsert() throws {
         try TestDatabase.withConnectSchema { schema in
             let record = try schema.makeAccount(name: "Initech")
             let insert = try schema.insertEntry(archived: true, state: "FAILED", action: "INSERT", recordID: record, createdAgo: "2 days")
@@ -340,11 +349,17 @@ import Testing
 
             let run = try runRepair(.retry(.ordered, viaConnect: false), .ids([insert, update]), in: schema)
 
-            #expect(run.summary.steps == [.capturedInsert: 1, .capturedUpdate: 1])
+            #expect(run.summary.steps == [.capturedInsert: 1, .coalesced: 1])
             let captures = try schema.store().entries(matching: TriggerLogQuery().source(.live).ordered(.idAscending))
                 .filter { $0.state == .new }
-            // Entry order across the log tables: the older archived INSERT is captured first.
-            #expect(captures.map(\.action) == [.insert, .update])
+            #expect(captures.map(\.action) == [.insert])
+            #expect(captures.first?.values?["name"] == .some("Initech"))
+            // the newest entry carries the capture; the INSERT is coalesced into it
+            #expect(run.outcomes.map(\.result) == [
+                .coalesced(into: update, newID: captures.first?.id), .changed(.capturedInsert, newID: captures.first?.id),
+            ])
+            #expect(try schema.logRow(insert, .archive)?["state"] == .some("REQUEUED"))
+            #expect(try schema.logRow(update, .live)?["state"] == .some("REQUEUED"))
         }
     }
 
@@ -417,8 +432,8 @@ import Testing
             let liveAfter = try #require(try schema.logRow(live, .live))
             let archivedAfter = try #require(try schema.archivedRow(archived))
             #expect(liveAfter["state"] == .some("IGNORED") && archivedAfter["state"] == .some("IGNORED"))
-            #expect(liveAfter.without("state") == liveBefore.without("state"))
-            #expect(archivedAfter.without("state") == archivedBefore.without("state"))
+            expectStamped(liveAfter, liveBefore)
+            expectStamped(archivedAfter, archivedBefore)
             #expect(try schema.ids(in: .live) == [live, unselected[0]])
             #expect([try schema.logRow(unselected[0], .live), try schema.archivedRow(unselected[1])] == unselectedBefore)
             #expect(try schema.sequenceState() == sequence)

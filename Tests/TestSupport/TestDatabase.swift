@@ -39,11 +39,11 @@ public enum TestDatabase {
     /// Loads `Tests/Emulation/hcemu.sql` into the database once per test process, under an
     /// advisory lock so parallel tests and processes do not race.
     static func ensureEmulation(_ connection: PostgresConnection) throws {
-        let loaded = try connection.query("SELECT to_regproc('hcemu.create_standard_connection') IS NOT NULL")
+        let loaded = try connection.query("SELECT to_regproc('hcemu.create_variant_connection') IS NOT NULL")
         if try loaded[0].bool(0) == true { return }
         try connection.execute("SELECT pg_advisory_lock(4242)")
         defer { _ = try? connection.execute("SELECT pg_advisory_unlock(4242)") }
-        let again = try connection.query("SELECT to_regproc('hcemu.create_standard_connection') IS NOT NULL")
+        let again = try connection.query("SELECT to_regproc('hcemu.create_variant_connection') IS NOT NULL")
         if try again[0].bool(0) == true { return }
         try connection.executeUnsafeScript(try emulationSQL())
     }
@@ -85,14 +85,26 @@ public struct ConnectTestSchema {
     /// The schema's name quoted for SQL text.
     public var quoted: String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 
+    /// The mapped tables of the standard connection that ``insertEntry`` gives a record.
+    public static let recordTables: Set<String> = ["account", "contact", "opportunity"]
+
     /// Inserts a trigger log row directly (as Heroku Connect's worker would leave it) and
     /// returns its id. `archived` puts it in the archive, with an id from the live sequence.
+    ///
+    /// An entry of account, contact or opportunity gets its record, as in a real log: when
+    /// the table has no row with `recordID`, one is written (only `id`, no sfid, unlogged),
+    /// and the table's sequence is moved past it. `withRecord: false` leaves the record out
+    /// (a record deleted since).
     @discardableResult
     public func insertEntry(
         archived: Bool = false, state: String? = "FAILED", action: String? = "UPDATE", table: String? = "account",
         recordID: Int? = 1, sfid: String? = nil, values: String? = nil, old: String? = nil,
-        message: String? = nil, createdAgo: String = "1 hour", processed: Bool = true, id: Int? = nil
+        message: String? = nil, createdAgo: String = "1 hour", processed: Bool = true, id: Int? = nil,
+        withRecord: Bool = true
     ) throws -> Int {
+        if withRecord, let table, let recordID, Self.recordTables.contains(table) {
+            try ensureRecord(table: table, id: recordID)
+        }
         let target = archived ? "_trigger_log_archive" : "_trigger_log"
         let sql = """
             INSERT INTO \(quoted).\(target)
@@ -111,6 +123,38 @@ public struct ConnectTestSchema {
             id.map { .int($0) } ?? .null,
         ])
         return try rows[0].int(0)!
+    }
+
+    /// Writes a row with this id into a mapped table unless it has one, the way Heroku
+    /// Connect's worker writes (no log entry), and moves the table's sequence past it.
+    public func ensureRecord(table: String, id: Int) throws {
+        let qualified = quoted + ".\"" + table + "\""
+        try connection.execute("SET xmlbinary = 'hex'")
+        defer { _ = try? connection.execute("RESET xmlbinary") }
+        try connection.execute(
+            "INSERT INTO \(qualified) (id) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM \(qualified) WHERE id = $1)", [.int(id)])
+        try connection.execute(
+            "SELECT setval(pg_get_serial_sequence($1, 'id'), (SELECT max(id) FROM \(qualified)))", [.text(qualified)])
+    }
+
+    /// Writes rows with ids `first...last` into a mapped table where it has none (only `id`,
+    /// unlogged, as Heroku Connect's worker writes), for entries written in bulk.
+    public func ensureRecords(table: String = "account", _ ids: ClosedRange<Int>) throws {
+        try Self.ensureRecords(connection, schemaQuoted: quoted, table: table, ids)
+    }
+
+    /// ``ensureRecords(table:_:)`` for a schema given by its quoted name.
+    public static func ensureRecords(
+        _ connection: PostgresConnection, schemaQuoted: String, table: String = "account", _ ids: ClosedRange<Int>
+    ) throws {
+        let qualified = schemaQuoted + ".\"" + table + "\""
+        try connection.execute("SET xmlbinary = 'hex'")
+        defer { _ = try? connection.execute("RESET xmlbinary") }
+        try connection.execute(
+            "INSERT INTO \(qualified) (id) SELECT g FROM generate_series($1::int, $2::int) AS g ON CONFLICT DO NOTHING",
+            [.int(ids.lowerBound), .int(ids.upperBound)])
+        try connection.execute(
+            "SELECT setval(pg_get_serial_sequence($1, 'id'), (SELECT max(id) FROM \(qualified)))", [.text(qualified)])
     }
 
     /// Runs SQL in this schema's search path (test fixtures only).

@@ -59,7 +59,8 @@ enum CleanupCommand: Command {
         OptionSpec("ignore-older-than", .value("DURATION"), "Ignore entries captured longer ago than DURATION (7d, 12h, 2w)"),
         OptionSpec("ignore-matching", .repeated("PATTERN"), "Ignore entries whose message matches: an error code or a regular expression"),
         EntryFilters.table, EntryFilters.source, EntryFilters.action,
-        RetryCommand.options[0], RetryCommand.options[1], RepairRequest.dryRun, RepairRequest.batchSize,
+        RetryCommand.writeModeOption, RetryCommand.viaConnect, RetryCommand.includeSuperseded, RepairRequest.dryRun,
+        RepairRequest.batchSize,
     ]
     static let formats: [OutputFormat] = [.table, .json]
     static var changesData: Bool { true }
@@ -95,11 +96,13 @@ enum CleanupCommand: Command {
             errors: context.errors, label: "cleanup", total: total, isEnabled: !context.options.verbose && total > batchSize)
         do {
             try context.interruption.during(announcingBatch: context.events.format == .text) {
-                for (action, choices) in [(retryAction, plan.retry), (.ignore, plan.ignore)] where !choices.isEmpty {
-                    let candidates = TriggerLogRepair.Candidates(
-                        targets: choices.map(\.target), notFound: [], isExplicit: false)
+                for (action, candidates) in [(retryAction, plan.retryCandidates), (.ignore, plan.ignoreCandidates)]
+                where !candidates.entries.isEmpty {
                     let done = report.retry.handled
-                    _ = try repair.run(action, on: candidates, batchSize: batchSize, dryRun: dryRun) { summary, _, _ in
+                    _ = try repair.run(
+                        action, on: candidates, batchSize: batchSize, dryRun: dryRun,
+                        includeSuperseded: arguments.flag("include-superseded")
+                    ) { summary, _, _ in
                         if case .ignore = action { report.ignore = summary } else { report.retry = summary }
                         context.events.record(
                             "batch", "\(action.name) batch \(summary.batches) done: \(summary.changed) changed",

@@ -38,14 +38,20 @@ enum RepairRun {
         var progress = ProgressMeter(
             errors: context.errors, label: action.name, total: candidates.targets.count,
             isEnabled: !context.options.verbose && candidates.targets.count > request.batchSize)
+        var single: RepairOutcome?
         var sofar = RepairSummary(action: action, isDryRun: request.dryRun)
         sofar.requested = candidates.requested
         sofar.notFound = candidates.notFound
         let summary: RepairSummary
         do {
             summary = try context.interruption.during(announcingBatch: context.events.format == .text) {
-                try repair.run(action, on: candidates, batchSize: request.batchSize, dryRun: request.dryRun) {
-                    summary, outcomes, batchEntries in
+                try repair.run(
+                    action, on: candidates, batchSize: request.batchSize, dryRun: request.dryRun,
+                    includeSuperseded: context.arguments.flag("include-superseded")
+                ) { summary, outcomes, batchEntries in
+                    if candidates.isExplicit, candidates.entries.count == 1, let outcome = outcomes.first {
+                        single = outcome
+                    }
                     sofar = summary
                     entries.write(batchEntries, outcomes)
                     if !request.dryRun, context.format == .ids {
@@ -75,6 +81,13 @@ enum RepairRun {
         if !json, candidates.requested == 0 {
             context.note(request.ids == nil ? "No FAILED entries match; nothing to do." : "No ids given; nothing to do.")
             return status(summary, explicit: candidates.isExplicit)
+        }
+        // A single id left alone: one line that says why, instead of a summary.
+        if !json, let single, let reason = RepairReport.reason(single), summary.notFound.isEmpty {
+            context.note(
+                "hcconnect: entry \(single.id) (\(single.location.rawValue)) \(request.dryRun ? "would not be" : "was not") "
+                    + "\(action == .ignore ? "ignored" : "retried"): \(reason)")
+            return .negative
         }
         finishReport(context, action: action, summary: summary, dryRun: request.dryRun, failure: nil)
         return status(summary, explicit: candidates.isExplicit)
@@ -166,18 +179,24 @@ private struct EntryStream {
     /// Writes the entries that would change; those that would be left alone are counted
     /// in the summary instead.
     mutating func write(_ entries: [TriggerLogEntry], _ outcomes: [RepairOutcome]) {
-        var steps: [TriggerLogRepair.Target: RepairStep] = [:]
+        var steps: [TriggerLogRepair.Target: (step: RepairStep, into: Int?)] = [:]
         for outcome in outcomes {
-            if case .changed(let step, _) = outcome.result { steps[.init(id: outcome.id, location: outcome.location)] = step }
+            let target = TriggerLogRepair.Target(id: outcome.id, location: outcome.location)
+            switch outcome.result {
+            case .changed(let step, _): steps[target] = (step, nil)
+            case .coalesced(let into, _): steps[target] = (.coalesced, into)
+            default: break
+            }
         }
-        for entry in entries {
-            guard let step = steps[.init(id: entry.id, location: entry.location)] else { continue }
+        for entry in entries.sorted(by: { ($0.id, $0.isArchived ? 1 : 0) < ($1.id, $1.isArchived ? 1 : 0) }) {
+            guard let (step, into) = steps[.init(id: entry.id, location: entry.location)] else { continue }
             guard isJSON else {
                 writer?.write(entry)
                 continue
             }
             var object = EntryWriters.json(entry)
             object.add("would", step.rawValue)
+            if let into { object.add("into", into) }
             if written > 0 { context.output.write(",") }
             context.output.write(bytes: object.finished())
             written += 1

@@ -37,10 +37,16 @@ enum RetryCommand: Command {
             ("hcconnect retry --write-mode ordered --failed --table contact --yes", "re-capture contact failures from the current rows"),
         ])
 
-    static let options = [
-        OptionSpec("write-mode", .value("MODE"), "merged or ordered: the connection's write algorithm (else HEROKU_CONNECT_WRITE_MODE, else merged)"),
-        OptionSpec("via-connect", .flag, "Set archived entries to REQUEUE and let Heroku Connect copy them back"),
-    ] + RepairRequest.specs
+    static let writeModeOption = OptionSpec(
+        "write-mode", .value("MODE"),
+        "merged or ordered: the connection's write algorithm (else HEROKU_CONNECT_WRITE_MODE, else merged)")
+    static let viaConnect = OptionSpec(
+        "via-connect", .flag, "Set archived entries to REQUEUE and let Heroku Connect copy them back")
+    static let includeSuperseded = OptionSpec(
+        "include-superseded", .flag,
+        "Also retry failures a later successful change made obsolete (never read-only mappings or missing records)")
+
+    static let options = [writeModeOption, viaConnect, includeSuperseded] + RepairRequest.specs
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
     static var changesData: Bool { true }
 

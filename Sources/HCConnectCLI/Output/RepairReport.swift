@@ -17,29 +17,79 @@ enum RepairReport {
         var lines = [headline]
         for (step, count) in summary.steps.sorted(by: { $0.key < $1.key }) {
             var line = "  \(describe(step)): \(count)"
-            let pairs = summary.created.filter { $0.step == step }.map { "\($0.sourceID)→\($0.newID)" }
-            if !pairs.isEmpty { line += " (new live ids: " + listed(pairs) + ")" }
+            if step == .coalesced {
+                line += " (entry→the entry whose retry carries it: "
+                    + listed(summary.coalesced.map { "\($0.id)→\($0.into)" }) + ")"
+            } else {
+                let pairs = summary.created.filter { $0.step == step }.map { "\($0.sourceID)→\($0.newID)" }
+                if !pairs.isEmpty { line += " (new live ids: " + listed(pairs) + ")" }
+            }
             lines.append(line)
         }
-        let leftAlone: [(reason: String, entries: [RepairSummary.Skipped], item: (RepairSummary.Skipped) -> String)] = [
-            ("skipped, not FAILED", summary.notFailed, { "\($0.id) \($0.state?.rawValue ?? "NULL")" }),
-            ("skipped, locked or changed by another session (try again)", summary.locked, { String($0.id) }),
-            ("skipped, moved to the archive or purged meanwhile (run again to include moved ones)", summary.gone,
-             { "\($0.id) \($0.location.rawValue)" }),
-            ("not captured, the record no longer exists (still FAILED)", summary.recordMissing,
-             { "\($0.id) \($0.tableName ?? "?") \($0.recordID.map(String.init) ?? "?")" }),
-            ("not captured, the table is not mapped (still FAILED)", summary.tableNotMapped,
-             { "\($0.id) \($0.tableName ?? "NULL")" }),
-            ("not captured, its values are not readable hstore (still FAILED; see hcconnect show)", summary.valuesUnreadable,
-             { String($0.id) }),
-        ]
-        for (reason, entries, item) in leftAlone where !entries.isEmpty {
+        for (reason, entries, item) in leftAlone(summary) where !entries.isEmpty {
             lines.append("  " + style.yellow(reason) + ": \(entries.count) (" + listed(entries.map(item)) + ")")
         }
         if !summary.notFound.isEmpty {
             lines.append("  " + style.red("not found") + ": \(summary.notFound.count) (" + listed(summary.notFound.map(String.init)) + ")")
         }
         return lines
+    }
+
+    /// The reasons entries were left alone, each with its entries and how one is listed.
+    static func leftAlone(
+        _ summary: RepairSummary
+    ) -> [(reason: String, entries: [RepairSummary.Skipped], item: (RepairSummary.Skipped) -> String)] {
+        let record = { (entry: RepairSummary.Skipped) in
+            "\(entry.id) \(entry.tableName ?? "?") \(entry.recordID.map(String.init) ?? "?")"
+        }
+        return [
+            ("skipped, not FAILED", summary.notFailed, { "\($0.id) \($0.state?.rawValue ?? "NULL")" }),
+            ("skipped, no longer matches the selection (still FAILED, failed again with another message?)",
+             summary.noLongerMatching, { String($0.id) }),
+            ("skipped, locked or changed by another session (try again)", summary.locked, { String($0.id) }),
+            ("skipped, moved to the archive or purged meanwhile (run again to include moved ones)", summary.gone,
+             { "\($0.id) \($0.location.rawValue)" }),
+            ("not retried, read-only mapping: Heroku Connect never writes its changes (still FAILED)", summary.readOnly,
+             { "\($0.id) \($0.tableName ?? "?")" }),
+            ("not retried, the table is not mapped (still FAILED)", summary.tableNotMapped,
+             { "\($0.id) \($0.tableName ?? "NULL")" }),
+            ("not retried, the mapping has no log trigger: dropped or paused (still FAILED)", summary.withoutLogTrigger,
+             { "\($0.id) \($0.tableName ?? "?")" }),
+            ("not retried, superseded by a later change that succeeded (still FAILED; --include-superseded retries them)",
+             summary.superseded,
+             { entry in "\(entry.id) " + (entry.supersededBy.map { "by \($0)" } ?? "sfid set") }),
+            ("not retried, the record no longer exists (still FAILED)", summary.recordMissing, record),
+            ("not captured, its values are not readable hstore (still FAILED; see hcconnect show)", summary.valuesUnreadable,
+             { String($0.id) }),
+            ("not retried, its action is not INSERT, UPDATE or DELETE (still FAILED)", summary.unknownAction,
+             { String($0.id) }),
+        ]
+    }
+
+    /// Why one entry was left alone, in one line (for a single explicit id).
+    static func reason(_ outcome: RepairOutcome) -> String? {
+        let table = outcome.tableName ?? "its table"
+        let record = "\(table) \(outcome.recordID.map(String.init) ?? "?")"
+        switch outcome.result {
+        case .changed, .coalesced: return nil
+        case .notFailed(let state): return "it is \(state?.rawValue ?? "NULL"), not FAILED"
+        case .noLongerMatches: return "it no longer matches the selection"
+        case .locked: return "another session changed it meanwhile; try again"
+        case .gone: return "it left the \(outcome.location.rawValue) log meanwhile; try again"
+        case .readOnlyMapping:
+            return "\(table) is a read-only mapping: Heroku Connect never writes its changes to Salesforce"
+                + " (hcconnect ignore \(outcome.id) silences it)"
+        case .tableNotMapped: return "\(table) is not a mapped table, so Heroku Connect would not process it"
+        case .mappingWithoutLogTrigger: return "\(table) has no log trigger: its mapping is dropped or paused"
+        case .superseded(let by?):
+            return "superseded: entry \(by), a later change of \(record), succeeded"
+                + " (--include-superseded retries it anyway)"
+        case .superseded(nil):
+            return "superseded: \(record) already has its Salesforce id, so re-sending the INSERT would create a duplicate"
+        case .recordMissing: return "\(record) no longer exists, so retrying would change Salesforce for a record with no row here"
+        case .valuesUnreadable: return "its values are not readable hstore text (see hcconnect show \(outcome.id))"
+        case .unknownAction: return "its action is not INSERT, UPDATE or DELETE"
+        }
     }
 
     /// `retry (merged writes)` or `ignore`.
@@ -59,6 +109,7 @@ enum RepairReport {
         case .capturedInsert: "re-captured with hc_capture_insert_from_row, failed entry REQUEUED"
         case .capturedUpdate: "re-captured with hc_capture_update_from_row, failed entry REQUEUED"
         case .ignored: "FAILED → IGNORED"
+        case .coalesced: "FAILED → REQUEUED, carried by another entry's retry of the same record"
         }
     }
 
@@ -85,12 +136,28 @@ enum RepairReport {
             item.add("step", created.step.rawValue)
             return item.finished()
         }))
+        object.add("coalesced", raw: array(summary.coalesced.map { entry in
+            var item = JSONObjectWriter()
+            item.add("id", entry.id)
+            item.add("in", entry.location.rawValue)
+            item.add("table_name", entry.tableName)
+            item.add("record_id", entry.recordID)
+            item.add("into", entry.into)
+            item.add("new_id", entry.newID)
+            return item.finished()
+        }))
+        object.add("not_retried", summary.refused)
         object.add("skipped_not_failed", raw: skippedArray(summary.notFailed, withState: true))
+        object.add("skipped_no_longer_matching", raw: skippedArray(summary.noLongerMatching, withState: false))
         object.add("skipped_locked", raw: skippedArray(summary.locked, withState: false))
         object.add("skipped_gone", raw: skippedArray(summary.gone, withState: false))
-        object.add("record_missing", raw: skippedArray(summary.recordMissing, withState: false))
+        object.add("read_only", raw: skippedArray(summary.readOnly, withState: false))
         object.add("table_not_mapped", raw: skippedArray(summary.tableNotMapped, withState: false))
+        object.add("no_log_trigger", raw: skippedArray(summary.withoutLogTrigger, withState: false))
+        object.add("superseded", raw: skippedArray(summary.superseded, withState: false, supersededBy: true))
+        object.add("record_missing", raw: skippedArray(summary.recordMissing, withState: false))
         object.add("values_unreadable", raw: skippedArray(summary.valuesUnreadable, withState: false))
+        object.add("unknown_action", raw: skippedArray(summary.unknownAction, withState: false))
         object.add("not_found_ids", raw: array(summary.notFound.map { Array(String($0).utf8) }))
         object.add("batches", summary.batches)
     }
@@ -107,7 +174,9 @@ enum RepairReport {
         return object
     }
 
-    private static func skippedArray(_ skipped: [RepairSummary.Skipped], withState: Bool) -> [UInt8] {
+    private static func skippedArray(
+        _ skipped: [RepairSummary.Skipped], withState: Bool, supersededBy: Bool = false
+    ) -> [UInt8] {
         array(skipped.map { entry in
             var item = JSONObjectWriter()
             item.add("id", entry.id)
@@ -115,6 +184,7 @@ enum RepairReport {
             item.add("table_name", entry.tableName)
             item.add("record_id", entry.recordID)
             if withState { item.add("state", entry.state?.rawValue) }
+            if supersededBy { item.add("superseded_by", entry.supersededBy) }
             return item.finished()
         })
     }
