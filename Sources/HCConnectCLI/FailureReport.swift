@@ -46,8 +46,12 @@ struct FailureReport: Equatable {
         switch error {
         case .schemaNotFound, .notAConnectSchema, .hstoreMissing, .captureProcedureMissing:
             self.init(status: .unusableSchema, message: error.description)
-        case .tableNotMapped, .entryNotFound, .sfidNotFound, .recordNotFound, .columnNotFound:
+        case .tableNotMapped, .tableNotFound, .entryNotFound, .sfidNotFound, .recordNotFound, .columnNotFound:
             self.init(status: .notFound, message: error.description)
+        case .tableNotRepairable(let table, _):
+            self.init(
+                status: .usage,
+                message: error.description + " (hcconnect ignore --failed --table \(table) silences them)")
         case .entryLocked:
             self.init(status: .temporaryFailure, message: error.description)
         }

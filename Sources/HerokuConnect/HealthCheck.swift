@@ -8,9 +8,10 @@ public enum HealthThreshold: String, Sendable, CaseIterable {
     case maxFailed = "max_failed"
     /// The oldest FAILED entry at most so many seconds old.
     case maxFailedAge = "max_failed_age"
-    /// At most so many live NEW and PENDING entries.
+    /// At most so many entries waiting for Heroku Connect (the backlog).
     case maxBacklog = "max_backlog"
-    /// The oldest live NEW or PENDING entry at most so many seconds old.
+    /// No backlog entry waiting longer than so many seconds (since the later of its
+    /// `created_at` and `updated_at`).
     case maxBacklogAge = "max_backlog_age"
 
     /// True for the limits on an age (in seconds), false for those on a number of entries.

@@ -10,6 +10,11 @@ public enum HerokuConnectError: Error, Sendable, Equatable, CustomStringConverti
     case hstoreMissing(schema: String)
     /// No mapped table has this name in the schema.
     case tableNotMapped(table: String, schema: String, suggestions: [String])
+    /// No table of this name is mapped or has entries in the trigger log.
+    case tableNotFound(table: String, schema: String, suggestions: [String])
+    /// The table's failures cannot be sent to Salesforce again: a read-only mapping, a
+    /// mapping without log trigger, or a table that is not mapped.
+    case tableNotRepairable(table: String, status: MappingStatus)
     /// No entry with this id in the live log or the archive.
     case entryNotFound(id: Int)
     /// The mapped table has no record with this sfid.
@@ -39,6 +44,21 @@ public enum HerokuConnectError: Error, Sendable, Equatable, CustomStringConverti
                 text += "; did you mean " + suggestions.map { "\"\($0)\"" }.joined(separator: " or ") + "?"
             }
             return text
+        case .tableNotFound(let table, let schema, let suggestions):
+            var text = "no table \"\(table)\" in schema \"\(schema)\" is mapped or has trigger log entries"
+            if !suggestions.isEmpty {
+                text += "; did you mean " + suggestions.map { "\"\($0)\"" }.joined(separator: " or ") + "?"
+            }
+            return text
+        case .tableNotRepairable(let table, let status):
+            let why =
+                switch status {
+                case .readOnly: "is a read-only mapping: Heroku Connect never writes its changes to Salesforce"
+                case .withoutLogTrigger: "has no log trigger (its mapping is dropped or paused): Connect does not process its entries"
+                case .notMapped: "is not mapped (any more): Connect does not process its entries"
+                case .readWrite: "can be retried"
+                }
+            return "\(table) \(why), so its failures cannot be retried"
         case .entryNotFound(let id):
             return "no trigger log entry with id \(id) (live or archive)"
         case .sfidNotFound(let table, let sfid):

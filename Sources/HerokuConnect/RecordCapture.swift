@@ -30,6 +30,9 @@ public struct RecordCapture {
         public var requested = 0
         /// Records captured (or to be), in record id order.
         public var captured: [Captured] = []
+        /// Records not captured with `hc_capture_insert_from_row` because they already have
+        /// an sfid: they exist in Salesforce, and an INSERT would create a duplicate.
+        public var alreadyInSalesforce: [Captured] = []
         /// Record ids the table does not have.
         public var notFound: [Int] = []
         /// Batches committed.
@@ -110,13 +113,19 @@ public struct RecordCapture {
                     ? store.connection.query(sql, parameters)
                     : store.connection.withTransaction { try store.connection.query(sql, parameters) }
             }
-            let captured = try rows.map { row in
+            let read = try rows.map { row in
                 Captured(
                     recordID: try row.int(0) ?? 0, newID: try row.int(1), sfid: row.string(2),
                     values: row.string(3).map(HStore.init(text:)))
             }
-            let found = Set(captured.map(\.recordID))
+            let found = Set(read.map(\.recordID))
             summary.notFound += batch.filter { !found.contains($0) }
+            // (what a dry run would have written for them is not shown: nothing will be)
+            let skipped = procedure == .insert
+                ? read.filter { $0.sfid != nil }.map { Captured(recordID: $0.recordID, newID: nil, sfid: $0.sfid, values: nil) }
+                : []
+            let captured = procedure == .insert ? read.filter { $0.sfid == nil } : read
+            summary.alreadyInSalesforce += skipped
             summary.captured += captured
             summary.batches += 1
             try observer?(summary, captured)
@@ -125,15 +134,17 @@ public struct RecordCapture {
     }
 
     /// Calls the procedure for each record of the batch, in record id order (volatile
-    /// calls run after the sort); answers record id, new live id, sfid.
+    /// calls run after the sort); answers record id, new live id, sfid. An INSERT is
+    /// captured only for a record without sfid: one that has one exists in Salesforce.
     private func captureStatement(_ procedure: CaptureProcedure, _ table: MappedTable) throws -> String {
         let schema = try store.schema
         let records = SQLIdentifier.qualified(schema.name, try SQLIdentifier(table.name))
         let function = SQLIdentifier.qualified(schema.name, try SQLIdentifier(procedure.rawValue))
         // The new entries are not visible to this statement (they are written by later
         // commands inside the procedure), so their values are not read back here.
+        let call = "\(function)(\(schema.hstoreSchema.quoted).hstore(r.*), $1::varchar, $2::text[])"
         return """
-            SELECT r.id, \(function)(\(schema.hstoreSchema.quoted).hstore(r.*), $1::varchar, $2::text[]), r.sfid, NULL::text
+            SELECT r.id, \(procedure == .insert ? "CASE WHEN r.sfid IS NULL THEN \(call) END" : call), r.sfid, NULL::text
             FROM \(records) AS r WHERE r.id = ANY($3::int[]) ORDER BY r.id
             """
     }

@@ -11,7 +11,9 @@
 /// 3. A retry refuses entries of read-only mappings (nothing forces it), of tables that are
 ///    not mapped, of mappings without a log trigger, and of unknown actions.
 /// 4. An INSERT or UPDATE whose record is gone is not retried, in either write mode:
-///    retrying it would create or change a Salesforce record with no row here.
+///    retrying it would create or change a Salesforce record with no row here; nor is a
+///    DELETE whose record has a row again: it would delete the Salesforce record that row
+///    is synced with.
 /// 5. Unless superseded entries are included: an INSERT whose record has an sfid, or that a
 ///    later entry of the record brought to SUCCESS, is superseded; an UPDATE is superseded
 ///    when later SUCCESS entries of the record wrote every column it wrote (an INSERT
@@ -57,6 +59,7 @@ public enum RepairDecision: Sendable, Equatable {
         }
         guard let kind = entry.action, TriggerLogAction.documented.contains(kind) else { return .skip(.unknownAction) }
         if kind != .delete, record == nil { return .skip(.recordMissing) }
+        if kind == .delete, record != nil { return .skip(.recordExists) }
         if !includeSuperseded, let reason = supersession(of: entry, kind, record: record, later: later) {
             return .skip(reason)
         }

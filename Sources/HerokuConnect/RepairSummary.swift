@@ -31,6 +31,9 @@ public struct RepairOutcome: Sendable, Equatable {
         /// Left alone (INSERT and UPDATE): the record it belongs to no longer exists, so
         /// retrying it would create or change a Salesforce record that has no row here.
         case recordMissing
+        /// Left alone (DELETE): the record has a row again, so re-sending the DELETE would
+        /// delete the Salesforce record that row is synced with.
+        case recordExists
         /// Left alone (ordered writes): its `values` is not readable hstore text, so the
         /// columns to capture are unknown.
         case valuesUnreadable
@@ -152,6 +155,8 @@ public struct RepairSummary: Sendable, Equatable {
     public var superseded: [Skipped] = []
     /// Entries whose record no longer exists.
     public var recordMissing: [Skipped] = []
+    /// DELETE entries whose record has a row again.
+    public var recordExists: [Skipped] = []
     /// Entries whose `values` cannot be read (ordered writes).
     public var valuesUnreadable: [Skipped] = []
     /// Entries whose action is not INSERT, UPDATE or DELETE.
@@ -175,7 +180,7 @@ public struct RepairSummary: Sendable, Equatable {
     /// tables, superseded changes, missing records, unreadable values, unknown actions.
     public var refused: Int {
         readOnly.count + tableNotMapped.count + withoutLogTrigger.count + superseded.count + recordMissing.count
-            + valuesUnreadable.count + unknownAction.count
+            + recordExists.count + valuesUnreadable.count + unknownAction.count
     }
     /// Entries left alone for any reason, besides those not found.
     public var unchanged: Int { skipped + refused }
@@ -209,6 +214,7 @@ public struct RepairSummary: Sendable, Equatable {
         case .mappingWithoutLogTrigger: withoutLogTrigger.append(skipped())
         case .superseded(let by): superseded.append(skipped(by: by))
         case .recordMissing: recordMissing.append(skipped())
+        case .recordExists: recordExists.append(skipped())
         case .valuesUnreadable: valuesUnreadable.append(skipped())
         case .unknownAction: unknownAction.append(skipped())
         case .gone: gone.append(skipped(nil))

@@ -5,6 +5,9 @@ import Postgres
 public struct SalesforceID: Sendable, Hashable, CustomStringConvertible {
     /// The 18-character form, as Heroku Connect stores it in `sfid`.
     public let value: String
+    /// The id as typed (without surrounding whitespace): a stored value whose suffix does
+    /// not match its case (test data, a value written by hand) is found only this way.
+    public let typed: String
 
     /// Validates and normalises an id; nil when it is not 15 or 18 ASCII letters and digits.
     ///
@@ -16,6 +19,7 @@ public struct SalesforceID: Sendable, Hashable, CustomStringConvertible {
         guard text.utf8.count == 15 || text.utf8.count == 18,
             text.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) })
         else { return nil }
+        typed = text
         guard text.utf8.count == 18 else {
             value = text + Self.checksum(of: text)
             return
@@ -51,6 +55,14 @@ public struct SalesforceID: Sendable, Hashable, CustomStringConvertible {
 
     /// The 15-character form.
     public var id15: String { String(value.prefix(15)) }
+
+    /// The values a stored `sfid` may hold for this id, the id as typed first: as typed,
+    /// restored to its case, and their 15-character forms.
+    public var storedForms: [String] {
+        var forms: [String] = []
+        for form in [typed, value, String(typed.prefix(15)), id15] where !forms.contains(form) { forms.append(form) }
+        return forms
+    }
 
     public var description: String { value }
 }

@@ -67,8 +67,9 @@ public struct TriggerLogExport {
 
     /// Lowers a horizon to just below the first live entry above ``afterID`` that Heroku
     /// Connect has not finished with (state NEW or PENDING), so that every entry up to it is
-    /// exported in the state processing left it in. Entries captured longer ago than
-    /// `stuckAfter` (or at no known time) count as stuck and hold nothing back.
+    /// exported in the state processing left it in. Entries that have waited longer than
+    /// `stuckAfter` (or since no known time) count as stuck and hold nothing back; an entry
+    /// waits since the later of `created_at` and `updated_at`, so a retried one is not stuck.
     ///
     /// Every live entry counts, whatever the query's filters, since a filter on the state
     /// would otherwise pass over an entry that fails later.
@@ -80,7 +81,7 @@ public struct TriggerLogExport {
         let sql = """
             SELECT min(id) FROM \(live)
             WHERE state IN ('NEW', 'PENDING') AND id > $1 AND id <= $2
-              AND created_at >= statement_timestamp() - $3::interval
+              AND greatest(created_at, updated_at) >= statement_timestamp() - $3::interval
             """
         let seconds = String(stuckAfter.components.seconds) + " seconds"
         let rows = try store.connection.query(sql, [.int(afterID), .int(horizon), .text(seconds)])

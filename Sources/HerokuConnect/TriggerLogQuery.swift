@@ -222,7 +222,7 @@ public struct TriggerLogQuery: Sendable, Equatable {
             conditions.append("record_id = \(placeholder(.int(record.recordID)))")
         }
         oneOf("record_id", recordIDs.map(String.init), type: "int")
-        oneOf("sfid", sfids.flatMap { [$0.value, $0.id15] }, type: "text")
+        oneOf("sfid", sfids.flatMap(\.storedForms), type: "text")
         oneOf("id", ids.map(String.init), type: "int")
         if !excludedIDs.isEmpty {
             conditions.append("id <> ALL(\(placeholder(.array(excludedIDs)))::int[])")

@@ -1,8 +1,16 @@
 import Postgres
 
 /// The figures a monitor watches, per table and in total: entries per state in the live log
-/// and the archive, the FAILED entries and the oldest of them, the backlog (live NEW and
-/// PENDING entries) and its oldest entry, and the newest processed time.
+/// and the archive, the FAILED entries and the oldest of them, the backlog (entries waiting
+/// for Heroku Connect: live NEW and PENDING, and REQUEUE in either table) and how long its
+/// oldest entry has waited, and the newest processed time.
+///
+/// How long an entry has waited is measured from the later of its `created_at` and
+/// `updated_at`: a retry puts an old entry back into the backlog and stamps `updated_at`
+/// (hcconnect does; Heroku Connect stamps it when it picks an entry up), so a retried
+/// entry's wait starts at the retry, not when the change was first captured, and a retry
+/// never makes the sync look stuck. An entry the logger wrote has no `updated_at`; its wait
+/// starts at `created_at`.
 ///
 /// Loaded by ``TriggerLogStore/statistics(tables:)`` in one statement: one `GROUP BY` pass
 /// over each of the two log tables. Ages are measured by the server against its `now()`,
@@ -31,10 +39,12 @@ public struct TriggerLogStatistics: Sendable, Equatable {
         /// The oldest FAILED entry's `created_at` (live or archived); nil when there are
         /// none, or none with a creation time.
         public var failedOldest: Moment?
-        /// Live entries waiting for Heroku Connect: NEW and PENDING.
+        /// Entries waiting for Heroku Connect: live NEW and PENDING, and REQUEUE (which
+        /// Connect copies back to the live log) in either table.
         public var backlog = 0
-        /// The oldest backlog entry's `created_at`: a backlog that keeps getting older is a
-        /// stuck sync, one that stays young a busy one.
+        /// When the backlog entry that has waited longest began to wait (the later of its
+        /// `created_at` and `updated_at`): a backlog that keeps getting older is a stuck
+        /// sync, one that stays young a busy one.
         public var backlogOldest: Moment?
         /// The newest `processed_at` of any entry, live or archived.
         public var lastProcessed: Moment?
@@ -71,9 +81,9 @@ public struct TriggerLogStatistics: Sendable, Equatable {
                 failed += group.count.count
                 failedOldest = Self.older(failedOldest, group.oldestCreated)
             }
-            if group.count.location == .live, state == .new || state == .pending {
+            if TriggerLogStatistics.isWaiting(state, in: group.count.location) {
                 backlog += group.count.count
-                backlogOldest = Self.older(backlogOldest, group.oldestCreated)
+                backlogOldest = Self.older(backlogOldest, group.oldestWaiting)
             }
             if let processed = group.newestProcessed, lastProcessed.map({ processed.time > $0.time }) ?? true {
                 lastProcessed = processed
@@ -105,7 +115,18 @@ public struct TriggerLogStatistics: Sendable, Equatable {
     struct Group {
         let count: StateCount
         let oldestCreated: Moment?
+        /// The earliest of the entries' later of `created_at` and `updated_at`.
+        let oldestWaiting: Moment?
         let newestProcessed: Moment?
+    }
+
+    /// True for the entries of the backlog: waiting for Heroku Connect.
+    public static func isWaiting(_ state: TriggerLogState?, in location: TriggerLogLocation) -> Bool {
+        switch state {
+        case .new?, .pending?: location == .live
+        case .requeue?: true
+        default: false
+        }
     }
 
     /// The server's `now()` when the figures were taken.
@@ -147,18 +168,18 @@ extension TriggerLogStore {
     /// Counts the log's entries per table, location and state, and measures the ages a
     /// monitor watches, in one statement (a `GROUP BY` pass over each table of the log).
     ///
-    /// - Parameter tables: Names of mapped tables to restrict the figures to (any case);
-    ///   nil for every entry, including those of tables that are not mapped.
-    /// - Throws: ``HerokuConnectError/tableNotMapped(table:schema:suggestions:)`` for a
-    ///   name that is not mapped, ``PostgresError``.
+    /// - Parameter tables: Names of tables to restrict the figures to: mapped ones (any case)
+    ///   or ones with entries though not mapped; nil for every entry.
+    /// - Throws: ``HerokuConnectError/tableNotFound(table:schema:suggestions:)`` for a
+    ///   name that is neither, ``PostgresError``.
     public func statistics(tables: [String]? = nil) throws -> TriggerLogStatistics {
         var mapped = try schema.mappedTables
         var parameters: [PostgresParameter] = []
         var condition = ""
         if let tables {
-            let chosen = try tables.map { try schema.requireMappedTable(named: $0) }.uniqued()
-            mapped = mapped.filter(chosen.contains)
-            parameters.append(.array(chosen.map(\.name)))
+            let chosen = try tables.map { try loggedTable(named: $0) }.uniqued()
+            mapped = mapped.filter { table in chosen.contains { $0.mapping == table } }
+            parameters.append(.array(chosen.map { Optional($0.name) }))
             condition = " WHERE table_name = ANY($1::text[])"
         }
         let rows = try connection.query(Self.statisticsSQL(schema: schema.name, condition: condition), parameters)
@@ -173,19 +194,22 @@ extension TriggerLogStore {
                     tableName: row.string(1), location: location,
                     state: row.string(2).map(TriggerLogState.init(rawValue:)), count: count),
                 oldestCreated: try Self.moment(row, time: 5, age: 6),
+                oldestWaiting: try Self.moment(row, time: 9, age: 10),
                 newestProcessed: try Self.moment(row, time: 7, age: 8))
         }
         return TriggerLogStatistics(measuredAt: measuredAt, mappedTables: mapped, groups: groups)
     }
 
-    /// The statement: the groups of both tables, each with its oldest `created_at` and
-    /// newest `processed_at` and their ages against `now()` (NULL for infinities, which
+    /// The statement: the groups of both tables, each with its oldest `created_at`, newest
+    /// `processed_at` and earliest later-of-`created_at`-and-`updated_at`, and their ages
+    /// against `now()` (NULL for infinities, which
     /// cannot be subtracted), joined to one row holding `now()` so an empty log still
     /// answers with the time.
     static func statisticsSQL(schema: SQLIdentifier, condition: String) -> String {
         let branches = TriggerLogLocation.allCases.map { location in
             "SELECT table_name, state, \(location == .archive) AS archived, count(*) AS entries,"
-                + " min(created_at) AS oldest_created, max(processed_at) AS newest_processed FROM "
+                + " min(created_at) AS oldest_created, max(processed_at) AS newest_processed,"
+                + " min(greatest(created_at, updated_at)) AS oldest_waiting FROM "
                 + location.qualifiedName(in: schema) + condition + " GROUP BY table_name, state"
         }
         func age(_ column: String) -> String {
@@ -193,7 +217,8 @@ extension TriggerLogStore {
         }
         return """
             SELECT clock.now, g.table_name, g.state, g.archived, g.entries,
-                   g.oldest_created, \(age("g.oldest_created")), g.newest_processed, \(age("g.newest_processed"))
+                   g.oldest_created, \(age("g.oldest_created")), g.newest_processed, \(age("g.newest_processed")),
+                   g.oldest_waiting, \(age("g.oldest_waiting"))
             FROM (SELECT now() AS now) AS clock
             LEFT JOIN (\(branches.joined(separator: " UNION ALL "))) AS g ON true
             ORDER BY g.table_name, g.archived, g.state

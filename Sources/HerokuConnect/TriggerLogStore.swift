@@ -147,11 +147,40 @@ public final class TriggerLogStore {
     }
 
     /// The `id` of the record with this sfid in a mapped table (through its unique sfid
-    /// index); nil when there is none.
+    /// index): the id exactly as typed first, then restored to its case, then their
+    /// 15-character forms; nil when there is none.
     public func recordID(in table: MappedTable, sfid: SalesforceID) throws -> Int? {
-        let sql = "SELECT id FROM \(try qualified(table)) WHERE sfid = ANY($1::text[]) ORDER BY sfid = $2 DESC LIMIT 1"
-        let rows = try connection.query(sql, [.array([sfid.value, sfid.id15]), .text(sfid.value)])
+        let sql = """
+            SELECT id FROM \(try qualified(table)) WHERE sfid = ANY($1::text[])
+            ORDER BY array_position($1::text[], sfid::text) LIMIT 1
+            """
+        let rows = try connection.query(sql, [.array(sfid.storedForms.map { Optional($0) })])
         return try rows.first?.int(0)
+    }
+
+    /// The table a user named, as the log knows it: a mapped table (by exact name, else
+    /// ignoring case), else a table that has entries in the log though it is not mapped (a
+    /// deleted mapping; its name as stored, or in lower case as Connect writes it).
+    ///
+    /// - Parameter failedOnly: Only FAILED entries matter (the selection reads no others):
+    ///   the archive is then looked up through its FAILED index alone, never scanned.
+    /// - Throws: ``HerokuConnectError/tableNotFound(table:schema:suggestions:)``.
+    public func loggedTable(named name: String, failedOnly: Bool = false) throws -> LoggedTable {
+        let schema = try self.schema
+        if let mapped = schema.mappedTable(named: name) { return LoggedTable(name: mapped.name, mapping: mapped) }
+        let live = TriggerLogLocation.live.qualifiedName(in: schemaName)
+        let archive = TriggerLogLocation.archive.qualifiedName(in: schemaName)
+        for candidate in [name, name.lowercased()].uniqued() {
+            let rows = try connection.query(
+                """
+                SELECT EXISTS (SELECT 1 FROM \(live) WHERE table_name = $1)
+                    OR EXISTS (SELECT 1 FROM \(archive) WHERE state = 'FAILED' AND table_name = $1)
+                    OR (NOT $2 AND EXISTS (SELECT 1 FROM \(archive) WHERE table_name = $1))
+                """, [.text(candidate), .text(failedOnly ? "true" : "false")])
+            if try rows.first?.bool(0) == true { return LoggedTable(name: candidate, mapping: nil) }
+        }
+        throw HerokuConnectError.tableNotFound(
+            table: name, schema: schemaName.name, suggestions: closestMatches(to: name, among: schema.mappedTables.map(\.name)))
     }
 
     /// The columns of a mapped table, in table order.
@@ -173,6 +202,22 @@ public final class TriggerLogStore {
     private func qualified(_ table: MappedTable) throws -> String {
         SQLIdentifier.qualified(schemaName, try SQLIdentifier(table.name))
     }
+}
+
+/// A table named by the `table_name` of log entries: mapped, or not (any more).
+public struct LoggedTable: Sendable, Hashable {
+    /// The name as the log stores it.
+    public let name: String
+    /// Its mapping; nil when it is not mapped.
+    public let mapping: MappedTable?
+
+    public init(name: String, mapping: MappedTable?) {
+        self.name = name
+        self.mapping = mapping
+    }
+
+    /// Whether its failures can be retried.
+    public var repairability: MappingStatus { mapping?.repairability ?? .notMapped }
 }
 
 /// A record of a mapped table: its columns and their text values, in table order.

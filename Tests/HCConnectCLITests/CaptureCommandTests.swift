@@ -9,8 +9,8 @@ import Testing
 @Suite struct CaptureCommandTests {
     static let betaSFID = "0015e00000BbBbBAAV"
 
-    /// Three accounts (one without sfid), one contact and one user, written as Heroku
-    /// Connect would (no log rows).
+    /// Four accounts (3 and 4 without sfid: not in Salesforce yet, what capture-insert is
+    /// for), one contact and one user, written as Heroku Connect would (no log rows).
     struct Records {
         let schema: ConnectTestSchema
         var log: LogTables { LogTables(schema) }
@@ -21,7 +21,8 @@ import Testing
                 INSERT INTO account (id, name, billingcity, phone, numberofemployees, description, sfid)
                 VALUES (1, 'Acme, "Inc"', 'Berlin', '+49 30 1', 250, E'two\\nlines => here', '\(accountSFID)'),
                        (2, 'Beta', 'Bonn', NULL, NULL, NULL, '\(CaptureCommandTests.betaSFID)'),
-                       (3, 'Gamma', NULL, NULL, 7, NULL, NULL);
+                       (3, 'Gamma', NULL, NULL, 7, NULL, NULL),
+                       (4, 'Delta, "Ltd"', 'Köln', '+49 221 1', 40, E'two\\nlines => there', NULL);
                 """)
             try LogTables(schema).insertRecords(
                 "INSERT INTO contact (id, firstname, lastname, email) VALUES (5, 'Ada', 'Lovelace', 'ada@example.com')")
@@ -137,7 +138,7 @@ import Testing
             }
             // Ids and sfids together, each record once.
             let mixed = try hcconnect(
-                ["capture-insert", "account", "3", "1", "--sfid", Self.betaSFID, "--sfid", accountSFID, "--json"], schema: schema.name)
+                ["capture-update", "account", "3", "1", "--sfid", Self.betaSFID, "--sfid", accountSFID, "--json"], schema: schema.name)
             #expect(mixed.status == 0, "\(mixed.stderr)")
             let object = try singleJSONObject(mixed.stdout)
             #expect(object["requested"] as? Int == 3)
@@ -151,7 +152,7 @@ import Testing
             #expect(unknown.status == 3)
             #expect(unknown.stdout == "\(before.last! + 1)\n")
             #expect(unknown.stderr.hasPrefix("hc_capture_update_from_row on account: captured 1 of 2 records (all columns)\n"))
-            #expect(unknown.stderr.hasSuffix("  no record with sfid: 0015e00000XXXXXAA5\n"))
+            #expect(unknown.stderr.hasSuffix("  no record with sfid: 0015e00000XXXXX\n"), "as typed")
             #expect(try r.log.row(before.last! + 1)?["record_id"] as? Int == 2)
         }
     }
@@ -194,7 +195,7 @@ import Testing
             let object = try singleJSONObject(result.stdout)
             #expect(Set(object.keys) == [
                 "command", "dry_run", "table_name", "columns", "requested", "captured", "not_found", "entries",
-                "not_found_record_ids", "not_found_sfids",
+                "already_in_salesforce", "not_found_record_ids", "not_found_sfids",
             ])
             #expect(object["command"] as? String == "capture-update")
             #expect(object["dry_run"] as? Bool == false)
@@ -204,7 +205,7 @@ import Testing
             #expect(object["captured"] as? Int == 2)
             #expect(object["not_found"] as? Int == 2)
             #expect(object["not_found_record_ids"] as? [Int] == [999])
-            #expect(object["not_found_sfids"] as? [String] == ["0015e00000XXXXXAA5"])
+            #expect(object["not_found_sfids"] as? [String] == ["0015e00000XXXXX"])
             let entries = try #require(object["entries"] as? [[String: Any]])
             #expect(entries.map { $0["record_id"] as? Int } == [1, 2])
             #expect(entries.map { $0["id"] as? Int } == [first, first + 1])
@@ -322,7 +323,7 @@ import Testing
             #expect(retry.stderr.hasPrefix("hcconnect: schema \"\(schema.name)\" has no hc_capture_update_from_row procedure"))
             #expect(try r.log.dump() == before)
             // capture-insert and merged retries do not need it.
-            #expect(try hcconnect(["capture-insert", "account", "1"], schema: schema.name).status == 0)
+            #expect(try hcconnect(["capture-insert", "account", "3"], schema: schema.name).status == 0)
             #expect(try hcconnect(["retry", String(failed)], schema: schema.name).status == 0)
             #expect(try r.log.state(failed) == "NEW")
         }
@@ -335,7 +336,7 @@ import Testing
             let r = try Records(schema)
             let before = try r.log.dump()
             let first = try r.nextID()
-            let result = try hcconnect(["capture-insert", "account", "1", "--exclude", "Phone,DESCRIPTION"], schema: schema.name)
+            let result = try hcconnect(["capture-insert", "account", "4", "--exclude", "Phone,DESCRIPTION"], schema: schema.name)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout == "\(first)\n")
             #expect(result.stderr == """
@@ -347,15 +348,27 @@ import Testing
             #expect(row["action"] as? String == "INSERT")
             #expect(row["state"] as? String == "NEW")
             #expect(row["table_name"] as? String == "account")
-            #expect(row["record_id"] as? Int == 1)
+            #expect(row["record_id"] as? Int == 4)
             #expect(row["sfid"] is NSNull)
             #expect(row["old"] is NSNull)
             let values = try #require(try r.log.values(first))
             #expect(Set(values.keys) == (try r.capturable("account")).subtracting(["phone", "description"]))
-            #expect(values["name"] as? String == "Acme, \"Inc\"")
-            #expect(values["sfid"] as? String == accountSFID)
-            #expect(values["id"] as? String == "1")
+            #expect(values["name"] as? String == "Delta, \"Ltd\"")
+            #expect(values["sfid"] is NSNull, "sfid is captured, even when named")
+            #expect(values["id"] as? String == "4")
             expectUnchanged(before, try r.log.dump(), except: ["sequence"], added: ["live \(first)"])
+
+            // A record with an sfid is in Salesforce already: an INSERT would duplicate it.
+            let duplicate = try hcconnect(["capture-insert", "account", "1", "3"], schema: schema.name)
+            #expect(duplicate.status == 1)
+            #expect(duplicate.stdout == "\(first + 1)\n")
+            #expect(duplicate.stderr == """
+                hc_capture_insert_from_row on account: captured 1 of 2 records (all columns)
+                  new live ids: \(first + 1)
+                  not captured, already in Salesforce (it has an sfid; an INSERT would duplicate it, capture-update \
+                sends its fields): 1 \(accountSFID)
+
+                """)
 
             let all = try hcconnect(["capture-insert", "contact", "5"], schema: schema.name)
             #expect(all.status == 0)
@@ -374,7 +387,9 @@ import Testing
             let r = try Records(schema)
             let before = try r.log.dump()
             let names = command == "capture-insert" ? ["--exclude", "Phone,Description"] : ["--fields", "Name,BillingCity"]
-            let arguments = [command, "account", "1", "2"] + names
+            // capture-insert is for records not yet in Salesforce (no sfid)
+            let records = command == "capture-insert" ? [4, 3] : [1, 2]
+            let arguments = [command, "account"] + records.map(String.init) + names
 
             let json = try hcconnect(arguments + ["--dry-run", "--json"], schema: schema.name)
             #expect(json.status == 0, "\(json.stderr)")
@@ -383,7 +398,7 @@ import Testing
             #expect(object["dry_run"] as? Bool == true)
             #expect(object["captured"] as? Int == 2)
             let entries = try #require(object["entries"] as? [[String: Any]])
-            #expect(entries.map { $0["record_id"] as? Int } == [1, 2])
+            #expect(entries.map { $0["record_id"] as? Int } == records.sorted())
             #expect(entries.allSatisfy { $0["id"] == nil })
             let previewed = entries.map { $0["values"] as? [String: Any] }
 
@@ -391,12 +406,13 @@ import Testing
             #expect(table.status == 0)
             #expect(table.lines.first?.hasPrefix("RECORD") == true)
             #expect(table.lines.count == 3)
-            #expect(table.lines[1].contains(#""name"=>"Acme, \"Inc\"""#))
+            #expect(table.lines[command == "capture-insert" ? 2 : 1].contains(
+                command == "capture-insert" ? #""name"=>"Delta, \"Ltd\"""# : #""name"=>"Acme, \"Inc\"""#))
             #expect(table.stderr.hasPrefix("hc_capture_\(command.dropFirst(8))_from_row on account, dry run (nothing written): would capture 2 of 2 records ("))
             let csv = try hcconnect(arguments + ["--dry-run", "--format", "csv"], schema: schema.name)
-            #expect(csv.stdout.hasPrefix("record_id,sfid,values\r\n1,"))
+            #expect(csv.stdout.hasPrefix("record_id,sfid,values\r\n\(records.min()!),"))
             let ids = try hcconnect(arguments + ["--dry-run", "--format", "ids"], schema: schema.name)
-            #expect(ids.stdout == "1\n2\n")
+            #expect(ids.stdout == records.sorted().map { "\($0)\n" }.joined())
             #expect(try r.log.dump() == before)
 
             // What the dry run showed is what a real run writes.

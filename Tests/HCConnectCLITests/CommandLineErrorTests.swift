@@ -47,7 +47,7 @@ import Testing
         try TestDatabase.withConnectSchema { schema in
             let result = try hcconnect(["failed", "--table", "acount"], schema: schema.name)
             #expect(result.status == 3)
-            #expect(result.stderr == "hcconnect: no mapped table \"acount\" in schema \"\(schema.name)\"; did you mean \"account\"?\n")
+            #expect(result.stderr == "hcconnect: no table \"acount\" in schema \"\(schema.name)\" is mapped or has trigger log entries; did you mean \"account\"?\n")
             #expect(try hcconnect(["history", "nope", "1"], schema: schema.name).status == 3)
             #expect(try hcconnect(["failed", "--table", "x'; DROP TABLE account; --"], schema: schema.name).status == 3)
         }

@@ -260,7 +260,7 @@ import Testing
                 "SELECT count(*), string_agg(state, ',' ORDER BY id) FROM \(schema.quoted)._trigger_log")
             let result = try hcconnect(["errors", "--table", "acount"], schema: schema.name)
             #expect(result.status == 3)
-            #expect(result.stderr == "hcconnect: no mapped table \"acount\" in schema \"\(schema.name)\"; did you mean \"account\"?\n")
+            #expect(result.stderr == "hcconnect: no table \"acount\" in schema \"\(schema.name)\" is mapped or has trigger log entries; did you mean \"account\"?\n")
             _ = try hcconnect(["errors", "--all"], schema: schema.name)
             let after = try schema.connection.query(
                 "SELECT count(*), string_agg(state, ',' ORDER BY id) FROM \(schema.quoted)._trigger_log")

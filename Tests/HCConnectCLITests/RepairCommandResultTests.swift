@@ -22,7 +22,7 @@ extension RepairCommandTests {
                 "command", "write_mode", "via_connect", "dry_run", "requested", "changed", "skipped", "not_found", "steps",
                 "created", "coalesced", "not_retried", "skipped_not_failed", "skipped_no_longer_matching", "skipped_locked",
                 "skipped_gone", "read_only", "table_not_mapped", "no_log_trigger", "superseded", "record_missing",
-                "values_unreadable", "unknown_action", "not_found_ids",
+                "record_exists", "values_unreadable", "unknown_action", "not_found_ids",
                 "batches",
             ])
             #expect(object["command"] as? String == "retry")

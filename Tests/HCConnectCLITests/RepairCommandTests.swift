@@ -33,8 +33,9 @@ import Testing
             liveOtherFailed = try schema.insertEntry(
                 state: "FAILED", action: "DELETE", table: "opportunity", recordID: 9, sfid: opportunitySFID,
                 message: "ENTITY_IS_DELETED: entity is deleted", createdAgo: "50 minutes")
+            // (opportunity 9 is deleted: its row stays gone, or its failed DELETE would not be retried)
             liveNew = try schema.insertEntry(state: "NEW", action: "INSERT", table: "opportunity", recordID: 9,
-                                             createdAgo: "5 minutes", processed: false)
+                                             createdAgo: "5 minutes", processed: false, withRecord: false)
             livePending = try schema.insertEntry(state: "PENDING", recordID: 3, createdAgo: "4 minutes", processed: false)
             liveIgnored = try schema.insertEntry(state: "IGNORED", recordID: 4, createdAgo: "3 minutes")
         }
@@ -210,10 +211,10 @@ import Testing
             let before = try f.log.dump()
             let close = try hcconnect(["retry", "--failed", "--table", "acount", "--yes"], schema: schema.name)
             #expect(close.status == 3)
-            #expect(close.stderr == "hcconnect: no mapped table \"acount\" in schema \"\(schema.name)\"; did you mean \"account\"?\n")
+            #expect(close.stderr == "hcconnect: no table \"acount\" in schema \"\(schema.name)\" is mapped or has trigger log entries; did you mean \"account\"?\n")
             let nosuch = try hcconnect(["ignore", "--failed", "--table", "nosuch", "--yes"], schema: schema.name)
             #expect(nosuch.status == 3)
-            #expect(nosuch.stderr.hasPrefix("hcconnect: no mapped table \"nosuch\" in schema \"\(schema.name)\""))
+            #expect(nosuch.stderr.hasPrefix("hcconnect: no table \"nosuch\" in schema \"\(schema.name)\" is mapped or has trigger log entries"))
             #expect(nosuch.stdout == "")
             #expect(try f.log.dump() == before)
         }

@@ -222,7 +222,7 @@ import Testing
         try TestDatabase.withConnectSchema { schema in
             let result = try hcconnect(["watch", "--table", "acount", "--timeout", "1s"], schema: schema.name)
             #expect(result.status == 3)
-            #expect(result.stderr == "hcconnect: no mapped table \"acount\" in schema \"\(schema.name)\"; did you mean \"account\"?\n")
+            #expect(result.stderr == "hcconnect: no table \"acount\" in schema \"\(schema.name)\" is mapped or has trigger log entries; did you mean \"account\"?\n")
         }
     }
 

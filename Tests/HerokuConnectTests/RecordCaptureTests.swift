@@ -63,26 +63,33 @@ import Testing
 
     /// `hc_capture_insert_from_row` with excluded columns: each record gets a live INSERT
     /// entry, NEW, sfid NULL, whose `values` is the whole current record but the excluded
-    /// columns and `_hc_lastop`/`_hc_err`; `id` and `sfid` stay even when named.
+    /// columns and `_hc_lastop`/`_hc_err`; `id` and `sfid` stay even when named. A record
+    /// that has an sfid is in Salesforce already: it is not captured (an INSERT would
+    /// create a duplicate) and is reported.
     @Test func captureInsertWritesTheWholeRecordButTheExcludedColumns() throws {
         try TestDatabase.withConnectSchema { schema in
-            let first = try schema.addAccount(name: "Acme", city: "Berlin", phone: "+49 1", sfid: "0015e00000AbCdEAAV")
+            let first = try schema.addAccount(name: "Acme", city: "Berlin", phone: "+49 1")
             let second = try schema.addAccount(name: "Globex, \"the\" => one", city: nil, phone: "+49 2", description: "a\nb \\ ü")
+            let synced = try schema.addAccount(name: "Synced", city: nil, phone: nil, sfid: "0015e00000AbCdEAAV")
             let store = try schema.captureStore()
             let account = try store.schema.requireMappedTable(named: "account")
             let columns = try RecordCapture.resolveColumns(
                 fields: ["Phone", "Description", "Id", "SFID"], columns: [], in: "account", tableColumns: try store.columns(of: account))
 
-            let summary = try RecordCapture(store: store).capture(.insert, table: account, recordIDs: [second, first], columns: columns)
+            let summary = try RecordCapture(store: store).capture(
+                .insert, table: account, recordIDs: [second, synced, first], columns: columns)
 
             let written = try schema.liveEntries()
             #expect(written.count == 2)
             #expect(summary.captured == [
-                RecordCapture.Captured(recordID: first, newID: written[0].id, sfid: "0015e00000AbCdEAAV", values: nil),
+                RecordCapture.Captured(recordID: first, newID: written[0].id, sfid: nil, values: nil),
                 RecordCapture.Captured(recordID: second, newID: written[1].id, sfid: nil, values: nil),
             ])
+            #expect(summary.alreadyInSalesforce == [
+                RecordCapture.Captured(recordID: synced, newID: nil, sfid: "0015e00000AbCdEAAV", values: nil)
+            ])
             #expect(summary.procedure == .insert && summary.table == "account" && summary.columns == ["phone", "description", "id", "sfid"])
-            #expect(summary.requested == 2 && summary.notFound == [] && summary.batches == 1 && !summary.isDryRun)
+            #expect(summary.requested == 3 && summary.notFound == [] && summary.batches == 1 && !summary.isDryRun)
             for (entry, record) in zip(written, [first, second]) {
                 #expect(entry.action == .insert && entry.state == .new && entry.tableName == "account")
                 #expect(entry.recordID == record && entry.sfid == nil && entry.old == nil)
@@ -248,14 +255,18 @@ import Testing
 
             #expect(try schema.logSnapshot() == before)
             #expect(dry.isDryRun && dry.notFound == [999])
-            #expect(dry.captured.map(\.recordID) == records)
-            #expect(dry.captured.map(\.newID) == [nil, nil])
+            // an INSERT is not captured for the record that has an sfid (it is in Salesforce)
+            let captured = form.procedure == .insert ? [records[1]] : records
+            #expect(dry.captured.map(\.recordID) == captured)
+            #expect(dry.captured.map(\.newID) == captured.map { _ in nil })
+            #expect(dry.alreadyInSalesforce.map(\.recordID) == (form.procedure == .insert ? [records[0]] : []))
 
             let real = try capture.capture(form.procedure, table: account, recordIDs: records + [999], columns: form.columns)
 
             let written = try schema.liveEntries()
             #expect(real.captured.map(\.newID) == written.map(\.id))
-            #expect(written.count == 2)
+            #expect(written.count == captured.count)
+            #expect(real.alreadyInSalesforce == dry.alreadyInSalesforce)
             #expect(dry.captured.map { $0.values?.text } == written.map { $0.values?.text })
             #expect(dry.captured.map { $0.values.map(sortedPairs) } == written.map { $0.values.map(sortedPairs) })
         }
@@ -274,9 +285,11 @@ import Testing
             let dry = try capture.capture(procedure, table: account, recordIDs: records, columns: [], dryRun: true)
             let real = try capture.capture(procedure, table: account, recordIDs: records, columns: [])
 
-            #expect(real.captured.map(\.sfid) == ["0015e00000AbCdEAAV", nil])
+            #expect(real.captured.map(\.sfid) == (procedure == .insert ? [nil] : ["0015e00000AbCdEAAV", nil]))
+            #expect(real.alreadyInSalesforce.map(\.sfid) == (procedure == .insert ? ["0015e00000AbCdEAAV"] : []))
             // The dry run reports the record's sfid, as the real capture does (insert included).
             #expect(dry.captured.map(\.sfid) == real.captured.map(\.sfid))
+            #expect(dry.alreadyInSalesforce == real.alreadyInSalesforce)
         }
     }
 

@@ -62,14 +62,29 @@ public enum TestDatabase {
         prefix + String(UInt64.random(in: 0..<(1 << 48)), radix: 16)
     }
 
-    /// Creates a Heroku Connect schema (account, contact, opportunity read-write; user
-    /// read-only) in its own new schema, runs `body`, and drops the schema.
+    /// The shapes of connection the emulation builds (Tests/Emulation/hcemu.sql).
+    public enum ConnectionKind: String, Sendable, CaseIterable {
+        /// account, contact, opportunity read-write; user read-only.
+        case standard = "create_standard_connection"
+        /// The same tables, every mapping read-only.
+        case readOnly = "create_readonly_connection"
+        /// The standard connection with an older connection's bigint log sequence.
+        case legacy = "create_legacy_connection"
+        /// Shapes from real dumps: account with an extra unique index; contact with
+        /// PRIMARY KEY (id, sfid), sfid NOT NULL, a foreign key to account(sfid), no
+        /// isdeleted and columns after _hc_err; lead without its log trigger; app_setting,
+        /// not a mapping.
+        case variant = "create_variant_connection"
+    }
+
+    /// Creates a Heroku Connect schema (by default account, contact, opportunity
+    /// read-write; user read-only) in its own new schema, runs `body`, and drops the schema.
     public static func withConnectSchema<T>(
-        named name: String? = nil, _ body: (ConnectTestSchema) throws -> T
+        named name: String? = nil, kind: ConnectionKind = .standard, _ body: (ConnectTestSchema) throws -> T
     ) throws -> T {
         let connection = try connect()
         let schema = name ?? uniqueSchemaName()
-        try connection.execute("SELECT hcemu.create_standard_connection($1)", [.text(schema)])
+        try connection.execute("SELECT hcemu.\(kind.rawValue)($1)", [.text(schema)])
         defer { _ = try? connection.execute("SELECT hcemu.drop_connection($1)", [.text(schema)]) }
         return try body(ConnectTestSchema(name: schema, connection: connection))
     }
@@ -93,8 +108,8 @@ public struct ConnectTestSchema {
     ///
     /// An entry of account, contact or opportunity gets its record, as in a real log: when
     /// the table has no row with `recordID`, one is written (only `id`, no sfid, unlogged),
-    /// and the table's sequence is moved past it. `withRecord: false` leaves the record out
-    /// (a record deleted since).
+    /// and the table's sequence is moved past it; not for a DELETE, whose record is gone.
+    /// `withRecord: false` leaves the record out (a record deleted since).
     @discardableResult
     public func insertEntry(
         archived: Bool = false, state: String? = "FAILED", action: String? = "UPDATE", table: String? = "account",
@@ -102,7 +117,7 @@ public struct ConnectTestSchema {
         message: String? = nil, createdAgo: String = "1 hour", processed: Bool = true, id: Int? = nil,
         withRecord: Bool = true
     ) throws -> Int {
-        if withRecord, let table, let recordID, Self.recordTables.contains(table) {
+        if withRecord, action != "DELETE", let table, let recordID, Self.recordTables.contains(table) {
             try ensureRecord(table: table, id: recordID)
         }
         let target = archived ? "_trigger_log_archive" : "_trigger_log"

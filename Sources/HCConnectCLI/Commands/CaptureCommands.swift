@@ -125,12 +125,17 @@ enum RecordCaptureRun {
                 status: .usage,
                 message: "\(table.name) is a read-only mapping: Heroku Connect does not write its changes to Salesforce")
         }
+        if !table.hasLogTrigger {
+            throw CommandFailure(
+                status: .usage,
+                message: "\(table.name) has no log trigger (its mapping is dropped or paused): Heroku Connect does not process its entries")
+        }
         let resolved = try RecordCapture.resolveColumns(
             fields: fields, columns: columns, in: table.name, tableColumns: try store.columns(of: table))
         var ids = recordIDs
         var unknownSFIDs: [String] = []
         for sfid in sfids {
-            if let id = try store.recordID(in: table, sfid: sfid) { ids.append(id) } else { unknownSFIDs.append(sfid.value) }
+            if let id = try store.recordID(in: table, sfid: sfid) { ids.append(id) } else { unknownSFIDs.append(sfid.typed) }
         }
         let dryRun = arguments.flag("dry-run")
         context.debug("\(procedure.rawValue) on \(table.name), columns: \(resolved.isEmpty ? "all" : resolved.joined(separator: ", "))")
@@ -169,7 +174,8 @@ enum RecordCaptureRun {
         progress.finish()
         preview?.finish()
         report(context, summary, unknownSFIDs: unknownSFIDs, failure: nil)
-        return summary.notFound.isEmpty && unknownSFIDs.isEmpty ? .success : .notFound
+        if !summary.notFound.isEmpty || !unknownSFIDs.isEmpty { return .notFound }
+        return summary.alreadyInSalesforce.isEmpty ? .success : .negative
     }
 
     /// The summary: one JSON object on standard output, or lines on standard error; after a
@@ -211,6 +217,12 @@ enum RecordCaptureRun {
             lines.append(
                 "  new live ids: " + RepairReport.listed(summary.captured.compactMap { $0.newID.map { "\($0)" } }))
         }
+        if !summary.alreadyInSalesforce.isEmpty {
+            lines.append(
+                "  " + style.yellow("not captured, already in Salesforce (it has an sfid; an INSERT would duplicate it, "
+                    + "capture-update sends its fields)") + ": "
+                    + RepairReport.listed(summary.alreadyInSalesforce.map { "\($0.recordID) \($0.sfid ?? "")" }))
+        }
         if !summary.notFound.isEmpty {
             lines.append("  " + style.red("no such record") + ": " + RepairReport.listed(summary.notFound.map(String.init)))
         }
@@ -234,6 +246,12 @@ enum RecordCaptureRun {
             item.add("record_id", record.recordID)
             item.add("sfid", record.sfid)
             if summary.isDryRun { item.add("values", record.values) } else { item.add("id", record.newID) }
+            return item.finished()
+        }))
+        object.add("already_in_salesforce", raw: RepairReport.array(summary.alreadyInSalesforce.map { record in
+            var item = JSONObjectWriter()
+            item.add("record_id", record.recordID)
+            item.add("sfid", record.sfid)
             return item.finished()
         }))
         object.add("not_found_record_ids", raw: RepairReport.array(summary.notFound.map { Array(String($0).utf8) }))

@@ -15,7 +15,9 @@ enum CheckCommand: Command {
             limit is crossed, writing one line per finding to standard output and nothing \
             else, so cron mails only when something is wrong; on a terminal the figures \
             follow on standard error. A backlog that is old rather than large is the sign \
-            of a stuck sync: --max-backlog-age catches it. Durations are a number and a \
+            of a stuck sync: --max-backlog-age catches it (an entry waits since the later of \
+            its created_at and updated_at, so an entry retried a minute ago has waited a \
+            minute, whenever it was captured). Durations are a number and a \
             unit: 30s, 15m, 1h, 2d, 1w, or combined like 1h30m. Without any limit nothing \
             is checked and the exit status is 0: limits depend on each connection's \
             traffic, and no default would suit all, so none is guessed. That form is meant \
@@ -38,9 +40,9 @@ enum CheckCommand: Command {
     static let maxFailed = OptionSpec("max-failed", .value("N"), "At most N FAILED entries, live and archived")
     static let maxFailedAge = OptionSpec(
         "max-failed-age", .value("DUR"), "The oldest FAILED entry at most DUR old (30m, 6h, 2d, 1w)")
-    static let maxBacklog = OptionSpec("max-backlog", .value("N"), "At most N live NEW and PENDING entries")
+    static let maxBacklog = OptionSpec("max-backlog", .value("N"), "At most N entries waiting for Connect (live NEW and PENDING, REQUEUE)")
     static let maxBacklogAge = OptionSpec(
-        "max-backlog-age", .value("DUR"), "The oldest live NEW or PENDING entry at most DUR old: catches a stuck sync")
+        "max-backlog-age", .value("DUR"), "No backlog entry waiting longer than DUR (since capture or retry): catches a stuck sync")
     static let options: [OptionSpec] = [maxFailed, maxFailedAge, maxBacklog, maxBacklogAge, StatsCommand.table]
     static let formats: [OutputFormat] = [.table, .json, .prometheus]
 

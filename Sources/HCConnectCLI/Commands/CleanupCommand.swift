@@ -74,7 +74,9 @@ enum CleanupCommand: Command {
         let policy = try policy(arguments)
         let store = try context.triggerLog()
         var scoped = policy
-        scoped.scope = try EntryFilters(arguments).applied(to: .failed(), store: store)
+        let (scope, tables) = try EntryFilters(arguments).appliedWithTables(to: .failed(), store: store)
+        if !policy.retryPatterns.isEmpty { try RepairRun.requireRepairable(tables) }
+        scoped.scope = scope
         let cleanup = TriggerLogCleanup(store: store, policy: scoped)
         if let (pattern, message) = try cleanup.invalidPattern() {
             let option = policy.retryPatterns.contains(pattern) ? "--retry-matching" : "--ignore-matching"

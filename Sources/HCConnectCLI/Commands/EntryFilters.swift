@@ -80,17 +80,25 @@ struct EntryFilters {
         if all, limit != nil { throw .conflictingOptions("--all", "--limit") }
     }
 
-    /// The filters applied to `query`, with table names resolved against the mapped tables
-    /// of the store's schema (read only when --table names some).
+    /// The filters applied to `query`, with table names resolved: mapped tables of the
+    /// store's schema, or tables that have entries though they are not mapped (read only
+    /// when --table names some).
     ///
-    /// - Throws: ``HerokuConnectError/tableNotMapped(table:schema:suggestions:)``.
+    /// - Throws: ``HerokuConnectError/tableNotFound(table:schema:suggestions:)``.
     func applied(to query: TriggerLogQuery, store: TriggerLogStore) throws -> TriggerLogQuery {
+        try appliedWithTables(to: query, store: store).query
+    }
+
+    /// ``applied(to:store:)``, and the tables --table named.
+    func appliedWithTables(to query: TriggerLogQuery, store: TriggerLogStore) throws -> (query: TriggerLogQuery, tables: [LoggedTable]) {
         var query = query
         query.source = source
         if !states.isEmpty { query.states = states }
+        var named: [LoggedTable] = []
         if !tables.isEmpty {
-            let schema = try store.schema
-            query.tables = try tables.map { try schema.requireMappedTable(named: $0).name }
+            let failedOnly = query.states == [.failed]
+            named = try tables.map { try store.loggedTable(named: $0, failedOnly: failedOnly) }
+            query.tables = named.map(\.name)
         }
         query.actions = actions
         query.createdSince = since
@@ -98,7 +106,7 @@ struct EntryFilters {
         query.messageContains = message
         query.recordIDs = recordIDs
         query.sfids = sfids
-        return query
+        return (query, named)
     }
 
     private static func time(_ arguments: ParsedArguments, _ name: String) throws(ArgumentError) -> TimeBound? {

@@ -45,16 +45,19 @@ enum HistoryCommand: Command {
         var filters = try EntryFilters(filterArguments)
         filters.sfids = []  // here --sfid names the record; it is not a filter on the entries
         let store = try context.triggerLog()
-        let table = try store.schema.requireMappedTable(named: tableName)
+        // a mapped table, or one whose mapping was deleted but whose entries remain
+        let table = try store.loggedTable(named: tableName)
         if let sfid {
-            recordID = try store.recordID(in: table, sfid: sfid)
+            recordID = try table.mapping.map { try store.recordID(in: $0, sfid: sfid) } ?? nil
             if recordID == nil {
                 let carrying = try store.entries(
                     matching: TriggerLogQuery().tables([table.name]).sfids([sfid]).limit(1))
                 guard let found = carrying.first?.recordID else {
-                    throw HerokuConnectError.sfidNotFound(table: table.name, sfid: sfid.value)
+                    throw HerokuConnectError.sfidNotFound(table: table.name, sfid: sfid.typed)
                 }
-                context.note("\(table.name) has no record with sfid \(sfid) now; showing the history of record id \(found), which the log ties to it")
+                context.note(
+                    "\(table.name) has no record with sfid \(sfid.typed)\(table.mapping == nil ? " (it is not mapped)" : " now"); "
+                        + "showing the history of record id \(found), which the log ties to it")
                 recordID = found
             }
         }
@@ -64,7 +67,7 @@ enum HistoryCommand: Command {
             context, store: store, query: query, filters: filters, noun: "entries for \(table.name) \(recordID)")
         // Nothing to show and nothing there: the record id is most likely mistyped.
         if written == 0, sfid == nil, try store.count(matching: .history(table: table.name, recordID: recordID)) == 0,
-            try store.currentRecord(in: table, recordID: recordID) == nil
+            try table.mapping.flatMap({ try store.currentRecord(in: $0, recordID: recordID) }) == nil
         {
             throw HerokuConnectError.recordNotFound(table: table.name, recordID: recordID)
         }

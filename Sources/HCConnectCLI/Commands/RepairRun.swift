@@ -18,7 +18,9 @@ enum RepairRun {
         if let ids = request.ids {
             selection = .ids(ids)
         } else {
-            selection = .failed(try request.filters!.applied(to: .failed(), store: store))
+            let (query, tables) = try request.filters!.appliedWithTables(to: .failed(), store: store)
+            if case .retry = action { try requireRepairable(tables) }
+            selection = .failed(query)
         }
         let candidates = try repair.candidates(for: selection, max: request.max)
         context.debug(
@@ -135,6 +137,15 @@ enum RepairRun {
     static func status(_ summary: RepairSummary, explicit: Bool) -> ExitStatus {
         if explicit, !summary.notFound.isEmpty { return .notFound }
         return summary.isComplete ? .success : .negative
+    }
+
+    /// Refuses a retry of tables named by --table whose failures cannot be retried: a
+    /// read-only mapping, a mapping without log trigger, a table not mapped. (Ignoring them is
+    /// fine.)
+    static func requireRepairable(_ tables: [LoggedTable]) throws {
+        if let table = tables.first(where: { $0.repairability != .readWrite }) {
+            throw HerokuConnectError.tableNotRepairable(table: table.name, status: table.repairability)
+        }
     }
 
     /// Asks a person at a terminal to type "yes"; refuses without one.

@@ -34,8 +34,10 @@ enum ShowCommand: Command {
         }
         switch context.format {
         case .table:
+            // the fields in the table's column order, also when the record is gone (a DELETE)
+            let columns = try record == nil ? table.map { try store.columns(of: $0) } ?? [] : record!.fields.map(\.key)
             context.output.write(
-                EntryDetail(entry: entry, record: record, mappedTable: table, alsoInOtherTable: copies.count > 1)
+                EntryDetail(entry: entry, record: record, mappedTable: table, columns: columns, alsoInOtherTable: copies.count > 1)
                     .render(style: context.style, width: context.output.columns))
         case .json:
             var object = EntryWriters.json(entry)
@@ -56,6 +58,8 @@ struct EntryDetail {
     let entry: TriggerLogEntry
     let record: MappedRecord?
     let mappedTable: MappedTable?
+    /// The mapped table's columns in table order (empty when it is not mapped).
+    let columns: [String]
     let alsoInOtherTable: Bool
 
     func render(style: TextStyle, width: Int?) -> String {
@@ -92,13 +96,12 @@ struct EntryDetail {
     /// values, old and the record now, one row per field: the written fields first.
     private func fieldsTable(style: TextStyle, width: Int?) -> String {
         // The written fields first, then the rest; each group in the table's column order
-        // when the record is there to say it, else in the order of the text.
+        // when the table is mapped, else in the order of the text.
         // decoded once: a text with thousands of fields is looked up once per field
         let values = entry.values?.valuesByKey
         let old = entry.old?.valuesByKey
         let written = Set(entry.values?.keys ?? [])
-        let position = Dictionary(
-            (record?.fields ?? []).enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
+        let position = Dictionary(columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         var keys: [String] = []
         var seen = Set<String>()
         for key in (entry.values?.keys ?? []) + (entry.old?.keys ?? []) where seen.insert(key).inserted {

@@ -7,9 +7,11 @@ enum StatsCommand: Command {
         summary: "Show the backlog, the failures and when Connect last processed an entry, per table",
         usage: ["stats [--table T]"],
         description: """
-            The monitoring view of the trigger log. Per table and in total: the backlog (live \
-            NEW and PENDING entries) and the age of its oldest entry, which tells a stuck \
-            sync (an old backlog) from a busy one (a large but young backlog); the FAILED \
+            The monitoring view of the trigger log. Per table and in total: the backlog \
+            (entries waiting for Heroku Connect: live NEW and PENDING, and REQUEUE) and how \
+            long its oldest entry has waited, which tells a stuck sync (an old backlog) from \
+            a busy one (a large but young backlog); an entry waits since the later of its \
+            created_at and updated_at, so a retried entry waits since its retry; the FAILED \
             entries, live and archived, and the age of the oldest; the time since the \
             newest processed_at; and the entries per state in the live log and the archive. \
             Ages are measured by the database server's clock. Everything comes from one \

@@ -7,10 +7,12 @@ enum TablesCommand: Command {
         summary: "List the mapped tables with their live and archived entry counts per state",
         usage: ["tables"],
         description: """
-            Lists the mapped tables of the schema (read-write or read-only) with the number \
-            of entries in each state, in the live log and in the archive. Tables that still \
-            have entries but are no longer mapped are listed too. With --format csv, one \
-            line per table, place and state; with --format json, one object per table.
+            Lists the mapped tables of the schema (read-write, read-only, or without log \
+            trigger: a dropped or paused mapping) with the number of entries in each state, \
+            in the live log and in the archive. Tables that still have entries but are no \
+            longer mapped are listed too. Only read-write mappings' failures can be retried. \
+            With --format csv, one line per table, place and state; with --format json, one \
+            object per table.
             """,
         examples: [
             ("hcconnect tables", "where the entries are, per table and state"),
@@ -43,6 +45,7 @@ enum TablesCommand: Command {
                 object.add("table", table.name)
                 object.add("mapped", table.mapped != nil)
                 object.add("read_only", table.mapped?.isReadOnly ?? false)
+                object.add("log_trigger", table.mapped?.hasLogTrigger ?? false)
                 for location in TriggerLogLocation.allCases {
                     var counts = JSONObjectWriter()
                     for (state, count) in table.counts[location] ?? [] { counts.add(state, count) }
@@ -81,14 +84,22 @@ enum TablesCommand: Command {
                 + states.map { TextTable.Column(title: $0, alignRight: true) } + [.init(title: "")])
         let style = context.style
         for entry in tables {
-            let mode = entry.mapped.map { $0.isReadOnly ? "read-only" : "read-write" } ?? "not mapped"
+            let mode =
+                switch entry.mapped?.repairability {
+                case .readWrite?: "read-write"
+                case .readOnly?: "read-only"
+                case .withoutLogTrigger?: "no log trigger"
+                default: "not mapped"
+                }
             for location in TriggerLogLocation.allCases {
                 let counts = entry.counts[location] ?? []
                 let byState = Dictionary(counts.map { ($0.state, $0.count) }, uniquingKeysWith: +)
                 let total = counts.reduce(0) { $0 + $1.count }
                 var cells = [
                     TextTable.Cell(location == .live ? entry.name : ""),
-                    TextTable.Cell(location == .live ? mode : "", style: entry.mapped == nil ? { style.yellow($0) } : nil),
+                    TextTable.Cell(
+                        location == .live ? mode : "",
+                        style: entry.mapped?.hasLogTrigger == true ? nil : { style.yellow($0) }),
                     TextTable.Cell(location.rawValue), TextTable.Cell(String(total)),
                 ]
                 for state in states {

@@ -59,6 +59,7 @@ enum RepairReport {
              summary.superseded,
              { entry in "\(entry.id) " + (entry.supersededBy.map { "by \($0)" } ?? "sfid set") }),
             ("not retried, the record no longer exists (still FAILED)", summary.recordMissing, record),
+            ("not retried, a DELETE of a record that has a row again (still FAILED)", summary.recordExists, record),
             ("not captured, its values are not readable hstore (still FAILED; see hcconnect show)", summary.valuesUnreadable,
              { String($0.id) }),
             ("not retried, its action is not INSERT, UPDATE or DELETE (still FAILED)", summary.unknownAction,
@@ -87,6 +88,8 @@ enum RepairReport {
         case .superseded(nil):
             return "superseded: \(record) already has its Salesforce id, so re-sending the INSERT would create a duplicate"
         case .recordMissing: return "\(record) no longer exists, so retrying would change Salesforce for a record with no row here"
+        case .recordExists:
+            return "\(record) has a row again, so re-sending its DELETE would delete the Salesforce record that row is synced with"
         case .valuesUnreadable: return "its values are not readable hstore text (see hcconnect show \(outcome.id))"
         case .unknownAction: return "its action is not INSERT, UPDATE or DELETE"
         }
@@ -156,6 +159,7 @@ enum RepairReport {
         object.add("no_log_trigger", raw: skippedArray(summary.withoutLogTrigger, withState: false))
         object.add("superseded", raw: skippedArray(summary.superseded, withState: false, supersededBy: true))
         object.add("record_missing", raw: skippedArray(summary.recordMissing, withState: false))
+        object.add("record_exists", raw: skippedArray(summary.recordExists, withState: false))
         object.add("values_unreadable", raw: skippedArray(summary.valuesUnreadable, withState: false))
         object.add("unknown_action", raw: skippedArray(summary.unknownAction, withState: false))
         object.add("not_found_ids", raw: array(summary.notFound.map { Array(String($0).utf8) }))

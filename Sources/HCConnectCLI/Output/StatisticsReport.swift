@@ -188,10 +188,10 @@ enum StatisticsReport {
             help: "Age of the oldest FAILED entry (live or archived), by created_at.",
             perTable { $0.failedOldest?.ageSeconds })
         writer.gauge(
-            "hcconnect_backlog_entries", help: "Live entries waiting for Heroku Connect (NEW and PENDING).",
+            "hcconnect_backlog_entries", help: "Entries waiting for Heroku Connect (live NEW and PENDING, REQUEUE).",
             perTable { Double($0.backlog) })
         writer.gauge(
-            "hcconnect_backlog_oldest_age_seconds", help: "Age of the oldest live NEW or PENDING entry, by created_at.",
+            "hcconnect_backlog_oldest_age_seconds", help: "How long the backlog entry waiting longest has waited, since the later of created_at and updated_at.",
             perTable { $0.backlogOldest?.ageSeconds })
         writer.gauge(
             "hcconnect_last_processed_age_seconds",
