@@ -75,7 +75,9 @@ import Testing
             """)
         try schema.execute("SELECT setval('_trigger_log_id_seq', \(failures + 60))")
         try schema.execute("SET xmlbinary = 'hex'")
-        try schema.execute("INSERT INTO account (id, name) SELECT g, 'current ' || g FROM generate_series(1, \(failures)) AS g")
+        // (no row for a DELETE's record: a DELETE of a record that has a row is not sent again)
+        try schema.execute(
+            "INSERT INTO account (id, name) SELECT g, 'current ' || g FROM generate_series(1, \(failures)) AS g WHERE g % 11 <> 0")
         try schema.execute("RESET xmlbinary")
         // Every batch's UPDATE of either table takes 4 ms more, so that a run lasts long
         // enough to be killed at many different points, in and between transactions.

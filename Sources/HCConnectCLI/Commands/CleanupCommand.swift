@@ -25,8 +25,12 @@ enum CleanupCommand: Command {
             7d, 2w), and --ignore-matching ignores entries whose message matches PATTERN; \
             entries that ran out of attempts are ignored only when an ignore rule says so. \
             The filters narrow what the policy looks at. Retry and ignore work as the retry \
-            and ignore commands do (write mode, row locks, only entries still FAILED, one \
-            transaction per batch), without asking for confirmation. Two cleanups of the same \
+            and ignore commands do (write mode, row locks, only entries still FAILED and still \
+            matching the rule that chose them, one transaction per batch, and what a retry \
+            leaves alone: read-only and unmapped tables, records whose row is gone, \
+            superseded changes unless --include-superseded), without asking for \
+            confirmation. An attempt is counted once per retry, even when it coalesced \
+            several failures of a record. Two cleanups of the same \
             schema never overlap: each holds a transaction-scoped advisory lock for its whole \
             run, and a second one says which session holds it and exits 75. --dry-run shows \
             the plan, takes no lock and changes nothing. The summary goes to standard error \

@@ -71,7 +71,7 @@ enum ExportCommand: Command {
     static let processed = OptionSpec(
         "processed", .flag, "Stop before the first live entry Connect has not processed yet (NEW, PENDING)")
     static let stuckAfter = OptionSpec(
-        "stuck-after", .value("AGE"), "With --processed: entries NEW or PENDING for longer hold nothing back (default 1d)")
+        "stuck-after", .value("AGE"), "With --processed: entries waiting longer (since capture or retry) hold nothing back (default 1d)")
     static let waitForWriters = OptionSpec(
         "wait-for-writers", .value("SECONDS"), "Wait at most this long for transactions writing the log (default 60)")
     static let noHeader = OptionSpec("no-header", .flag, "CSV without its header line, to append to a file")

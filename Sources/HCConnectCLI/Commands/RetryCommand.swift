@@ -17,17 +17,28 @@ enum RetryCommand: Command {
             copied into the live log as NEW and set to REQUEUED, or with --via-connect set to \
             REQUEUE for Heroku Connect to copy. Ordered writes: INSERT and UPDATE entries are \
             re-captured from the record's current state with hc_capture_insert_from_row / \
-            hc_capture_update_from_row (the entry's columns) and set to REQUEUED; DELETE \
-            entries are retried as under merged writes; an entry whose record is gone is \
-            reported and left FAILED. Only entries that are FAILED at that moment are changed, \
-            under row locks: entries Heroku Connect or another hcconnect holds are skipped and \
-            counted (a single id that is locked exits 75). Each batch is one transaction; \
+            hc_capture_update_from_row (the entry's columns) and set to REQUEUED, one capture \
+            per record however many of its changes failed (UPDATEs with the union of their \
+            columns; the other entries are coalesced into the newest); DELETE entries are \
+            retried as under merged writes. A retry looks at the record and the mapping first \
+            and leaves FAILED, reporting each: entries of read-only mappings (nothing forces \
+            these), of tables that are not mapped or whose mapping has no log trigger, INSERTs \
+            and UPDATEs whose record's row is gone, DELETEs whose record has a row again, and \
+            superseded entries: an INSERT of a record that has its sfid or a later SUCCESS \
+            entry, an UPDATE whose columns later SUCCESS entries of the record wrote \
+            (--include-superseded retries these). Under merged writes one INSERT and one \
+            DELETE per record are re-queued, and an id FAILED in both log tables once. Only \
+            entries that are FAILED and still match the selection's filters at that moment \
+            are changed, under row locks: entries Heroku Connect or another hcconnect holds \
+            are skipped and counted (a single id that is locked exits 75). Each batch is one \
+            transaction and stamps updated_at, from which the backlog's age is measured; \
             running the same command again finishes an interrupted run. A --failed selection \
             asks for confirmation on a terminal and needs --yes otherwise. The result goes to \
             standard error (or standard output as one JSON object with --format json; --format \
             ids prints the ids of the live entries now queued: the entry itself when it went back \
-            to NEW, else its new entry). Exit 0 when every entry was retried, 1 when some were \
-            not, 3 when an id does not exist.
+            to NEW, else its new entry). A single id left alone says why in one line. Exit 0 \
+            when every entry was retried, 1 when some were not, 2 for a --table whose failures \
+            cannot be retried, 3 when an id does not exist.
             """,
         examples: [
             ("hcconnect retry 4711", "retry one entry, live or archived"),
