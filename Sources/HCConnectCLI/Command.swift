@@ -171,7 +171,10 @@ final class CommandContext {
         var timeouts = [(name: "lock_timeout", value: Self.postgresDuration(lockTimeout))]
         if let statementTimeout { timeouts.append(("statement_timeout", Self.postgresDuration(statementTimeout))) }
         if changesData {
-            try connection.setSessionParameters(timeouts)
+            // A repair's statements are index-driven over one batch: a parallel plan's workers
+            // cost more to start than they save (a batch's facts took 15.7 ms with two, 8.0
+            // without, docs/benchmarks.md).
+            try connection.setSessionParameters(timeouts + [("max_parallel_workers_per_gather", "0")])
         } else {
             // a command that only reads sends them with its first statement, in one round trip
             connection.deferSessionParameters(timeouts)
@@ -184,11 +187,20 @@ final class CommandContext {
     /// - Parameter checked: False for a command that only reads the log: its first
     ///   statement shows whether the schema is usable (and if not, the store says why),
     ///   which spares a fresh session a statement.
-    func triggerLog(checked: Bool = true) throws -> TriggerLogStore {
+    /// - Parameter inspected: True for a command that needs the mapped tables (a retry, a
+    ///   capture): the schema is checked and inspected in one statement.
+    func triggerLog(checked: Bool = true, inspected: Bool = false) throws -> TriggerLogStore {
         if let store { return store }
         let connection = try database()
         let store: TriggerLogStore
-        if checked {
+        if inspected {
+            let name = options.schema
+            let schema = try executor.run("reading the schema") { try ConnectSchema.inspect(connection, schemaName: name) }
+            store = TriggerLogStore(connection: connection, schema: schema, executor: executor)
+            events.record(
+                "schema", "schema \(options.schema): \(schema.mappedTables.count) mapped table(s)",
+                ["schema": .string(options.schema), "mapped_tables": .int(schema.mappedTables.count)])
+        } else if checked {
             store = try TriggerLogStore(connection: connection, schemaName: options.schema, executor: executor)
             events.record("schema", "schema \(options.schema): a Heroku Connect schema", ["schema": .string(options.schema)])
         } else {

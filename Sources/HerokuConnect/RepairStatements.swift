@@ -36,102 +36,158 @@ struct RepairStatements {
 
     // MARK: - Reading a batch
 
-    /// The columns of ``facts(live:archive:recheck:hold:tables:)``'s rows, by position.
+    /// The columns of ``facts(_:recheck:hold:tables:)``'s rows, by position.
     enum FactColumn: Int {
-        /// `e` for an entry of the batch, `l` for a later SUCCESS entry of one of their records.
-        case kind, id, archived, state, action, tableName, recordID, values
+        /// `e` for an entry of the batch, `r` for a record's row, `l` for a later SUCCESS
+        /// entry of one of the batch's records.
+        case kind
+        /// The entry's id (`e`, `l`), or the record's (`r`).
+        case id
+        case archived, state, action, tableName, recordID, values
         /// Entries: FAILED and matching the selection's filters now.
         case matches
         /// Entries: locked by this statement (always true in a dry run).
         case held
-        /// Entries of `tables` with a record id: NULL when the record has no row, else
-        /// whether its row has an sfid.
+        /// Records: whether the row has an sfid.
         case hasSFID
     }
 
-    /// Reads the batch's entries (`live` and `archive` ids) as they are now, whether each
-    /// still matches the selection (FAILED, and any of `recheck`'s filters; FAILED alone when
-    /// `recheck` is empty), and, for the records of `tables` (read-write mappings), whether
-    /// the record's row exists and has an sfid, and the record's SUCCESS entries after the
-    /// batch's first id, live and archive.
+    /// Reads the batch's entries as they are now, whether each still matches the selection
+    /// (FAILED, and any of `recheck`'s filters; FAILED alone when `recheck` is empty); for
+    /// the records of `tables` (the read-write mappings) that the batch's entries name, the
+    /// rows that exist and whether they have an sfid; and those records' SUCCESS entries
+    /// after the batch's first id, live and archive. Each part is a simple scan through an
+    /// index (the entries by id, the records by id, the archive by record_id; the live log by
+    /// state and id), so the statement costs what its rows cost.
     ///
     /// - Parameters:
+    ///   - batch: The entries, with the table and record the selection found them with.
     ///   - hold: Lock the entries that match (`FOR UPDATE`, skipping or failing on locked
     ///     ones): a real run, in its batch's transaction.
     ///   - tables: The mappings whose records to look at; empty for ignore, which needs none.
     func facts(
-        live liveEntries: [Int], archive archiveEntries: [Int], recheck: [TriggerLogQuery], hold: Bool, tables: [MappedTable]
+        _ batch: [TriggerLogRepair.Candidate], recheck: [TriggerLogQuery], hold: Bool, tables: [MappedTable]
     ) throws -> SQLStatement {
         var statement = SQLStatement()
-        let liveIDs = liveEntries.isEmpty ? "" : statement.bind(.array(liveEntries))
-        let archiveIDs = archiveEntries.isEmpty ? "" : statement.bind(.array(archiveEntries))
         let conditions = recheck.map { query in
             let condition = query.condition(&statement)
             return condition.isEmpty ? "true" : "(" + condition + ")"
         }
         let matches = "state = 'FAILED'" + (conditions.isEmpty ? "" : " AND (" + conditions.joined(separator: " OR ") + ")")
         var ctes: [String] = []
+        var parts: [String] = []
         // Only the log tables the batch has entries in: a lock on the other one (a migration,
-        // VACUUM FULL, an operator's LOCK) must not stop the batch.
-        let logs = [(live, liveIDs, false, !liveEntries.isEmpty), (archive, archiveIDs, true, !archiveEntries.isEmpty)]
-            .filter(\.3).map { ($0.0, $0.1, $0.2) }
-        if hold {
-            for (table, ids, archived) in logs {
-                ctes.append(
-                    "held_\(archived ? "archive" : "live") AS MATERIALIZED (SELECT id FROM \(table)"
-                        + " WHERE id = ANY(\(ids)::int[]) AND \(matches) ORDER BY id \(locking.clause))")
-            }
-        }
-        let entries = logs.map { table, ids, archived in
-            let held = hold ? "h.id IS NOT NULL" : "true"
-            let join = hold ? " LEFT JOIN held_\(archived ? "archive" : "live") AS h ON h.id = e.id" : ""
-            return """
-                SELECT e.id, \(archived) AS archived, e.state, e.action, e.table_name, e.record_id, e."values", e.matches, \(held) AS held
-                FROM (SELECT id, state, action, table_name, record_id, "values", \(matches) AS matches
-                      FROM \(table) WHERE id = ANY(\(ids)::int[])) AS e\(join)
-                """
-        }
-        ctes.append("entries AS (\n" + entries.joined(separator: "\nUNION ALL\n") + "\n)")
-        var select = """
-            SELECT 'e'::text AS kind, e.id, e.archived, e.state, e.action, e.table_name, e.record_id, e."values",
-                   e.matches, e.held, \(tables.isEmpty ? "NULL::bool" : "f.has_sfid")
-            FROM entries AS e
-            """
-        if !tables.isEmpty {
-            let names = statement.bind(.array(tables.map { Optional($0.name) }))
+        // VACUUM FULL, an operator's LOCK) must not stop the batch. The entries are read and
+        // locked in one scan; one another session holds is not read (SKIP LOCKED) and
+        // ``unheld(_:)`` reads it without a lock.
+        for location in TriggerLogLocation.allCases {
+            let ids = batch.filter { $0.target.location == location }.map(\.target.id)
+            guard !ids.isEmpty else { continue }
+            let table = location.qualifiedName(in: schemaName)
+            let name = "entries_" + location.rawValue
             ctes.append(
                 """
-                records AS (
-                  SELECT DISTINCT table_name, record_id FROM entries
-                  WHERE state = 'FAILED' AND record_id IS NOT NULL AND table_name = ANY(\(names)::text[])
+                \(name) AS MATERIALIZED (
+                  SELECT id, state, action, table_name, record_id, "values", \(matches) AS matches
+                  FROM \(table) WHERE id = ANY(\(statement.bind(.array(ids)))::int[])\(hold ? " ORDER BY id \(locking.clause)" : "")
                 )
                 """)
-            let cases = try tables.map { table in
+            parts.append(
+                """
+                SELECT 'e'::text, id, \(location == .archive), state, action, table_name, record_id, "values", matches, true,
+                       NULL::bool
+                FROM \(name)
+                """)
+        }
+        let mapped = Set(tables.map(\.name))
+        let named = batch.filter { $0.recordID != nil && $0.tableName.map(mapped.contains) == true }
+        if !named.isEmpty {
+            for table in tables {
+                let ids = named.filter { $0.tableName == table.name }.compactMap(\.recordID).uniqued()
+                guard !ids.isEmpty else { continue }
                 let records = SQLIdentifier.qualified(schemaName, try SQLIdentifier(table.name))
-                return "WHEN \(statement.bind(.text(table.name)))::text THEN"
-                    + " (SELECT bool_or(x.sfid IS NOT NULL) FROM \(records) AS x WHERE x.id = r.record_id)"
+                parts.append(
+                    """
+                    SELECT 'r', r.id, NULL::bool, NULL::varchar, NULL::varchar, \(statement.bind(.text(table.name)))::varchar,
+                           r.id, NULL::text, NULL::bool, NULL::bool, bool_or(r.sfid IS NOT NULL)
+                    FROM \(records) AS r WHERE r.id = ANY(\(statement.bind(.array(ids)))::int[]) GROUP BY r.id
+                    """)
             }
-            ctes.append(
-                "facts AS (SELECT r.table_name, r.record_id, CASE r.table_name \(cases.joined(separator: " ")) END AS has_sfid"
-                    + " FROM records AS r)")
+            let recordIDs = statement.bind(.array(named.compactMap(\.recordID).uniqued()))
+            let tableNames = statement.bind(.array(named.compactMap(\.tableName).uniqued().map { Optional($0) }))
+            let first = statement.bind(.int(batch.map(\.target.id).min() ?? 0))
             // later entries may be in either table, whichever the batch's entries are in
-            let later = [live, archive].map { table in
-                """
-                SELECT s.id, s.action, s.table_name, s.record_id, s."values" FROM \(table) AS s
-                JOIN records AS r ON r.table_name = s.table_name AND r.record_id = s.record_id
-                WHERE s.state = 'SUCCESS' AND s.id > (SELECT min(id) FROM entries)
-                """
+            for location in TriggerLogLocation.allCases {
+                parts.append(
+                    """
+                    SELECT 'l', s.id, \(location == .archive), NULL::varchar, s.action, s.table_name, s.record_id, s."values",
+                           NULL::bool, NULL::bool, NULL::bool
+                    FROM \(location.qualifiedName(in: schemaName)) AS s
+                    WHERE s.state = 'SUCCESS' AND s.id > \(first)::int AND s.record_id = ANY(\(recordIDs)::int[])
+                      AND s.table_name = ANY(\(tableNames)::text[])
+                    """)
             }
-            ctes.append("later AS (\n" + later.joined(separator: "\nUNION ALL\n") + "\n)")
-            select += """
+        }
+        statement.append((ctes.isEmpty ? "" : "WITH " + ctes.joined(separator: ",\n") + "\n") + parts.joined(separator: "\nUNION ALL\n"))
+        return statement
+    }
 
-                LEFT JOIN facts AS f ON f.table_name = e.table_name AND f.record_id = e.record_id
-                UNION ALL
-                SELECT 'l', id, NULL::bool, NULL::varchar, action, table_name, record_id, "values", NULL::bool, NULL::bool, NULL::bool
-                FROM later
+    /// The entries among `targets` as they are now, without locking: those a locking read
+    /// did not answer, because another session holds them (or they are gone). Rows in the
+    /// layout of ``facts(_:recheck:hold:tables:)``, `held` false.
+    func unheld(_ targets: [TriggerLogRepair.Target], recheck: [TriggerLogQuery]) -> SQLStatement {
+        var statement = SQLStatement()
+        let conditions = recheck.map { query in
+            let condition = query.condition(&statement)
+            return condition.isEmpty ? "true" : "(" + condition + ")"
+        }
+        let matches = "state = 'FAILED'" + (conditions.isEmpty ? "" : " AND (" + conditions.joined(separator: " OR ") + ")")
+        let parts = TriggerLogLocation.allCases.compactMap { location -> String? in
+            let ids = targets.filter { $0.location == location }.map(\.id)
+            guard !ids.isEmpty else { return nil }
+            return """
+                SELECT 'e'::text, id, \(location == .archive), state, action, table_name, record_id, "values", \(matches), false,
+                       NULL::bool
+                FROM \(location.qualifiedName(in: schemaName)) WHERE id = ANY(\(statement.bind(.array(ids)))::int[])
                 """
         }
-        statement.append("WITH " + ctes.joined(separator: ",\n") + "\n" + select)
+        statement.append(parts.joined(separator: "\nUNION ALL\n"))
+        return statement
+    }
+
+    // MARK: - Ignoring
+
+    /// Ignore's batch in one statement: sets the entries among `live` and `archive` that are
+    /// FAILED, still match `recheck` and are not locked by another session to IGNORED (the
+    /// decision ``RepairDecision`` makes for ignore, as a statement), and answers the
+    /// changed entries (`id`, `archived`, `table_name`, `record_id`). Only the log tables the batch has entries in are
+    /// touched.
+    func ignore(live liveEntries: [Int], archive archiveEntries: [Int], recheck: [TriggerLogQuery]) -> SQLStatement {
+        var statement = SQLStatement()
+        let conditions = recheck.map { query in
+            let condition = query.condition(&statement)
+            return condition.isEmpty ? "true" : "(" + condition + ")"
+        }
+        let matches = "state = 'FAILED'" + (conditions.isEmpty ? "" : " AND (" + conditions.joined(separator: " OR ") + ")")
+        var ctes: [String] = []
+        var answers: [String] = []
+        for (ids, location) in [(liveEntries, TriggerLogLocation.live), (archiveEntries, .archive)] where !ids.isEmpty {
+            let table = location.qualifiedName(in: schemaName)
+            let name = location.rawValue
+            ctes.append(
+                """
+                \(name)_target AS (
+                  SELECT id FROM \(table) WHERE id = ANY(\(statement.bind(.array(ids)))::int[]) AND \(matches)
+                  ORDER BY id \(locking.clause)
+                ), \(name)_ignored AS (
+                  UPDATE \(table) AS t SET state = 'IGNORED', updated_at = now() FROM \(name)_target AS target
+                  WHERE t.id = target.id AND t.state = 'FAILED'
+                  RETURNING t.id, t.table_name, t.record_id
+                )
+                """)
+            answers.append("SELECT id, \(location == .archive), table_name, record_id FROM \(name)_ignored")
+        }
+        statement.append("WITH " + ctes.joined(separator: ",\n") + "\n" + answers.joined(separator: "\nUNION ALL\n"))
         return statement
     }
 

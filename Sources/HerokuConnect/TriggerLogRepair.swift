@@ -71,13 +71,6 @@ public final class TriggerLogRepair {
             self.recheck = recheck
         }
 
-        /// Candidates without their records (each entry is a group of its own).
-        public init(targets: [Target], notFound: [Int], isExplicit: Bool, recheck: [TriggerLogQuery] = []) {
-            self.init(
-                entries: targets.map { Candidate(target: $0, tableName: nil, recordID: nil) }, notFound: notFound,
-                isExplicit: isExplicit, recheck: recheck)
-        }
-
         /// The entries' ids and tables.
         public var targets: [Target] { entries.map(\.target) }
         /// Entries asked for, found or not.
@@ -231,7 +224,7 @@ public final class TriggerLogRepair {
             let operation = "batch \(summary.batches + 1)"
             if dryRun {
                 (outcomes, entries) = try store.executor.run(operation, isBulk: true) {
-                    let plan = try self.plan(rule, targets, statements, hold: false)
+                    let plan = try self.plan(rule, batch, statements, hold: false)
                     let wanted = Set(targets)
                     let entries = try self.store.entries(
                         matching: TriggerLogQuery().ids(targets.map(\.id).uniqued()).ordered(.idAscending)
@@ -240,7 +233,7 @@ public final class TriggerLogRepair {
                 }
             } else {
                 outcomes = try store.executor.run(operation, safety: .idempotent, isBulk: true) {
-                    try self.change(rule, targets, statements)
+                    try self.change(rule, batch, statements)
                 }
             }
             for outcome in outcomes { summary.record(outcome) }
@@ -265,32 +258,36 @@ public final class TriggerLogRepair {
     /// Reads a batch's facts (locking its entries when `hold`), decides for each entry and
     /// plans the batch; entries no longer in their table are `.gone`.
     private func plan(
-        _ rule: Rule, _ batch: [Target], _ statements: RepairStatements, hold: Bool
+        _ rule: Rule, _ batch: [Candidate], _ statements: RepairStatements, hold: Bool
     ) throws -> RepairPlan {
         let schema = rule.isRetry ? try store.schema : nil
         let tables = schema?.mappedTables.filter { $0.repairability == .readWrite } ?? []
-        let statement = try statements.facts(
-            live: batch.filter { $0.location == .live }.map(\.id), archive: batch.filter { $0.location == .archive }.map(\.id),
-            recheck: rule.recheck, hold: hold, tables: tables)
-        let rows = try connection.query(statement.sql, statement.parameters)
-        let facts = try BatchFacts(rows)
+        let statement = try statements.facts(batch, recheck: rule.recheck, hold: hold, tables: tables)
+        var facts = try BatchFacts(try connection.query(statement.sql, statement.parameters))
+        if hold, facts.entries.count < batch.count {
+            // held by another session (or gone): read as they are, to say which
+            let read = Set(facts.entries.map(\.target))
+            let unheld = statements.unheld(batch.map(\.target).filter { !read.contains($0) }, recheck: rule.recheck)
+            facts.entries += try BatchFacts(try connection.query(unheld.sql, unheld.parameters)).entries
+        }
         let decided = facts.entries.map { entry in
             let mapping = schema?.mappingStatus(ofLogTable: entry.tableName) ?? .readWrite
             let decision = RepairDecision.decide(
-                rule.action, entry, mapping: mapping, record: facts.records[entry.target] ?? nil,
+                rule.action, entry, mapping: mapping, record: facts.record(of: entry),
                 later: facts.later(for: entry), includeSuperseded: rule.includeSuperseded)
             return (entry, decision)
         }
         var plan = RepairPlan(rule.action, decided)
         let found = Set(facts.entries.map(\.target))
-        plan.appendGone(batch.filter { !found.contains($0) })
+        plan.appendGone(batch.map(\.target).filter { !found.contains($0) })
         return plan
     }
 
     /// One batch, in one transaction: facts (locking), decisions, the plan carried out.
-    private func change(_ rule: Rule, _ batch: [Target], _ statements: RepairStatements) throws -> [RepairOutcome] {
+    private func change(_ rule: Rule, _ batch: [Candidate], _ statements: RepairStatements) throws -> [RepairOutcome] {
         do {
             return try connection.withTransaction {
+                if !rule.isRetry { return try ignore(rule, batch, statements) }
                 let plan = try self.plan(rule, batch, statements, hold: true)
                 guard !plan.isEmpty else { return plan.outcomes }
                 let schema = try store.schema
@@ -302,8 +299,41 @@ public final class TriggerLogRepair {
                 return try plan.carriedOut(ChangeRows(rows))
             }
         } catch let error as PostgresError where error.sqlState == "55P03" && statements.locking == .noWait {
-            throw HerokuConnectError.entryLocked(id: batch[0].id)
+            throw HerokuConnectError.entryLocked(id: batch[0].target.id)
         }
+    }
+
+    /// Ignore's batch: one statement sets what it can to IGNORED; the entries it did not
+    /// change (usually none) are read and decided as a dry run would, not held.
+    private func ignore(_ rule: Rule, _ batch: [Candidate], _ statements: RepairStatements) throws -> [RepairOutcome] {
+        let targets = batch.map(\.target)
+        let statement = statements.ignore(
+            live: targets.filter { $0.location == .live }.map(\.id), archive: targets.filter { $0.location == .archive }.map(\.id),
+            recheck: rule.recheck)
+        var ignored: Set<Target> = []
+        var outcomes: [RepairOutcome] = []
+        for row in try connection.query(statement.sql, statement.parameters) {
+            guard let id = try row.int(0) else { continue }
+            let target = Target(id: id, location: try row.bool(1) == true ? .archive : .live)
+            ignored.insert(target)
+            outcomes.append(
+                RepairOutcome(
+                    id: id, location: target.location, tableName: row.string(2), recordID: try row.int(3),
+                    result: .changed(.ignored, newID: nil)))
+        }
+        let rest = batch.filter { !ignored.contains($0.target) }
+        if !rest.isEmpty {
+            // Not changed: not FAILED, no longer matching, or held by another session (not
+            // held here, so a FAILED and matching one is reported as locked).
+            let plan = try self.plan(rule, rest, statements, hold: false)
+            outcomes += plan.outcomes.map { outcome in
+                guard outcome.result.isChange else { return outcome }
+                return RepairOutcome(
+                    id: outcome.id, location: outcome.location, tableName: outcome.tableName, recordID: outcome.recordID,
+                    result: .locked)
+            }
+        }
+        return outcomes.sorted { RepairPlan.entryOrder(.init(id: $0.id, location: $0.location), .init(id: $1.id, location: $1.location)) }
     }
 
     /// The live log's sequence, looked up once.
@@ -318,38 +348,50 @@ public final class TriggerLogRepair {
     }
 }
 
-/// The rows of ``RepairStatements/facts(live:archive:recheck:hold:tables:)``, decoded.
+/// The rows of ``RepairStatements/facts(_:recheck:hold:tables:)``, decoded.
 private struct BatchFacts {
     typealias Column = RepairStatements.FactColumn
 
     var entries: [RepairCandidate] = []
-    /// Each entry's record: nil inside when its row is gone or was not looked at.
-    var records: [TriggerLogRepair.Target: RecordState?] = [:]
+    /// The rows of the records that exist, by table name and record id.
+    var records: [String: RecordState] = [:]
     /// The later SUCCESS entries of each record (table name and record id).
     var laterByRecord: [String: [LaterEntry]] = [:]
 
     init(_ rows: PostgresRows) throws {
         for row in rows {
             guard let id = try row.int(Column.id.rawValue) else { continue }
-            let action = row.string(Column.action.rawValue).map(TriggerLogAction.init(rawValue:))
             let tableName = row.string(Column.tableName.rawValue)
             let recordID = try row.int(Column.recordID.rawValue)
-            let columns = WrittenColumns(values: row.string(Column.values.rawValue))
-            if row.string(Column.kind.rawValue) == "l" {
+            switch row.string(Column.kind.rawValue) {
+            case "r":
                 guard let tableName, let recordID else { continue }
+                records[Self.key(tableName, recordID)] =
+                    RecordState(hasSalesforceID: try row.bool(Column.hasSFID.rawValue) == true)
+            case "l":
+                guard let tableName, let recordID else { continue }
+                let action = row.string(Column.action.rawValue).map(TriggerLogAction.init(rawValue:))
                 laterByRecord[Self.key(tableName, recordID), default: []].append(
-                    LaterEntry(id: id, action: action, columns: columns))
-                continue
+                    LaterEntry(id: id, action: action, columns: WrittenColumns(values: row.string(Column.values.rawValue))))
+            default:
+                let action = row.string(Column.action.rawValue).map(TriggerLogAction.init(rawValue:))
+                entries.append(
+                    RepairCandidate(
+                        id: id, location: try row.bool(Column.archived.rawValue) == true ? .archive : .live,
+                        state: row.string(Column.state.rawValue).map(TriggerLogState.init(rawValue:)), action: action,
+                        tableName: tableName, recordID: recordID,
+                        columns: action == .insert ? .all : WrittenColumns(values: row.string(Column.values.rawValue)),
+                        matchesSelection: try row.bool(Column.matches.rawValue) == true,
+                        isHeld: try row.bool(Column.held.rawValue) == true))
             }
-            let entry = RepairCandidate(
-                id: id, location: try row.bool(Column.archived.rawValue) == true ? .archive : .live,
-                state: row.string(Column.state.rawValue).map(TriggerLogState.init(rawValue:)), action: action,
-                tableName: tableName, recordID: recordID, columns: action == .insert ? .all : columns,
-                matchesSelection: try row.bool(Column.matches.rawValue) == true,
-                isHeld: try row.bool(Column.held.rawValue) == true)
-            entries.append(entry)
-            records[entry.target] = try row.bool(Column.hasSFID.rawValue).map(RecordState.init(hasSalesforceID:))
         }
+    }
+
+    /// The entry's record now; nil when it has no row (or was not looked up: its table is
+    /// not a read-write mapping).
+    func record(of entry: RepairCandidate) -> RecordState? {
+        guard let table = entry.tableName, let record = entry.recordID else { return nil }
+        return records[Self.key(table, record)]
     }
 
     func later(for entry: RepairCandidate) -> [LaterEntry] {

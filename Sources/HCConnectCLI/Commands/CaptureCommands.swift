@@ -118,7 +118,7 @@ enum RecordCaptureRun {
             }
         }
 
-        let store = try context.triggerLog()
+        let store = try context.triggerLog(inspected: true)
         let table = try store.schema.requireMappedTable(named: tableName)
         if table.isReadOnly {
             throw CommandFailure(

@@ -76,7 +76,7 @@ enum CleanupCommand: Command {
         let batchSize = try RepairRequest.batchSize(arguments)
         let mode = try RetryCommand.writeMode(context)
         let policy = try policy(arguments)
-        let store = try context.triggerLog()
+        let store = try context.triggerLog(inspected: !policy.retryPatterns.isEmpty)
         var scoped = policy
         let (scope, tables) = try EntryFilters(arguments).appliedWithTables(to: .failed(), store: store)
         if !policy.retryPatterns.isEmpty { try RepairRun.requireRepairable(tables) }

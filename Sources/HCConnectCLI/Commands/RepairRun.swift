@@ -12,7 +12,8 @@ enum RepairRun {
         if case .retry(let mode, let viaConnect) = action {
             context.debug("write mode: \(mode.rawValue)\(viaConnect ? ", archived entries via Connect (REQUEUE)" : "")")
         }
-        let store = try context.triggerLog()
+        // a retry decides with the mappings: read them with the schema's check
+        let store = try context.triggerLog(inspected: action != .ignore)
         let repair = TriggerLogRepair(store: store)
         let selection: TriggerLogRepair.Selection
         if let ids = request.ids {
