@@ -56,17 +56,20 @@ struct RepairStatements {
     /// (FAILED, and any of `recheck`'s filters; FAILED alone when `recheck` is empty); for
     /// the records of `tables` (the read-write mappings) that the batch's entries name, the
     /// rows that exist and whether they have an sfid; and those records' SUCCESS entries
-    /// after the batch's first id, live and archive. Each part is a simple scan through an
-    /// index (the entries by id, the records by id, the archive by record_id; the live log by
-    /// state and id), so the statement costs what its rows cost.
+    /// after the batch's first id: in the archive, and in the live log those `live` did not
+    /// read at the run's start. Each part is a simple scan through an index (the entries by
+    /// id, the records by id, the archive by record_id; the live log by id), so the
+    /// statement costs what its rows cost.
     ///
     /// - Parameters:
     ///   - batch: The entries, with the table and record the selection found them with.
     ///   - hold: Lock the entries that match (`FOR UPDATE`, skipping or failing on locked
     ///     ones): a real run, in its batch's transaction.
     ///   - tables: The mappings whose records to look at; empty for ignore, which needs none.
+    ///   - live: The live log's later entries as the run's start found them.
     func facts(
-        _ batch: [TriggerLogRepair.Candidate], recheck: [TriggerLogQuery], hold: Bool, tables: [MappedTable]
+        _ batch: [TriggerLogRepair.Candidate], recheck: [TriggerLogQuery], hold: Bool, tables: [MappedTable],
+        live: LiveSuccesses
     ) throws -> SQLStatement {
         var statement = SQLStatement()
         let conditions = recheck.map { query in
@@ -102,29 +105,39 @@ struct RepairStatements {
         let mapped = Set(tables.map(\.name))
         let named = batch.filter { $0.recordID != nil && $0.tableName.map(mapped.contains) == true }
         if !named.isEmpty {
+            let first = statement.bind(.int(batch.map(\.target.id).min() ?? 0))
+            let horizon = statement.bind(.int(live.horizon))
+            let inflight = statement.bind(.array(named.flatMap { entry in
+                live.inflight[RecordKey(table: entry.tableName!, id: entry.recordID!)] ?? []
+            }.uniqued()))
             for table in tables {
                 let ids = named.filter { $0.tableName == table.name }.compactMap(\.recordID).uniqued()
                 guard !ids.isEmpty else { continue }
                 let records = SQLIdentifier.qualified(schemaName, try SQLIdentifier(table.name))
+                let name = statement.bind(.text(table.name))
+                let bound = statement.bind(.array(ids))
                 parts.append(
                     """
-                    SELECT 'r', r.id, NULL::bool, NULL::varchar, NULL::varchar, \(statement.bind(.text(table.name)))::varchar,
+                    SELECT 'r', r.id, NULL::bool, NULL::varchar, NULL::varchar, \(name)::varchar,
                            r.id, NULL::text, NULL::bool, NULL::bool, bool_or(r.sfid IS NOT NULL)
-                    FROM \(records) AS r WHERE r.id = ANY(\(statement.bind(.array(ids)))::int[]) GROUP BY r.id
+                    FROM \(records) AS r WHERE r.id = ANY(\(bound)::int[]) GROUP BY r.id
                     """)
-            }
-            let recordIDs = statement.bind(.array(named.compactMap(\.recordID).uniqued()))
-            let tableNames = statement.bind(.array(named.compactMap(\.tableName).uniqued().map { Optional($0) }))
-            let first = statement.bind(.int(batch.map(\.target.id).min() ?? 0))
-            // later entries may be in either table, whichever the batch's entries are in
-            for location in TriggerLogLocation.allCases {
+                // The archive's later entries through its record_id index; the live log's
+                // were read when the run started (it has no such index): here only those
+                // added since, and those that were waiting then.
                 parts.append(
                     """
-                    SELECT 'l', s.id, \(location == .archive), NULL::varchar, s.action, s.table_name, s.record_id, s."values",
+                    SELECT 'l', s.id, true, NULL::varchar, s.action, s.table_name, s.record_id, s."values",
                            NULL::bool, NULL::bool, NULL::bool
-                    FROM \(location.qualifiedName(in: schemaName)) AS s
-                    WHERE s.state = 'SUCCESS' AND s.id > \(first)::int AND s.record_id = ANY(\(recordIDs)::int[])
-                      AND s.table_name = ANY(\(tableNames)::text[])
+                    FROM \(archive) AS s
+                    WHERE s.record_id = ANY(\(bound)::int[]) AND s.table_name = \(name)::text AND s.state = 'SUCCESS'
+                      AND s.id > \(first)::int
+                    UNION ALL
+                    SELECT 'l', s.id, false, NULL::varchar, s.action, s.table_name, s.record_id, s."values",
+                           NULL::bool, NULL::bool, NULL::bool
+                    FROM \(self.live) AS s
+                    WHERE (s.id > \(horizon)::int OR s.id = ANY(\(inflight)::int[])) AND s.state = 'SUCCESS'
+                      AND s.record_id = ANY(\(bound)::int[]) AND s.table_name = \(name)::text AND s.id > \(first)::int
                     """)
             }
         }
@@ -312,6 +325,30 @@ struct RepairStatements {
         answers.append("SELECT 'capture', key, NULL::bool, new_id FROM captured")
         answers.append("SELECT 'member', id, archived, new_id FROM members_live")
         answers.append("SELECT 'member', id, archived, new_id FROM members_archive")
+    }
+
+    /// The live log's SUCCESS entries of the `records` (table names and record ids, in two
+    /// parallel arrays `$1`, `$2`) with an id above `$3`, and those still waiting (NEW,
+    /// PENDING), with the log's highest id: one scan of the live log, which has no index on
+    /// `record_id`, for the whole run. Columns: `id`, `state`, `action`, `table_name`,
+    /// `record_id`, `values`, `horizon` (a row of NULLs but the horizon when nothing matches).
+    func liveSuccesses(_ records: [RecordKey], after first: Int) -> SQLStatement {
+        var statement = SQLStatement()
+        let tables = statement.bind(.array(records.map { Optional($0.table) }))
+        let ids = statement.bind(.array(records.map(\.id)))
+        let after = statement.bind(.int(first))
+        statement.append(
+            """
+            SELECT s.id, s.state, s.action, s.table_name, s.record_id, s."values", top.horizon
+            FROM (SELECT coalesce(max(id), 0) AS horizon FROM \(live)) AS top
+            LEFT JOIN (
+              SELECT s.* FROM \(live) AS s
+              JOIN (SELECT DISTINCT * FROM unnest(\(tables)::text[], \(ids)::int[]) AS k(table_name, record_id)) AS k
+                ON s.table_name = k.table_name AND s.record_id = k.record_id
+              WHERE s.id > \(after)::int AND s.state IN ('SUCCESS', 'NEW', 'PENDING')
+            ) AS s ON true
+            """)
+        return statement
     }
 
     /// The sequence that numbers live entries: the `id` column's owned sequence, else the

@@ -98,9 +98,12 @@ public final class TriggerLogRepair {
     /// times (`--since 2d`) are fixed to the server's time now, so the batches re-check the
     /// same bounds.
     ///
-    /// - Parameter max: At most this many entries (ids beyond it are dropped).
+    /// - Parameters:
+    ///   - max: At most this many entries (ids beyond it are dropped).
+    ///   - records: Read each entry's table and record, which a retry needs to keep a
+    ///     record's entries in one batch; an ignore does not.
     /// - Throws: ``PostgresError``.
-    public func candidates(for selection: Selection, max: Int? = nil) throws -> Candidates {
+    public func candidates(for selection: Selection, max: Int? = nil, records: Bool = true) throws -> Candidates {
         switch selection {
         case .ids(let ids):
             var unique = Array(Set(ids)).sorted()
@@ -109,14 +112,14 @@ public final class TriggerLogRepair {
             // Selecting is part of the bulk work: it waits out a lock (a migration, VACUUM
             // FULL) like the batches do; for a single entry the lock is reported at once.
             let selected = try store.executor.run("selecting entries", isBulk: unique.count > 1) {
-                try self.entries(matching: TriggerLogQuery().ids(unique).ordered(.idAscending))
+                try self.entries(matching: TriggerLogQuery().ids(unique).ordered(.idAscending), records: records)
             }
             let found = Set(selected.map(\.target.id))
             return Candidates(entries: selected, notFound: unique.filter { !found.contains($0) }, isExplicit: true)
         case .failed(let query):
             let (selected, pinned) = try store.executor.run("selecting entries", isBulk: true) {
                 let pinned = try self.pinned(query.states([.failed]))
-                return (try self.entries(matching: pinned.ordered(.idAscending).limit(max)), pinned)
+                return (try self.entries(matching: pinned.ordered(.idAscending).limit(max), records: records), pinned)
             }
             return Candidates(entries: selected, notFound: [], isExplicit: false, recheck: [pinned.limit(nil)])
         }
@@ -140,12 +143,18 @@ public final class TriggerLogRepair {
     /// The entries `query` selects, in id order (live before archive for an id in both).
     /// Without a limit the server does not sort them (ids sort here, far cheaper than the
     /// server's sort of a large selection, which spills to disk).
-    private func entries(matching query: TriggerLogQuery) throws -> [Candidate] {
+    private func entries(matching query: TriggerLogQuery, records: Bool) throws -> [Candidate] {
         let statement = query.selectStatement(
-            schema: store.schemaName, columns: "id, table_name, record_id", ordered: query.limit != nil)
+            schema: store.schemaName, columns: records ? "id, table_name, record_id" : "id", ordered: query.limit != nil)
         var entries: [Candidate] = []
         try connection.forEachRow(statement.sql, statement.parameters) { row in
             guard let id = try row.int(0) else { return }
+            guard records else {
+                entries.append(
+                    Candidate(
+                        target: Target(id: id, location: try row.bool(1) == true ? .archive : .live), tableName: nil, recordID: nil))
+                return
+            }
             entries.append(
                 Candidate(
                     target: Target(id: id, location: try row.bool(3) == true ? .archive : .live),
@@ -159,18 +168,27 @@ public final class TriggerLogRepair {
     /// (same table and record id; an id in both tables) in one batch, so the run changes
     /// each record once. A record with more entries than `size` makes a larger batch.
     public static func batches(_ entries: [Candidate], size: Int) -> [[Candidate]] {
-        var order: [String] = []
-        var groups: [String: [Candidate]] = [:]
-        for entry in entries {
+        // Each entry's group: the first entry of its record (or of its id), by position.
+        var first: [GroupKey: Int] = [:]
+        var groupOf: [Int] = []
+        groupOf.reserveCapacity(entries.count)
+        for (index, entry) in entries.enumerated() {
             let key =
-                if let table = entry.tableName, let record = entry.recordID { "\(table)\u{0}\(record)" } else { "\(entry.target.id)" }
-            if groups[key] == nil { order.append(key) }
-            groups[key, default: []].append(entry)
+                if let table = entry.tableName, let record = entry.recordID {
+                    GroupKey.record(RecordKey(table: table, id: record))
+                } else { GroupKey.entry(entry.target.id) }
+            if let group = first[key] { groupOf.append(group) } else {
+                first[key] = index
+                groupOf.append(index)
+            }
         }
+        var members: [Int: [Int]] = [:]
+        for (index, group) in groupOf.enumerated() where group != index { members[group, default: []].append(index) }
         var batches: [[Candidate]] = []
         var batch: [Candidate] = []
-        for key in order {
-            batch += groups[key]!
+        for (index, group) in groupOf.enumerated() where group == index {
+            batch.append(entries[index])
+            for member in members[index] ?? [] { batch.append(entries[member]) }
             if batch.count >= max(size, 1) {
                 batches.append(batch)
                 batch = []
@@ -178,6 +196,12 @@ public final class TriggerLogRepair {
         }
         if !batch.isEmpty { batches.append(batch) }
         return batches
+    }
+
+    /// What keeps entries in one batch: their record, or (without one) their id.
+    private enum GroupKey: Hashable {
+        case record(RecordKey)
+        case entry(Int)
     }
 
     // MARK: - Changing
@@ -213,8 +237,20 @@ public final class TriggerLogRepair {
         let locking: RepairStatements.Locking =
             candidates.isExplicit && candidates.entries.count == 1 ? .noWait : .skipLocked
         let statements = RepairStatements(schemaName: store.schemaName, locking: locking)
-        let rule = Rule(action: action, recheck: candidates.recheck, includeSuperseded: includeSuperseded)
-        for batch in Self.batches(candidates.entries, size: batchSize) {
+        var rule = Rule(action: action, recheck: candidates.recheck, includeSuperseded: includeSuperseded)
+        if rule.isRetry, !candidates.entries.isEmpty {
+            rule.live = try store.executor.run("reading the records' later entries", isBulk: true) {
+                try self.liveSuccesses(of: candidates.entries, statements)
+            }
+        }
+        // ignore needs no record together: plain batches
+        let batches =
+            rule.isRetry
+            ? Self.batches(candidates.entries, size: batchSize)
+            : stride(from: 0, to: candidates.entries.count, by: max(batchSize, 1)).map {
+                Array(candidates.entries[$0..<min($0 + max(batchSize, 1), candidates.entries.count)])
+            }
+        for batch in batches {
             let targets = batch.map(\.target)
             var entries: [TriggerLogEntry] = []
             var outcomes: [RepairOutcome]
@@ -248,6 +284,14 @@ public final class TriggerLogRepair {
         let action: RepairAction
         let recheck: [TriggerLogQuery]
         let includeSuperseded: Bool
+        /// The live log's later entries of the run's records (retries).
+        var live = LiveSuccesses()
+
+        init(action: RepairAction, recheck: [TriggerLogQuery], includeSuperseded: Bool) {
+            self.action = action
+            self.recheck = recheck
+            self.includeSuperseded = includeSuperseded
+        }
 
         var isRetry: Bool {
             if case .retry = action { return true }
@@ -262,7 +306,7 @@ public final class TriggerLogRepair {
     ) throws -> RepairPlan {
         let schema = rule.isRetry ? try store.schema : nil
         let tables = schema?.mappedTables.filter { $0.repairability == .readWrite } ?? []
-        let statement = try statements.facts(batch, recheck: rule.recheck, hold: hold, tables: tables)
+        let statement = try statements.facts(batch, recheck: rule.recheck, hold: hold, tables: tables, live: rule.live)
         var facts = try BatchFacts(try connection.query(statement.sql, statement.parameters))
         if hold, facts.entries.count < batch.count {
             // held by another session (or gone): read as they are, to say which
@@ -274,7 +318,7 @@ public final class TriggerLogRepair {
             let mapping = schema?.mappingStatus(ofLogTable: entry.tableName) ?? .readWrite
             let decision = RepairDecision.decide(
                 rule.action, entry, mapping: mapping, record: facts.record(of: entry),
-                later: facts.later(for: entry), includeSuperseded: rule.includeSuperseded)
+                later: facts.later(for: entry, liveBaseline: rule.live.later), includeSuperseded: rule.includeSuperseded)
             return (entry, decision)
         }
         var plan = RepairPlan(rule.action, decided)
@@ -336,6 +380,15 @@ public final class TriggerLogRepair {
         return outcomes.sorted { RepairPlan.entryOrder(.init(id: $0.id, location: $0.location), .init(id: $1.id, location: $1.location)) }
     }
 
+    /// The live log's later entries of the candidates' records (see ``LiveSuccesses``).
+    private func liveSuccesses(of entries: [Candidate], _ statements: RepairStatements) throws -> LiveSuccesses {
+        let records = Array(Set(entries.compactMap { entry in
+            entry.tableName.flatMap { table in entry.recordID.map { RecordKey(table: table, id: $0) } }
+        }))
+        let statement = statements.liveSuccesses(records, after: entries.map(\.target.id).min() ?? 0)
+        return try LiveSuccesses(try connection.query(statement.sql, statement.parameters))
+    }
+
     /// The live log's sequence, looked up once.
     private func sequence(_ statements: RepairStatements) throws -> String {
         if let liveSequence { return liveSequence }
@@ -353,10 +406,10 @@ private struct BatchFacts {
     typealias Column = RepairStatements.FactColumn
 
     var entries: [RepairCandidate] = []
-    /// The rows of the records that exist, by table name and record id.
-    var records: [String: RecordState] = [:]
-    /// The later SUCCESS entries of each record (table name and record id).
-    var laterByRecord: [String: [LaterEntry]] = [:]
+    /// The rows of the records that exist.
+    var records: [RecordKey: RecordState] = [:]
+    /// The later SUCCESS entries of each record.
+    var laterByRecord: [RecordKey: [LaterEntry]] = [:]
 
     init(_ rows: PostgresRows) throws {
         for row in rows {
@@ -366,12 +419,12 @@ private struct BatchFacts {
             switch row.string(Column.kind.rawValue) {
             case "r":
                 guard let tableName, let recordID else { continue }
-                records[Self.key(tableName, recordID)] =
+                records[RecordKey(table: tableName, id: recordID)] =
                     RecordState(hasSalesforceID: try row.bool(Column.hasSFID.rawValue) == true)
             case "l":
                 guard let tableName, let recordID else { continue }
                 let action = row.string(Column.action.rawValue).map(TriggerLogAction.init(rawValue:))
-                laterByRecord[Self.key(tableName, recordID), default: []].append(
+                laterByRecord[RecordKey(table: tableName, id: recordID), default: []].append(
                     LaterEntry(id: id, action: action, columns: WrittenColumns(values: row.string(Column.values.rawValue))))
             default:
                 let action = row.string(Column.action.rawValue).map(TriggerLogAction.init(rawValue:))
@@ -391,15 +444,53 @@ private struct BatchFacts {
     /// not a read-write mapping).
     func record(of entry: RepairCandidate) -> RecordState? {
         guard let table = entry.tableName, let record = entry.recordID else { return nil }
-        return records[Self.key(table, record)]
+        return records[RecordKey(table: table, id: record)]
     }
 
-    func later(for entry: RepairCandidate) -> [LaterEntry] {
+    /// The record's later SUCCESS entries found by this batch's statement, and those of
+    /// the live log found when the run started.
+    func later(for entry: RepairCandidate, liveBaseline: [RecordKey: [LaterEntry]]) -> [LaterEntry] {
         guard let table = entry.tableName, let record = entry.recordID else { return [] }
-        return laterByRecord[Self.key(table, record)] ?? []
+        let key = RecordKey(table: table, id: record)
+        return (laterByRecord[key] ?? []) + (liveBaseline[key] ?? [])
     }
+}
 
-    private static func key(_ table: String, _ record: Int) -> String { "\(table)\u{0}\(record)" }
+/// A record of a mapped table: its table's name and its id.
+struct RecordKey: Hashable {
+    let table: String
+    let id: Int
+}
+
+/// The live log's entries of a run's records, read once when the run starts (the live log
+/// has no index on `record_id`, so a batch cannot look them up cheaply): the SUCCESS
+/// entries, and the ids of those still waiting then, which a batch looks at again with the
+/// entries added since.
+struct LiveSuccesses {
+    /// SUCCESS entries by record.
+    var later: [RecordKey: [LaterEntry]] = [:]
+    /// NEW and PENDING entries by record: they may have succeeded since.
+    var inflight: [RecordKey: [Int]] = [:]
+    /// The live log's highest id then; entries above it were added since.
+    var horizon = 0
+
+    init() {}
+
+    init(_ rows: PostgresRows) throws {
+        for row in rows {
+            horizon = try row.int(6) ?? 0
+            guard let id = try row.int(0), let table = row.string(3), let record = try row.int(4) else { continue }
+            let key = RecordKey(table: table, id: record)
+            if row.string(1) == "SUCCESS" {
+                later[key, default: []].append(
+                    LaterEntry(
+                        id: id, action: row.string(2).map(TriggerLogAction.init(rawValue:)),
+                        columns: WrittenColumns(values: row.string(5))))
+            } else {
+                inflight[key, default: []].append(id)
+            }
+        }
+    }
 }
 
 /// The rows of ``RepairStatements/change(_:sequence:tables:hstoreSchema:)``, decoded.

@@ -64,4 +64,34 @@ import Testing
             #expect(try schema.states() == ["live \(moved) FAILED", "live \(kept) IGNORED"])
         }
     }
+
+    /// The live log's later entries are read once when a run starts (it has no index on
+    /// record_id); a batch still sees those added since and those that were waiting then and
+    /// succeeded since, so an entry superseded during a long run is not retried.
+    @Test(arguments: [WriteMode.merged, .ordered])
+    func aChangeThatSucceedsDuringTheRunSupersedesTheEntriesOfLaterBatches(_ mode: WriteMode) throws {
+        try TestDatabase.withConnectSchema { schema in
+            let records = try (0..<3).map { try schema.makeAccount(name: "Account \($0)", sfid: nil) }
+            let failures = try records.map { record in
+                try schema.insertEntry(action: "UPDATE", recordID: record, values: #""name"=>"x""#, createdAgo: "2 hours")
+            }
+            // record 2 has a change waiting when the run starts
+            let waiting = try schema.insertEntry(
+                state: "NEW", action: "UPDATE", recordID: records[2], values: #""name"=>"y""#, createdAgo: "1 hour",
+                processed: false)
+            let repair = TriggerLogRepair(store: try schema.store())
+            let candidates = try repair.candidates(for: .failed(.failed()))
+            var added: Int?
+            let summary = try repair.run(.retry(mode, viaConnect: false), on: candidates, batchSize: 1) { summary, _, _ in
+                guard summary.batches == 1 else { return }
+                // after the first batch: a new change of record 1 succeeds, and record 2's waiting one
+                added = try schema.insertEntry(
+                    state: "SUCCESS", action: "UPDATE", recordID: records[1], values: #""name"=>"z""#, createdAgo: "1 minute")
+                try schema.execute("UPDATE _trigger_log SET state = 'SUCCESS' WHERE id = $1", [.int(waiting)])
+            }
+            #expect(summary.changed == 1)
+            #expect(summary.superseded.map(\.id) == [failures[1], failures[2]])
+            #expect(summary.superseded.map(\.supersededBy) == [added, waiting])
+        }
+    }
 }

@@ -280,11 +280,11 @@ def make_cases(capture_ids):
         Case("stats", "counts per table and state of both log tables vs the GROUP BY statement",
              ["stats", "--format", "json"], ["-c", f"COPY ({statistics_select()}) TO STDOUT"],
              target=1.2, hc_rows="stats-json", psql_rows="stats-copy"),
-        Case("retry-live", "live FAILED entries back to NEW (merged writes) vs one UPDATE",
+        Case("retry-live", "live FAILED entries back to NEW (merged writes) vs one UPDATE making the same checks",
              ["retry", "--failed", "--in", "live", "--yes"], psql_script=RETRY_LIVE_SQL, kind="write", target=1.5,
              changed=lambda before, after: failed_count(before, ["live"]) - failed_count(after, ["live"])),
         Case("retry-archive", "archived FAILED entries copied to the live log as NEW and set to REQUEUED"
-             " vs INSERT ... SELECT + UPDATE",
+             " vs the same checks, INSERT ... SELECT + UPDATE",
              ["retry", "--failed", "--in", "archive", "--yes"], psql_script=RETRY_ARCHIVE_SQL, kind="write",
              target=2.0,
              changed=lambda before, after: failed_count(before, ["archive"]) - failed_count(after, ["archive"])),

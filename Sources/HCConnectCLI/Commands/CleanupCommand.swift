@@ -9,7 +9,7 @@ enum CleanupCommand: Command {
         usage: [
             "cleanup [--retry-matching PATTERN]... [--max-attempts N] [--ignore-older-than DURATION]",
             "        [--ignore-matching PATTERN]... [--table T] [--in live|archive|all] [--action A]",
-            "        [--write-mode merged|ordered] [--via-connect] [--dry-run] [--batch-size N]",
+            "        [--write-mode merged|ordered] [--via-connect] [--include-superseded] [--dry-run] [--batch-size N]",
         ],
         description: """
             Applies a policy to the FAILED entries, for unattended runs. --retry-matching \

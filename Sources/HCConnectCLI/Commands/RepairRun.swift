@@ -23,7 +23,7 @@ enum RepairRun {
             if case .retry = action { try requireRepairable(tables) }
             selection = .failed(query)
         }
-        let candidates = try repair.candidates(for: selection, max: request.max)
+        let candidates = try repair.candidates(for: selection, max: request.max, records: action != .ignore)
         context.debug(
             "selected \(candidates.targets.count) entries (\(candidates.targets.filter { $0.location == .live }.count) live), "
                 + "\(candidates.notFound.count) unknown ids; batches of \(request.batchSize)")

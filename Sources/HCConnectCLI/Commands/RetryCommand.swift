@@ -5,7 +5,7 @@ enum RetryCommand: Command {
     static let help = CommandHelp(
         name: "retry",
         summary: "Retry FAILED entries (merged or ordered writes), by id or by selection",
-        usage: ["retry ID... [--write-mode merged|ordered] [--via-connect] [--dry-run]",
+        usage: ["retry ID... [--write-mode merged|ordered] [--via-connect] [--include-superseded] [--dry-run]",
                 "retry - < ids.txt",
                 "retry --failed [--table T] [--in live|archive|all] [--action A] [--since TIME] [--until TIME]",
                 "       [--message TEXT] [--record-id N] [--sfid ID] [--yes] [--max N] [--batch-size N]"],
