@@ -179,8 +179,17 @@ public final class TriggerLogStore {
                 """, [.text(candidate), .text(failedOnly ? "true" : "false")])
             if try rows.first?.bool(0) == true { return LoggedTable(name: candidate, mapping: nil) }
         }
+        // the names to suggest: the mapped tables, and those the live log and the archive's
+        // failures name (through its FAILED index; the rest of the archive is not read)
+        let logged = try connection.query(
+            """
+            SELECT DISTINCT table_name::text FROM \(live) WHERE table_name IS NOT NULL
+            UNION SELECT DISTINCT table_name::text FROM \(archive) WHERE state = 'FAILED' AND table_name IS NOT NULL
+            """
+        ).compactMap { $0.string(0) }
         throw HerokuConnectError.tableNotFound(
-            table: name, schema: schemaName.name, suggestions: closestMatches(to: name, among: schema.mappedTables.map(\.name)))
+            table: name, schema: schemaName.name,
+            suggestions: closestMatches(to: name, among: (schema.mappedTables.map(\.name) + logged).uniqued()))
     }
 
     /// The columns of a mapped table, in table order.

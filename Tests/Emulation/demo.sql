@@ -24,6 +24,10 @@
 --              REQUEUED, READONLY
 --   account "Globex Corporation": INSERT (SUCCESS) -> UPDATE (FAILED, validation) ->
 --              UPDATE (SUCCESS, fixed), spanning archive and live log.
+--   day -3, what a retry leaves alone or sends once: a lock error on a field a later
+--              change wrote (superseded), three lock errors of one contact (one capture under
+--              ordered writes), a failure of "user" (read-only since) and two of
+--              el_history__c (a deleted mapping).
 -- A summary with the interesting ids is printed at the end (not with -v quiet=1).
 
 \set ON_ERROR_STOP 1
@@ -331,6 +335,39 @@ SET xmlbinary = 'hex';
 CALL pg_temp.connect_worker(pg_temp.at(-4, 9.5));
 CALL pg_temp.connect_archive();
 RESET xmlbinary;
+
+------------------------------------------------------------------------------------------
+-- Day -3: failures a retry should leave alone, or send once
+------------------------------------------------------------------------------------------
+-- a lock error on Initech's phone, then the same field written again, successfully: the
+-- failure is superseded
+UPDATE account SET phone = '+49 89 1000001' WHERE external_id__c = 'EXT-A-103';
+CALL pg_temp.will('FAILED', 'UNABLE_TO_LOCK_ROW: unable to obtain exclusive access to this record or 1 records', 'initech_phone_lock');
+UPDATE account SET phone = '+49 89 1000002' WHERE external_id__c = 'EXT-A-103';
+CALL pg_temp.will('SUCCESS', NULL, 'initech_phone_fixed');
+-- three lock errors in a row on one contact: under ordered writes, one capture carries them
+UPDATE contact SET title = 'Director of Sales' WHERE external_id__c = 'EXT-C-204';
+CALL pg_temp.will('FAILED', 'UNABLE_TO_LOCK_ROW: unable to obtain exclusive access to this record or 1 records', 'lock_storm_1');
+UPDATE contact SET phone = '+1 312 555 0204' WHERE external_id__c = 'EXT-C-204';
+CALL pg_temp.will('FAILED', 'UNABLE_TO_LOCK_ROW: unable to obtain exclusive access to this record or 1 records', 'lock_storm_2');
+UPDATE contact SET mailingcity = 'Chicago' WHERE external_id__c = 'EXT-C-204';
+CALL pg_temp.will('FAILED', 'UNABLE_TO_LOCK_ROW: unable to obtain exclusive access to this record or 1 records', 'lock_storm_3');
+CALL pg_temp.stamp(pg_temp.at(-3, 10), interval '7 minutes');
+SET xmlbinary = 'hex';
+CALL pg_temp.connect_worker(pg_temp.at(-3, 10));
+CALL pg_temp.connect_archive();
+RESET xmlbinary;
+-- Failures left by mappings that changed since: "user" was read-write when this failed and
+-- is read-only now; el_history__c's mapping was deleted, its entries remain.
+INSERT INTO _trigger_log_archive (id, txid, created_at, updated_at, processed_at, processed_tx, state, action,
+                                  table_name, record_id, sfid, old, "values", sf_result, sf_message)
+SELECT nextval('_trigger_log_id_seq'), txid_current(), pg_temp.at(-3, 11 + n), pg_temp.at(-3, 11.1 + n),
+       pg_temp.at(-3, 11.1 + n), txid_current(), 'FAILED', 'UPDATE', t, r, NULL, NULL, v, 1, m
+  FROM (VALUES (0, 'user', 1, '"title"=>"Admin"', 'INSUFFICIENT_ACCESS_OR_READONLY: insufficient access rights on object id'),
+               (1, 'el_history__c', 7, '"status__c"=>"Done"', 'INVALID_TYPE: sObject type ''EL_History__c'' is not supported'),
+               (2, 'el_history__c', 8, '"status__c"=>"Open"', 'INVALID_TYPE: sObject type ''EL_History__c'' is not supported'))
+       AS f(n, t, r, v, m)
+ ORDER BY n;
 
 ------------------------------------------------------------------------------------------
 -- Yesterday and today: stays in the live log

@@ -37,8 +37,8 @@ echo
 echo "\$ hcconnect show $first"
 "$bin" show "$first"
 echo
-echo "\$ hcconnect retry --failed --table account --dry-run"
-"$bin" retry --failed --table account --dry-run
+echo "\$ hcconnect retry --failed --write-mode ordered --dry-run"
+"$bin" retry --failed --write-mode ordered --dry-run || true   # exit 1: some would be left alone
 echo
 echo "\$ hcconnect retry $first"
 "$bin" retry "$first"

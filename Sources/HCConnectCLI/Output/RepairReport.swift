@@ -18,8 +18,7 @@ enum RepairReport {
         for (step, count) in summary.steps.sorted(by: { $0.key < $1.key }) {
             var line = "  \(describe(step)): \(count)"
             if step == .coalesced {
-                line += " (entry→the entry whose retry carries it: "
-                    + listed(summary.coalesced.map { "\($0.id)→\($0.into)" }) + ")"
+                line += " (" + listed(summary.coalesced.sorted { $0.id < $1.id }.map { "\($0.id)→\($0.into)" }) + ")"
             } else {
                 let pairs = summary.created.filter { $0.step == step }.map { "\($0.sourceID)→\($0.newID)" }
                 if !pairs.isEmpty { line += " (new live ids: " + listed(pairs) + ")" }
@@ -27,7 +26,9 @@ enum RepairReport {
             lines.append(line)
         }
         for (reason, entries, item) in leftAlone(summary) where !entries.isEmpty {
-            lines.append("  " + style.yellow(reason) + ": \(entries.count) (" + listed(entries.map(item)) + ")")
+            // in id order: a run's batches keep each record's entries together, not the ids
+            let sorted = entries.sorted { ($0.id, $0.location == .archive ? 1 : 0) < ($1.id, $1.location == .archive ? 1 : 0) }
+            lines.append("  " + style.yellow(reason) + ": \(entries.count) (" + listed(sorted.map(item)) + ")")
         }
         if !summary.notFound.isEmpty {
             lines.append("  " + style.red("not found") + ": \(summary.notFound.count) (" + listed(summary.notFound.map(String.init)) + ")")
@@ -112,7 +113,7 @@ enum RepairReport {
         case .capturedInsert: "re-captured with hc_capture_insert_from_row, failed entry REQUEUED"
         case .capturedUpdate: "re-captured with hc_capture_update_from_row, failed entry REQUEUED"
         case .ignored: "FAILED → IGNORED"
-        case .coalesced: "FAILED → REQUEUED, carried by another entry's retry of the same record"
+        case .coalesced: "FAILED → REQUEUED, coalesced into the retry of another entry of the same record"
         }
     }
 
