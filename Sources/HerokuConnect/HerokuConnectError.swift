@@ -39,17 +39,9 @@ public enum HerokuConnectError: Error, Sendable, Equatable, CustomStringConverti
         case .hstoreMissing(let schema):
             return "the hstore extension is not installed in this database, so schema \"\(schema)\" cannot be a working Heroku Connect schema (CREATE EXTENSION hstore)"
         case .tableNotMapped(let table, let schema, let suggestions):
-            var text = "no mapped table \"\(table)\" in schema \"\(schema)\""
-            if !suggestions.isEmpty {
-                text += "; did you mean " + suggestions.map { "\"\($0)\"" }.joined(separator: " or ") + "?"
-            }
-            return text
+            return "no mapped table \"\(table)\" in schema \"\(schema)\"" + Self.didYouMean(suggestions)
         case .tableNotFound(let table, let schema, let suggestions):
-            var text = "no table \"\(table)\" in schema \"\(schema)\" is mapped or has trigger log entries"
-            if !suggestions.isEmpty {
-                text += "; did you mean " + suggestions.map { "\"\($0)\"" }.joined(separator: " or ") + "?"
-            }
-            return text
+            return "no table \"\(table)\" in schema \"\(schema)\" is mapped or has trigger log entries" + Self.didYouMean(suggestions)
         case .tableNotRepairable(let table, let status):
             let why =
                 switch status {
@@ -66,16 +58,17 @@ public enum HerokuConnectError: Error, Sendable, Equatable, CustomStringConverti
         case .recordNotFound(let table, let recordID):
             return "\(table) has no record with id \(recordID), and the trigger log has no entries for one"
         case .columnNotFound(let table, let column, let suggestions):
-            var text = "\(table) has no column \"\(column)\""
-            if !suggestions.isEmpty {
-                text += "; did you mean " + suggestions.map { "\"\($0)\"" }.joined(separator: " or ") + "?"
-            }
-            return text
+            return "\(table) has no column \"\(column)\"" + Self.didYouMean(suggestions)
         case .captureProcedureMissing(let schema, let procedure):
             return "schema \"\(schema)\" has no \(procedure) procedure, which Heroku Connect creates in every connection's schema"
         case .entryLocked(let id):
             return "trigger log entry \(id) is locked by another session (Heroku Connect's worker or another hcconnect is working on it); try again in a moment"
         }
+    }
+
+    /// `; did you mean "a" or "b"?`, or nothing without suggestions.
+    private static func didYouMean(_ suggestions: [String]) -> String {
+        suggestions.isEmpty ? "" : "; did you mean " + suggestions.map { "\"\($0)\"" }.joined(separator: " or ") + "?"
     }
 
     private static func hint(_ connectSchemas: [String]) -> String {

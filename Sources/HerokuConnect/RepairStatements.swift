@@ -72,11 +72,7 @@ struct RepairStatements {
         live: LiveSuccesses
     ) throws -> SQLStatement {
         var statement = SQLStatement()
-        let conditions = recheck.map { query in
-            let condition = query.condition(&statement)
-            return condition.isEmpty ? "true" : "(" + condition + ")"
-        }
-        let matches = "state = 'FAILED'" + (conditions.isEmpty ? "" : " AND (" + conditions.joined(separator: " OR ") + ")")
+        let matches = Self.matches(recheck, &statement)
         var ctes: [String] = []
         var parts: [String] = []
         // Only the log tables the batch has entries in: a lock on the other one (a migration,
@@ -150,11 +146,7 @@ struct RepairStatements {
     /// layout of ``facts(_:recheck:hold:tables:)``, `held` false.
     func unheld(_ targets: [TriggerLogRepair.Target], recheck: [TriggerLogQuery]) -> SQLStatement {
         var statement = SQLStatement()
-        let conditions = recheck.map { query in
-            let condition = query.condition(&statement)
-            return condition.isEmpty ? "true" : "(" + condition + ")"
-        }
-        let matches = "state = 'FAILED'" + (conditions.isEmpty ? "" : " AND (" + conditions.joined(separator: " OR ") + ")")
+        let matches = Self.matches(recheck, &statement)
         let parts = TriggerLogLocation.allCases.compactMap { location -> String? in
             let ids = targets.filter { $0.location == location }.map(\.id)
             guard !ids.isEmpty else { return nil }
@@ -168,6 +160,16 @@ struct RepairStatements {
         return statement
     }
 
+    /// The condition an entry must meet to be changed: FAILED, and any of `recheck`'s
+    /// filters (FAILED alone when there are none), its values bound in `statement`.
+    private static func matches(_ recheck: [TriggerLogQuery], _ statement: inout SQLStatement) -> String {
+        let conditions = recheck.map { query in
+            let condition = query.condition(&statement)
+            return condition.isEmpty ? "true" : "(" + condition + ")"
+        }
+        return "state = 'FAILED'" + (conditions.isEmpty ? "" : " AND (" + conditions.joined(separator: " OR ") + ")")
+    }
+
     // MARK: - Ignoring
 
     /// Ignore's batch in one statement: sets the entries among `live` and `archive` that are
@@ -177,11 +179,7 @@ struct RepairStatements {
     /// touched.
     func ignore(live liveEntries: [Int], archive archiveEntries: [Int], recheck: [TriggerLogQuery]) -> SQLStatement {
         var statement = SQLStatement()
-        let conditions = recheck.map { query in
-            let condition = query.condition(&statement)
-            return condition.isEmpty ? "true" : "(" + condition + ")"
-        }
-        let matches = "state = 'FAILED'" + (conditions.isEmpty ? "" : " AND (" + conditions.joined(separator: " OR ") + ")")
+        let matches = Self.matches(recheck, &statement)
         var ctes: [String] = []
         var answers: [String] = []
         for (ids, location) in [(liveEntries, TriggerLogLocation.live), (archiveEntries, .archive)] where !ids.isEmpty {
