@@ -236,6 +236,10 @@ final class CommandContext {
         errors.flush()
     }
 
+    /// True when standard output's reader went away (a closed pipe): results can no longer
+    /// be written there, and summaries go to standard error instead.
+    var outputClosed: Bool { output.readerClosed }
+
     /// With --verbose, says what is happening on standard error (an event of kind `info`).
     func debug(_ text: @autoclosure () -> String) {
         events.record("info", text())
@@ -272,3 +276,7 @@ final class CommandContext {
         sql.split(whereSeparator: \.isNewline).map { $0.trimmingWhitespace() }.joined(separator: " ")
     }
 }
+
+/// Thrown by a listing when standard output's reader went away (`| head -1`): the listing
+/// stops, and hcconnect exits 141 without a message, as a program killed by SIGPIPE would.
+struct OutputClosed: Error {}

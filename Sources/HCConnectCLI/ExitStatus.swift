@@ -14,13 +14,21 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case unavailable = 69
     /// A bug in hcconnect or an unexpected server answer (EX_SOFTWARE).
     case internalError = 70
+    /// An output could not be written: the audit log (EX_IOERR). The batches before the one
+    /// that could not be logged are done and logged.
+    case ioError = 74
     /// A temporary failure: a lock is busy, the connection dropped, transient errors went on
     /// too long (EX_TEMPFAIL). Trying again later may work.
     case temporaryFailure = 75
     /// Authentication failed or permission was denied (EX_NOPERM).
     case permissionDenied = 77
+    /// Hung up (SIGHUP: the terminal closed): 128 + 1. Bulk work stopped after a whole batch.
+    case hangup = 129
     /// Interrupted by Ctrl-C (SIGINT): 128 + 2. Bulk work stopped after a whole batch.
     case interrupted = 130
+    /// Standard output was closed (the program reading a pipe exited: `| head`): 128 + 13,
+    /// as for SIGPIPE. Bulk work stopped after a whole batch and said so on standard error.
+    case outputClosed = 141
     /// Stopped by SIGTERM: 128 + 15. Bulk work stopped after a whole batch.
     case terminated = 143
 
@@ -34,9 +42,12 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
         case .unusableSchema: "the schema is not a usable Heroku Connect schema"
         case .unavailable: "the database cannot be reached"
         case .internalError: "internal error"
+        case .ioError: "an output could not be written (the audit log); the batches before are done and logged"
         case .temporaryFailure: "temporary failure: lock busy, another cleanup running, transient errors outlasted the retries; try again later"
         case .permissionDenied: "authentication failed or permission denied"
+        case .hangup: "hung up (SIGHUP, the terminal closed); bulk work stopped after a whole batch"
         case .interrupted: "interrupted by Ctrl-C (SIGINT); bulk work stopped after a whole batch"
+        case .outputClosed: "standard output was closed (its reader exited); bulk work stopped after a whole batch"
         case .terminated: "stopped by SIGTERM; bulk work stopped after a whole batch"
         }
     }

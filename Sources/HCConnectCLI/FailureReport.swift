@@ -36,7 +36,11 @@ struct FailureReport: Equatable {
                 status: neverReached ? last.status : .temporaryFailure,
                 message: last.message + " (\(error.summary))", hint: last.hint)
         case let error as Interrupted:
-            self.init(status: error.status, message: "interrupted")
+            switch error.status {
+            case .outputClosed: self.init(status: .outputClosed, message: "standard output was closed; stopped")
+            case .hangup: self.init(status: .hangup, message: "hung up")
+            default: self.init(status: error.status, message: "interrupted")
+            }
         default:
             self.init(status: .internalError, message: "internal error: \(error)")
         }
@@ -78,6 +82,13 @@ struct FailureReport: Equatable {
             self.init(status: .usage, message: error.message, hint: hint)
         case .unexpectedResult:
             self.init(status: .internalError, message: "unexpected answer from the database: \(error.message)", hint: hint)
+        case .server where error.sqlState == "25006":
+            // default_transaction_read_only, a follower, a hot standby: waiting will not help
+            self.init(
+                status: .permissionDenied,
+                message: "the database is read-only (a follower, a standby, or default_transaction_read_only), "
+                    + "so nothing can be changed there; use the primary's URL",
+                hint: hint)
         case .server:
             self.init(status: Self.status(forSQLState: error.sqlState), message: "database error: \(error.description)", hint: hint)
         }
@@ -87,7 +98,7 @@ struct FailureReport: Equatable {
     static func status(forSQLState sqlState: String?) -> ExitStatus {
         guard let sqlState else { return .internalError }
         switch sqlState {
-        case "42501": return .permissionDenied
+        case "42501", "25006": return .permissionDenied
         case "55P03", "40001", "40P01", "57014", "57P01", "57P02", "57P03", "55006": return .temporaryFailure
         case "3D000": return .unavailable
         case "42P01", "3F000", "42883", "42703": return .unusableSchema

@@ -37,10 +37,15 @@ public enum HCConnect {
         }
         var log: EventLog?
         do {
-            return try dispatch(
+            let status = try dispatch(
                 arguments, environment, input, output, errors, interruption: handlesSignals ? .process : .none,
-                log: &log
-            ).rawValue
+                log: &log)
+            // what a closed pipe (`| head -1`) cut off is not a success: the status SIGPIPE's
+            // death would have given, without the death
+            output.flush()
+            return output.readerClosed ? ExitStatus.outputClosed.rawValue : status.rawValue
+        } catch is OutputClosed {
+            return ExitStatus.outputClosed.rawValue
         } catch {
             var report = FailureReport(error)
             // A signal that stopped the work (during a retry's wait, say) decides the status,

@@ -6,15 +6,18 @@ import Synchronization
     import Darwin
 #endif
 
-/// The signal (SIGINT or SIGTERM) received during interruptible work; 0 while none.
+/// The signal (SIGINT, SIGTERM or SIGHUP) received during interruptible work; 0 while none.
 private let receivedSignal = Atomic<Int32>(0)
 /// 1 while bulk work runs: the first signal then says the batch is being finished.
 private let announcesBatch = Atomic<Int32>(0)
 
-/// Ctrl-C (SIGINT) and SIGTERM during work that can stop cleanly: bulk changes stop after
-/// the batch in hand (which commits or rolls back whole), streams stop after the row in
-/// hand, and the command reports what was done and exits 130 (143 for SIGTERM). A second
-/// signal ends the process at once; the server then rolls back the open batch.
+/// Ctrl-C (SIGINT), SIGTERM and SIGHUP during work that can stop cleanly: bulk changes stop
+/// after the batch in hand (which commits or rolls back whole), streams stop after the row
+/// in hand, and the command reports what was done and exits 130 (143 for SIGTERM, 129 for
+/// SIGHUP). A second signal ends the process at once; the server then rolls back the open
+/// batch. SIGPIPE is ignored by the executable (``HCConnect/main()``): a closed standard
+/// output (`| head -1`) shows as a failed write, which bulk work notices after its batch
+/// (``check(_:)``) like a signal, and streams after the row in hand.
 ///
 /// Outside ``during(announcingBatch:_:)`` the signals keep their default action, so a plain query is
 /// ended at once as usual. Only the executable installs handlers (``isEnabled``); in-process
@@ -49,9 +52,11 @@ struct Interruption: Sendable {
         announcesBatch.store(announcingBatch ? 1 : 0, ordering: .relaxed)
         let previousInterrupt = catchUnlessIgnored(SIGINT)
         let previousTerminate = catchUnlessIgnored(SIGTERM)
+        let previousHangup = catchUnlessIgnored(SIGHUP)
         defer {
             setHandler(SIGINT, previousInterrupt)
             setHandler(SIGTERM, previousTerminate)
+            setHandler(SIGHUP, previousHangup)
         }
         return try body()
     }
@@ -59,6 +64,13 @@ struct Interruption: Sendable {
     /// Stops the work: the error commands throw when they notice ``isRequested``.
     func check() throws(Interrupted) {
         if let signal { throw Interrupted(signal: signal) }
+    }
+
+    /// ``check()``, and stops the work as for SIGPIPE when `output` can no longer be written
+    /// because its reader went away (EPIPE).
+    func check(_ output: OutputChannel) throws(Interrupted) {
+        try check()
+        if output.readerClosed { throw Interrupted(signal: SIGPIPE) }
     }
 }
 
@@ -101,5 +113,12 @@ private func onSignal(_ number: Int32) {
 struct Interrupted: Error, Equatable {
     let signal: Int32
 
-    var status: ExitStatus { signal == SIGTERM ? .terminated : .interrupted }
+    var status: ExitStatus {
+        switch signal {
+        case SIGTERM: .terminated
+        case SIGHUP: .hangup
+        case SIGPIPE: .outputClosed
+        default: .interrupted
+        }
+    }
 }

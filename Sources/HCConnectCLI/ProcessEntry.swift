@@ -7,11 +7,31 @@
 extension HCConnect {
     /// Runs hcconnect for this process: its arguments, environment and standard streams.
     public static func main() -> Int32 {
+        openClosedStandardDescriptors()
+        // A closed standard output (`| head -1`) is a failed write, not a sudden death: a
+        // repair finishes its batch and reports, a listing stops, and both exit 141.
+        signal(SIGPIPE, SIG_IGN)
         let environment = processEnvironment()
         return run(
             arguments: Array(CommandLine.arguments.dropFirst()), environment: environment,
             input: .standardInput(), output: OutputChannel(fileDescriptor: 1, environment: environment),
             errors: OutputChannel(fileDescriptor: 2, environment: environment), handlesSignals: true)
+    }
+
+    /// Opens `/dev/null` on each of descriptors 0, 1 and 2 that is closed, as careful Unix
+    /// tools do: otherwise the next file or socket opened would get that number, and output
+    /// meant for standard output (or error) would go into it (`export --checkpoint cp >&-`
+    /// wrote the export into the checkpoint file; `retry ... 2>&-`, messages into the
+    /// database's socket).
+    static func openClosedStandardDescriptors() {
+        for descriptor: Int32 in 0...2 where fcntl(descriptor, F_GETFD) == -1 && errno == EBADF {
+            // open takes the lowest free number: this one, as the lower ones are open by now
+            let opened = open("/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY)
+            if opened >= 0, opened != descriptor {
+                dup2(opened, descriptor)
+                close(opened)
+            }
+        }
     }
 
     /// The process environment as a dictionary (from `environ`).

@@ -47,8 +47,10 @@ public enum TimeBound: Sendable, Equatable, CustomStringConvertible {
             }
             guard let value = number else { return nil }
             let (product, overflow) = value.multipliedReportingOverflow(by: unit)
-            guard !overflow else { return nil }
-            total += product
+            let (sum, sumOverflow) = total.addingReportingOverflow(product)
+            // (at most 100 years: checked below; stopping at once keeps the sum from wrapping)
+            guard !overflow, !sumOverflow, sum <= 100 * 365 * 86_400 else { return nil }
+            total = sum
             number = nil
             sawUnit = true
         }

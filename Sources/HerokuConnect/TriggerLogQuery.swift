@@ -266,7 +266,7 @@ public struct TriggerLogQuery: Sendable, Equatable {
 
 extension Array where Element: Hashable {
     /// The elements without repetitions, in first-seen order.
-    func uniqued() -> [Element] {
+    public func uniqued() -> [Element] {
         var seen = Set<Element>()
         return filter { seen.insert($0).inserted }
     }

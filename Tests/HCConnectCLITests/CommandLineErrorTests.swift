@@ -43,6 +43,27 @@ import Testing
         #expect(result.stdout.isEmpty)
     }
 
+    /// Every option that takes a duration answers an overflowing one (`2147483647w`
+    /// repeated, or a number beyond 64 bits) with a usage error, never a crash.
+    @Test(arguments: [
+        ["failed", "--since"], ["failed", "--until"], ["list", "--since"], ["check", "--max-failed-age"],
+        ["check", "--max-backlog-age"], ["cleanup", "--ignore-older-than"], ["watch", "--interval"],
+        ["watch", "--timeout"], ["export", "--processed", "--stuck-after"], ["failed", "--lock-timeout"],
+        ["retry", "--failed", "--statement-timeout"],
+    ])
+    func overflowingDurationsAreUsageErrors(_ command: [String]) throws {
+        let option = command.last!
+        for value in [
+            String(repeating: "2147483647w", count: 8000), "9223372036854775807w", "99999999999999999999999s",
+            "9223372036854775807ms", "1w" + String(repeating: "9", count: 30) + "d", "5200000w",
+        ] {
+            let result = try hcconnect(command + [value], environment: ["DATABASE_URL": "postgresql://127.0.0.1:1/never"])
+            #expect(result.status == 2, "\(option) \(value.prefix(40)): \(result.stderr)")
+            #expect(result.stderr.hasPrefix("hcconnect: \(option): '"), "\(result.stderr.prefix(200))")
+            #expect(result.stderr.split(separator: "\n").count == 1)
+        }
+    }
+
     @Test func unknownTablesAreNotFoundWithSuggestions() throws {
         try TestDatabase.withConnectSchema { schema in
             let result = try hcconnect(["failed", "--table", "acount"], schema: schema.name)
@@ -96,6 +117,36 @@ import Testing
         let unknownHost = try hcconnect(["failed"], environment: ["DATABASE_URL": "postgresql://u:S3cretPassw0rd@no-such-host.invalid/db"])
         #expect(unknownHost.status == 69)
         #expect(!unknownHost.stderr.contains("S3cretPassw0rd"))
+    }
+
+    /// A read-only session (a follower, a hot standby, default_transaction_read_only): the
+    /// reading commands work, and every change is refused with 77 and a message that says
+    /// so, the data untouched.
+    @Test func aReadOnlyDatabaseRefusesChangesWithAClearMessage() throws {
+        try TestDatabase.withConnectSchema { schema in
+            let id = try schema.insertEntry(state: "FAILED", message: "REQUIRED_FIELD_MISSING: Required fields are missing")
+            let url = try TestDatabase.url
+            let readOnly = url + (url.contains("?") ? "&" : "?") + "options=-c%20default_transaction_read_only%3Don"
+            let environment = ["DATABASE_URL": readOnly]
+            let listing = try hcconnect(["failed", "--format", "ids"], schema: schema.name, environment: environment)
+            #expect(listing.status == 0, "\(listing.stderr)")
+            #expect(listing.stdout == "\(id)\n")
+            for command in [
+                ["retry", String(id)], ["ignore", String(id)], ["retry", "--failed", "--yes"], ["ignore", "--failed", "--yes"],
+                ["capture-update", "account", "1", "--fields", "name"],
+                ["cleanup", "--ignore-matching", "REQUIRED_FIELD_MISSING", "--yes"],
+            ] {
+                let result = try hcconnect(command, schema: schema.name, environment: environment)
+                #expect(result.status == 77, "\(command): \(result.stderr)")
+                #expect(
+                    result.stderr.contains("hcconnect: the database is read-only (a follower, a standby, or "
+                        + "default_transaction_read_only), so nothing can be changed there; use the primary's URL"),
+                    "\(command): \(result.stderr)")
+            }
+            let state = try schema.connection.query(
+                "SELECT state FROM \(schema.quoted)._trigger_log WHERE id = $1", [.int(id)])[0].string(0)
+            #expect(state == "FAILED")
+        }
     }
 
     @Test func anUnknownRoleIsAPermissionProblem() throws {

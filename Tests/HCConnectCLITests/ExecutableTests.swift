@@ -54,4 +54,38 @@ import Testing
         #expect(result.status == 0)
         #expect(result.stdout.hasPrefix("hcconnect "))
     }
+
+    /// A standard descriptor closed by the caller (`>&-`, `2>&-`) gets /dev/null: the
+    /// checkpoint file and the database connection never take its number.
+    @Test func closedStandardDescriptorsAreNeverReused() throws {
+        try TestDatabase.withConnectSchema { schema in
+            let ids = try (1...3).map { try schema.insertEntry(state: "FAILED", message: "closed fd \($0)") }
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hcconnect-fd-\(getpid())-\(schema.name)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let binary = TestDatabase.packageRoot.appendingPathComponent(".build/debug/hcconnect").path
+            let environment = ["DATABASE_URL": try TestDatabase.url, "HEROKU_CONNECT_SCHEMA": schema.name, "PATH": "/usr/bin:/bin"]
+            let checkpoint = directory.appendingPathComponent("cp").path
+
+            let export = try runProcess(
+                "/bin/bash", ["-c", "\"$0\" export --checkpoint \"$1\" >&-", binary, checkpoint], environment: environment)
+            #expect(export.status == 0, "\(export.stderr)")
+            let saved = try String(contentsOfFile: checkpoint, encoding: .utf8)
+            #expect(saved.trimmingCharacters(in: .whitespacesAndNewlines) == String(ids.last!), "only the checkpoint: \(saved.prefix(200))")
+
+            // --verbose writes to standard error while the connection is open: into the
+            // socket, if the socket had taken descriptor 2
+            let listing = try runProcess(
+                "/bin/bash", ["-c", "\"$0\" failed --format ids --verbose 2>&-", binary], environment: environment)
+            #expect(listing.status == 0)
+            #expect(listing.stdout == ids.map { "\($0)\n" }.reversed().joined())
+
+            let retry = try runProcess(
+                "/bin/bash", ["-c", "\"$0\" retry \(ids[0]) --verbose 2>&- <&-", binary], environment: environment)
+            #expect(retry.status == 0)
+            let state = try schema.connection.query(
+                "SELECT state FROM \(schema.quoted)._trigger_log WHERE id = $1", [.int(ids[0])])[0].string(0)
+            #expect(state == "NEW")
+        }
+    }
 }

@@ -11,7 +11,7 @@ import Testing
     private let batchSize = 10
 
     private func environment(_ schema: ConnectTestSchema) throws -> [String: String] {
-        ["DATABASE_URL": try TestDatabase.url, "HEROKU_CONNECT_SCHEMA": schema.name]
+        ["DATABASE_URL": try TestDatabase.url, "HEROKU_CONNECT_SCHEMA": schema.name, "PATH": "/usr/bin:/bin"]
     }
 
     /// Archived failures whose batches take 20 ms more each, so that a run lasts seconds.
@@ -48,7 +48,7 @@ import Testing
         #expect(counts.requeued == total, sourceLocation: sourceLocation)
     }
 
-    @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
+    @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143)), (SIGHUP, Int32(129))])
     func aSignalStopsAfterTheBatchInHandWithTheSummarySoFar(_ signal: Int32, _ status: Int32) throws {
         try TestDatabase.withConnectSchema { schema in
             let fixture = try prepare(schema)
@@ -67,9 +67,51 @@ import Testing
                     "Stopped after \(batches) batches; the batches done are committed, the rest is untouched. So far:"),
                 "\(result.stderr)")
             #expect(result.stderr.contains("\(total) requested, \(counts.requeued) changed"), "\(result.stderr)")
-            #expect(lines.last == "hcconnect: interrupted")
+            #expect(lines.last == (signal == SIGHUP ? "hcconnect: hung up" : "hcconnect: interrupted"))
 
             try expectARerunFinishes(schema, fixture, done: counts.requeued)
+        }
+    }
+
+    /// `retry --format ids | head -1`: the reader goes away after the first id; the run
+    /// notices after its batch, as if Ctrl-C came, writes the summary to standard error and
+    /// exits 141, leaving whole batches that a rerun completes.
+    @Test func aClosedStandardOutputStopsAfterTheBatchInHand() throws {
+        try TestDatabase.withConnectSchema { schema in
+            let fixture = try prepare(schema)
+            let binary = TestDatabase.packageRoot.appendingPathComponent(".build/debug/hcconnect").path
+            let script = """
+                "$0" retry --failed --yes --batch-size \(batchSize) --format ids | head -1
+                echo "status ${PIPESTATUS[0]}" >&2
+                """
+            let result = try BackgroundProcess("/bin/bash", ["-c", script, binary], environment: try environment(schema))
+                .wait(timeout: .seconds(120))
+            #expect(result.stdout.split(separator: "\n").count == 1, "head printed one id: \(result.stdout)")
+            let counts = try fixture.expectWholeBatches(of: batchSize, total: total)
+            #expect(counts.requeued >= batchSize && counts.requeued < total, "\(counts)")
+            let lines = result.stderrLines.filter { !$0.isEmpty }
+            #expect(lines.last == "status 141", "\(result.stderr)")
+            #expect(lines.dropLast().last == "hcconnect: standard output was closed; stopped", "\(result.stderr)")
+            #expect(
+                result.stderr.contains("Stopped after \(counts.requeued / batchSize) batch"), "\(result.stderr)")
+            #expect(result.stderr.contains("\(total) requested, \(counts.requeued) changed"), "\(result.stderr)")
+            try expectARerunFinishes(schema, fixture, done: counts.requeued)
+        }
+    }
+
+    /// A listing whose reader went away stops, silently, with 141 (as SIGPIPE would end it).
+    @Test func aListingStopsWhenItsReaderGoesAway() throws {
+        try TestDatabase.withConnectSchema { schema in
+            try TriggerLogFixture(schema).fillArchivedFailures(30_000)
+            let binary = TestDatabase.packageRoot.appendingPathComponent(".build/debug/hcconnect").path
+            for format in ["ids", "csv", "json"] {
+                let result = try BackgroundProcess(
+                    "/bin/bash", ["-c", "\"$0\" failed --format $1 | head -1; echo \"status ${PIPESTATUS[0]}\" >&2", binary, format],
+                    environment: try environment(schema)
+                ).wait(timeout: .seconds(60))
+                #expect(result.stderr == "status 141\n", "\(format)")
+                #expect(result.stdout.split(separator: "\n").count == 1)
+            }
         }
     }
 

@@ -63,7 +63,7 @@ extension RepairCommandTests {
         }
     }
 
-    @Test func formatIdsPrintsTheNewLiveIds() throws {
+    @Test func formatIdsPrintsTheIdsChangedOrCreated() throws {
         try TestDatabase.withConnectSchema { schema in
             let f = try Fixture(schema)
             let result = try hcconnect(
@@ -79,10 +79,14 @@ extension RepairCommandTests {
             let live = try hcconnect(["retry", String(f.liveFailed), "--format", "ids"], schema: schema.name)
             #expect(live.status == 0, "\(live.stderr)")
             #expect(live.stdout == "\(f.liveFailed)\n")
-            // Ignoring queues nothing.
+            // An ignored entry is changed in place: its own id.
             let ignored = try hcconnect(["ignore", String(f.liveOtherFailed), "--format", "ids"], schema: schema.name)
             #expect(ignored.status == 0, "\(ignored.stderr)")
-            #expect(ignored.stdout == "")
+            #expect(ignored.stdout == "\(f.liveOtherFailed)\n")
+            // Nothing changed, nothing printed: the same id again is IGNORED already.
+            let again = try hcconnect(["ignore", String(f.liveOtherFailed), "--format", "ids"], schema: schema.name)
+            #expect(again.status == 1)
+            #expect(again.stdout == "")
         }
     }
 

@@ -162,7 +162,7 @@ enum RecordCaptureRun {
                         "batch", "batch \(summary.batches): \(summary.captured.count) of \(summary.requested) records captured",
                         ["batch": .int(summary.batches), "captured": .int(summary.captured.count), "total": .int(summary.requested)])
                     progress.update(summary.captured.count + summary.notFound.count)
-                    try context.interruption.check()
+                    try context.interruption.check(context.output)
                 }
             }
         } catch {
@@ -183,7 +183,7 @@ enum RecordCaptureRun {
     private static func report(
         _ context: CommandContext, _ summary: RecordCapture.Summary, unknownSFIDs: [String], failure: (any Error)?
     ) {
-        if context.format == .json {
+        if context.format == .json, !context.outputClosed {
             var bytes = json(summary, unknownSFIDs: unknownSFIDs)
             if let failure {
                 bytes.removeLast()

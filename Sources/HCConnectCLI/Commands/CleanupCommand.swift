@@ -115,7 +115,7 @@ enum CleanupCommand: Command {
                             ["action": .string(action.name), "batch": .int(summary.batches), "changed": .int(summary.changed)])
                         progress.update(done + summary.handled)
                         try lock?.confirm(context)
-                        try context.interruption.check()
+                        try context.interruption.check(context.output)
                     }
                 }
             }

@@ -40,6 +40,7 @@ enum EntryListing {
         var written = 0
         var hasMore = false
         try store.forEachEntry(matching: query.limit(probe)) { entry in
+            if context.outputClosed { throw OutputClosed() }
             if let shown, written == shown {
                 hasMore = true
                 return

@@ -1,6 +1,12 @@
 import HerokuConnect
 import Postgres
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// `hcconnect export`: the selected entries of both log tables in id order, every column
 /// as stored, for keeping the history beyond the archive's purge; resumable by id.
 enum ExportCommand: Command {
@@ -212,7 +218,7 @@ enum ExportCommand: Command {
     /// The failure when standard output cannot be written.
     private static func outputFailure(_ error: Int32, checkpoint: ExportCheckpoint?) -> CommandFailure {
         CommandFailure(
-            status: .temporaryFailure,
+            status: error == EPIPE ? .outputClosed : .temporaryFailure,
             message: "cannot write the output: \(ExportCheckpoint.systemMessage(error))"
                 + (checkpoint.map { "; the checkpoint \($0.path) was left as it was" } ?? ""))
     }

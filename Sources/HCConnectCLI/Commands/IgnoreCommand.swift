@@ -16,7 +16,8 @@ enum IgnoreCommand: Command {
             'failed'. Only entries that are FAILED at that moment are changed, under row \
             locks; locked entries are skipped and counted (a single id that is locked exits \
             75). Each batch is one transaction. A --failed selection asks for confirmation on \
-            a terminal and needs --yes otherwise. Exit 0 when every entry was ignored, 1 when \
+            a terminal and needs --yes otherwise. --format ids prints the ids ignored, one per \
+            line. Exit 0 when every entry was ignored, 1 when \
             some were not, 3 when an id does not exist.
             """,
         examples: [

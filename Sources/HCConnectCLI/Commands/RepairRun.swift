@@ -58,7 +58,7 @@ enum RepairRun {
                     sofar = summary
                     entries.write(batchEntries, outcomes)
                     if !request.dryRun, context.format == .ids {
-                        for id in outcomes.compactMap(\.liveIDToSync) { context.output.line(String(id)) }
+                        for id in outcomes.compactMap(\.changedOrCreatedID).uniqued() { context.output.line(String(id)) }
                     }
                     let handled = summary.handled - summary.notFound.count
                     context.events.record(
@@ -70,7 +70,9 @@ enum RepairRun {
                             "total": .int(candidates.targets.count), "changed": .int(summary.changed),
                         ])
                     progress.update(handled)
-                    try context.interruption.check()
+                    // each batch's lines go out with it, so a closed reader is seen here
+                    context.output.flush()
+                    try context.interruption.check(context.output)
                 }
             }
         } catch {
@@ -101,7 +103,8 @@ enum RepairRun {
     private static func finishReport(
         _ context: CommandContext, action: RepairAction, summary: RepairSummary, dryRun: Bool, failure: (any Error)?
     ) {
-        if context.format == .json {
+        // a closed standard output gets no result: the summary goes to standard error
+        if context.format == .json, !context.outputClosed {
             var counts = JSONObjectWriter()
             RepairReport.json(summary, into: &counts)
             if let failure {
@@ -219,11 +222,12 @@ private struct EntryStream {
 }
 
 extension RepairOutcome {
-    /// The live entry that Heroku Connect will now process for this one: the entry itself
-    /// when it went back to NEW in place, else the new entry written for it; nil when
-    /// nothing was queued (ignored, REQUEUE, left alone).
-    var liveIDToSync: Int? {
-        guard case .changed(let step, let newID) = result else { return nil }
-        return step == .requeuedInPlace ? id : newID
+    /// The id `--format ids` prints for a changed entry: the entry written for it (an
+    /// archived entry's copy, a capture), else the entry itself (set to NEW, REQUEUE,
+    /// REQUEUED or IGNORED); nil when it was left alone.
+    var changedOrCreatedID: Int? {
+        guard result.isChange else { return nil }
+        if case .changed(_, let newID?) = result { return newID }
+        return id
     }
 }

@@ -35,8 +35,8 @@ enum RetryCommand: Command {
             running the same command again finishes an interrupted run. A --failed selection \
             asks for confirmation on a terminal and needs --yes otherwise. The result goes to \
             standard error (or standard output as one JSON object with --format json; --format \
-            ids prints the ids of the live entries now queued: the entry itself when it went back \
-            to NEW, else its new entry). A single id left alone says why in one line. Exit 0 \
+            ids prints the ids changed or created, one per line: the entry itself when it went \
+            back to NEW or REQUEUE, else the new entry written for it). A single id left alone says why in one line. Exit 0 \
             when every entry was retried, 1 when some were not, 2 for a --table whose failures \
             cannot be retried, 3 when an id does not exist.
             """,

@@ -31,7 +31,7 @@ struct CleanupReport {
     /// Writes the summary; after a failure or an interruption, what was done until then (in
     /// text, nothing when no batch was done: the error's line is the whole report).
     func write(_ context: CommandContext, failure: (any Error)?) {
-        if context.format == .json {
+        if context.format == .json, !context.outputClosed {
             var object = JSONObjectWriter()
             object.add("command", "cleanup")
             object.add("dry_run", retry.isDryRun)

@@ -25,6 +25,8 @@ public final class OutputChannel {
     /// The `errno` of the first write that failed (a full disk, a closed pipe); nil while
     /// every write has succeeded. What failed to be written is dropped.
     public private(set) var writeError: Int32?
+    /// True once a write failed because the reader went away (EPIPE: `| head -1` exited).
+    public var readerClosed: Bool { writeError == EPIPE }
 
     /// An output writing to a file descriptor; terminal and width are asked of the system
     /// (`isatty`, `TIOCGWINSZ`, else `COLUMNS`) unless given.
