@@ -232,7 +232,18 @@ final class CommandContext {
             return
         }
         output.flush()
-        errors.line(text)
+        if errors.isTerminal {
+            // wider than the terminal: wrapped at spaces, under the line's own indent
+            let indent = String(text.prefix { $0 == " " })
+            for line in DisplayText.wrapped(
+                String(text.dropFirst(indent.count)), width: errors.columns ?? 80, indent: indent,
+                continuation: indent + "  ")
+            {
+                errors.line(line)
+            }
+        } else {
+            errors.line(text)
+        }
         errors.flush()
     }
 

@@ -75,6 +75,27 @@ public struct SalesforceErrorMessage: Sendable, Hashable {
     }
 }
 
+extension SalesforceErrorMessage {
+    /// A PostgreSQL regular expression that finds a message's ``code`` on the server, by the
+    /// same rules: `array_to_string(regexp_match(sf_message, codePattern), '')` is the code,
+    /// or NULL when there is none. A code and its colon, or a code with an underscore that
+    /// is the whole rest of the message, at the start or after one short prefix of words
+    /// with a lower-case letter ending in `: `; of its four groups, the one that matched is
+    /// the only one not NULL. (`SalesforceErrorMessageTests` compare it with the scanner.)
+    public static let codePattern: String = {
+        let space = "[ \t\n\u{0B}\u{0C}\r]"
+        // a code and its colon, or a code with an underscore that ends the message
+        let code = "(?:([A-Z][A-Z0-9_]+):|([A-Z][A-Z0-9_]*_[A-Z0-9_]*)\(space)*$)"
+        return "^\(space)*(?:\(code)|(?=[A-Za-z ]*[a-z])[A-Za-z][A-Za-z ]{0,39}: +\(code))"
+    }()
+
+    /// The SQL expression for the code of the message in `column` (NULL without one); the
+    /// pattern is bound as `patternPlaceholder`.
+    public static func codeExpression(_ column: String, patternPlaceholder: String) -> String {
+        "array_to_string(regexp_match(\(column), \(patternPlaceholder)), '')"
+    }
+}
+
 /// The scanner behind ``SalesforceErrorMessage``: one pass over the bytes, linear in their
 /// length (every look-ahead either consumes what it read or is bounded or remembered).
 struct MessageMasker {

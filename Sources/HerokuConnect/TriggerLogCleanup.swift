@@ -109,6 +109,18 @@ public struct CleanupPlan: Sendable, Equatable {
     public var ignoreCandidates: TriggerLogRepair.Candidates {
         .init(entries: ignore.map(\.candidate), notFound: [], isExplicit: false, recheck: ignoreRecheck)
     }
+
+    /// The plan without the entries `confirmed` lacks in the same role: what a person
+    /// confirmed from an earlier plan bounds a plan made again under the lock (a failure
+    /// that came meanwhile waits for the next run).
+    public func limited(to confirmed: CleanupPlan) -> CleanupPlan {
+        var plan = self
+        let retrying = Set(confirmed.retry.map(\.target))
+        let ignoring = Set(confirmed.ignore.map(\.target))
+        plan.retry = retry.filter { retrying.contains($0.target) }
+        plan.ignore = ignore.filter { ignoring.contains($0.target) }
+        return plan
+    }
 }
 
 /// Plans and runs a ``CleanupPolicy`` with ``TriggerLogRepair``'s retry and ignore.

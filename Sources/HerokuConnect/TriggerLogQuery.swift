@@ -61,6 +61,9 @@ public struct TriggerLogQuery: Sendable, Equatable {
     public var messageContains: String?
     /// Entries whose `sf_message` matches one of these PostgreSQL regular expressions (`~`).
     public var messagePatterns: [String] = []
+    /// Entries whose error code (``SalesforceErrorMessage/code``, as `errors` groups them)
+    /// is one of these.
+    public var codes: [String] = []
     /// Entries for any of these record ids.
     public var recordIDs: [Int] = []
     /// Entries with any of these sfids.
@@ -119,6 +122,7 @@ public struct TriggerLogQuery: Sendable, Equatable {
     public func until(_ bound: TimeBound?) -> Self { with { $0.createdUntil = bound } }
     public func message(containing text: String?) -> Self { with { $0.messageContains = text } }
     public func message(matchingAnyOf patterns: [String]) -> Self { with { $0.messagePatterns = patterns } }
+    public func codes(_ codes: [String]) -> Self { with { $0.codes = codes } }
     public func recordIDs(_ ids: [Int]) -> Self { with { $0.recordIDs = ids } }
     public func sfids(_ sfids: [SalesforceID]) -> Self { with { $0.sfids = sfids } }
     public func ids(_ ids: [Int]) -> Self { with { $0.ids = ids } }
@@ -240,6 +244,11 @@ public struct TriggerLogQuery: Sendable, Equatable {
         }
         if !messagePatterns.isEmpty {
             conditions.append("sf_message ~ ANY(\(placeholder(.array(messagePatterns.map { Optional($0) })))::text[])")
+        }
+        if !codes.isEmpty {
+            let code = SalesforceErrorMessage.codeExpression(
+                "sf_message", patternPlaceholder: placeholder(.text(SalesforceErrorMessage.codePattern)))
+            oneOf(code, codes, type: "text")
         }
         return conditions.joined(separator: " AND ")
     }

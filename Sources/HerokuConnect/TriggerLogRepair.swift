@@ -218,13 +218,15 @@ public final class TriggerLogRepair {
     ///   - batchSize: Entries per batch.
     ///   - dryRun: Only work out what would change, with read-only statements.
     ///   - includeSuperseded: Retry superseded entries too (``RepairDecision``).
+    ///   - readingEntries: In a dry run, read each batch's entries for `observer` (not
+    ///     needed for counts alone).
     ///   - observer: Called after each batch.
     /// - Returns: What was done.
     /// - Throws: ``HerokuConnectError``, ``PostgresError``, or what `observer` throws; the
     ///   batches committed before stay committed, and the summary so far went to `observer`.
     public func run(
         _ action: RepairAction, on candidates: Candidates, batchSize: Int = defaultBatchSize, dryRun: Bool = false,
-        includeSuperseded: Bool = false, observer: BatchObserver? = nil
+        includeSuperseded: Bool = false, readingEntries: Bool = true, observer: BatchObserver? = nil
     ) throws -> RepairSummary {
         if case .retry(.ordered, _) = action, !candidates.entries.isEmpty, !dryRun {
             let schema = try store.schema
@@ -261,6 +263,7 @@ public final class TriggerLogRepair {
             if dryRun {
                 (outcomes, entries) = try store.executor.run(operation, isBulk: true) {
                     let plan = try self.plan(rule, batch, statements, hold: false)
+                    guard readingEntries else { return (plan.outcomes, []) }
                     let wanted = Set(targets)
                     let entries = try self.store.entries(
                         matching: TriggerLogQuery().ids(targets.map(\.id).uniqued()).ordered(.idAscending)
@@ -277,6 +280,29 @@ public final class TriggerLogRepair {
             try observer?(summary, outcomes, entries)
         }
         return summary
+    }
+
+    /// How many of `targets` there are per table and error code (``SalesforceErrorMessage``'s
+    /// code, nil for a message without one), most first: what a confirmation shows.
+    public func countsByTableAndCode(_ targets: [Target]) throws -> [(table: String?, code: String?, count: Int)] {
+        guard !targets.isEmpty else { return [] }
+        var statement = SQLStatement()
+        let code = SalesforceErrorMessage.codeExpression(
+            "sf_message", patternPlaceholder: statement.bind(.text(SalesforceErrorMessage.codePattern)))
+        let parts = TriggerLogLocation.allCases.compactMap { location -> String? in
+            let ids = targets.filter { $0.location == location }.map(\.id)
+            guard !ids.isEmpty else { return nil }
+            return "SELECT table_name, \(code) AS code FROM \(location.qualifiedName(in: store.schemaName))"
+                + " WHERE id = ANY(\(statement.bind(.array(ids)))::int[])"
+        }
+        statement.append(
+            "SELECT table_name, code, count(*) FROM (" + parts.joined(separator: " UNION ALL ")
+                + ") AS chosen GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2")
+        return try store.executor.run("counting the entries by table and error code") {
+            try connection.query(statement.sql, statement.parameters).map { row in
+                (row.string(0), row.string(1), try row.int(2) ?? 0)
+            }
+        }
     }
 
     /// What a run decides with, besides each batch's facts.

@@ -69,7 +69,7 @@ import Testing
         try TestDatabase.withConnectSchema { schema in
             let f = try Fixture(schema)
             let result = try hcconnect(
-                ["cleanup", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--max-attempts", "2", "--json"], schema: schema.name)
+                ["cleanup", "--yes", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--max-attempts", "2", "--json"], schema: schema.name)
             #expect(result.status == 0, "\(result.stderr)")
             let summary = try singleJSONObject(result.stdout)
             // account 2 was retried twice already: left FAILED; the others are retried.
@@ -87,7 +87,7 @@ import Testing
 
             // With three attempts allowed, account 2 gets its third.
             let again = try hcconnect(
-                ["cleanup", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--max-attempts", "3"], schema: schema.name)
+                ["cleanup", "--yes", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--max-attempts", "3"], schema: schema.name)
             #expect(again.status == 0, "\(again.stderr)")
             #expect(try states(schema, [f.lockRetriedTwice]) == ["NEW"])
         }
@@ -103,7 +103,7 @@ import Testing
             var attempts: [Int] = []
             for _ in 0..<4 {
                 let result = try hcconnect(
-                    ["cleanup", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--max-attempts", "2", "--json"], schema: schema.name)
+                    ["cleanup", "--yes", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--max-attempts", "2", "--json"], schema: schema.name)
                 #expect(result.status == 0, "\(result.stderr)")
                 let summary = try singleJSONObject(result.stdout)
                 attempts.append((summary["retry"] as? [String: Any])?["changed"] as? Int ?? -1)
@@ -140,7 +140,7 @@ import Testing
 
             let result = try hcconnect(
                 [
-                    "cleanup", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--max-attempts", "2", "--ignore-older-than", "7d",
+                    "cleanup", "--yes", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--max-attempts", "2", "--ignore-older-than", "7d",
                     "--ignore-matching", "ENTITY_IS_DELETED", "--ignore-matching", "UNABLE_TO_LOCK_ROW", "--json",
                 ], schema: schema.name)
             #expect(result.status == 0, "\(result.stderr)")
@@ -165,17 +165,17 @@ import Testing
             let f = try Fixture(schema)
             // A regular expression, case-insensitive, limited to the contact table.
             let result = try hcconnect(
-                ["cleanup", "--ignore-matching", "(?i)billing city|email must", "--table", "contact"], schema: schema.name)
+                ["cleanup", "--yes", "--ignore-matching", "(?i)billing city|email must", "--table", "contact"], schema: schema.name)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(try states(schema, [f.validationFresh]) == ["IGNORED"])
             #expect(try states(schema, [f.validationOld], archived: true) == ["FAILED"])
             // A code matches only as a whole word: UNABLE_TO_LOCK does not match UNABLE_TO_LOCK_ROW.
-            let partial = try hcconnect(["cleanup", "--ignore-matching", "UNABLE_TO_LOCK", "--json"], schema: schema.name)
+            let partial = try hcconnect(["cleanup", "--yes", "--ignore-matching", "UNABLE_TO_LOCK", "--json"], schema: schema.name)
             #expect(partial.status == 0)
             #expect((try singleJSONObject(partial.stdout)["ignore"] as? [String: Any])?["requested"] as? Int == 0)
             // --in archive
             let archived = try hcconnect(
-                ["cleanup", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--in", "archive"], schema: schema.name)
+                ["cleanup", "--yes", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--in", "archive"], schema: schema.name)
             #expect(archived.status == 0)
             #expect(try states(schema, [f.lockOld], archived: true) == ["REQUEUED"])
             #expect(try states(schema, [f.lockFresh]) == ["FAILED"])
@@ -186,7 +186,7 @@ import Testing
         try TestDatabase.withConnectSchema { schema in
             let f = try Fixture(schema)
             let result = try hcconnect(
-                ["cleanup", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--action", "UPDATE", "--via-connect", "--json"],
+                ["cleanup", "--yes", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--action", "UPDATE", "--via-connect", "--json"],
                 schema: schema.name)
             #expect(result.status == 0, "\(result.stderr)")
             // The archived UPDATE is set to REQUEUE for Connect to copy; nothing is copied.
@@ -208,7 +208,7 @@ import Testing
                 state: "FAILED", action: "UPDATE", table: "account", recordID: 1, values: #""name"=>"Acme""#,
                 message: "UNABLE_TO_LOCK_ROW: unable to obtain exclusive access")
             let result = try hcconnect(
-                ["cleanup", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--write-mode", "ordered", "--json"], schema: schema.name)
+                ["cleanup", "--yes", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--write-mode", "ordered", "--json"], schema: schema.name)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(try LogTables(schema).state(id) == "REQUEUED")
             let steps = (try singleJSONObject(result.stdout)["retry"] as? [String: Any])?["steps"] as? [String: Int]
@@ -226,7 +226,7 @@ import Testing
             try holder.execute(
                 "SELECT pg_advisory_xact_lock(hashtext('hcconnect cleanup'), hashtext($1))", [.text(schema.name)])
             let before = try LogTables(schema).dump()
-            let blocked = try hcconnect(["cleanup", "--ignore-older-than", "1d"], schema: schema.name)
+            let blocked = try hcconnect(["cleanup", "--yes", "--ignore-older-than", "1d"], schema: schema.name)
             #expect(blocked.status == 75)
             #expect(blocked.stderr.contains("another cleanup (nightly-cleanup, pid "), "\(blocked.stderr)")
             #expect(blocked.stderr.contains("is running on schema \(schema.name)"))
@@ -236,7 +236,7 @@ import Testing
             #expect(try hcconnect(["cleanup", "--ignore-older-than", "1d", "--dry-run"], schema: schema.name).status == 0)
             // The lock of another schema does not block this one... and once released, it runs.
             try holder.execute("ROLLBACK")
-            let after = try hcconnect(["cleanup", "--ignore-older-than", "1d"], schema: schema.name)
+            let after = try hcconnect(["cleanup", "--yes", "--ignore-older-than", "1d"], schema: schema.name)
             #expect(after.status == 0, "\(after.stderr)")
             #expect(try LogTables(schema).dump() != before)
         }
@@ -255,7 +255,7 @@ import Testing
             var environment = ProcessInfo.processInfo.environment
             environment["DATABASE_URL"] = try TestDatabase.url
             environment["HEROKU_CONNECT_SCHEMA"] = schema.name
-            let arguments = ["cleanup", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--batch-size", "10", "--json"]
+            let arguments = ["cleanup", "--yes", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--batch-size", "10", "--json"]
             let first = try BackgroundProcess.hcconnect(arguments, environment: environment)
             let second = try BackgroundProcess.hcconnect(arguments, environment: environment)
             let results = [try first.wait(timeout: .seconds(120)), try second.wait(timeout: .seconds(120))]
@@ -272,18 +272,18 @@ import Testing
 
     @Test(arguments: [
         (["cleanup"], "cleanup needs a policy: --retry-matching, --ignore-older-than or --ignore-matching"),
-        (["cleanup", "--max-attempts", "2", "--ignore-older-than", "1d"], "--max-attempts limits --retry-matching"),
-        (["cleanup", "--retry-matching", "X_Y", "--max-attempts", "0"], "--max-attempts: '0' is not a number of attempts"),
-        (["cleanup", "--retry-matching", "X_Y", "--max-attempts", "two"], "--max-attempts: 'two' is not a number"),
-        (["cleanup", "--ignore-older-than", "7"], "--ignore-older-than: '7' is not a duration"),
-        (["cleanup", "--ignore-older-than", "-7d"], "--ignore-older-than"),
-        (["cleanup", "--retry-matching", ""], "--retry-matching: '' is empty"),
-        (["cleanup", "--retry-matching", "a(b"], "--retry-matching: 'a(b' is not a regular expression"),
-        (["cleanup", "--ignore-matching", "[z-a]"], "--ignore-matching: '[z-a]' is not a regular expression"),
-        (["cleanup", "--ignore-older-than", "1d", "--write-mode", "sideways"], "--write-mode: 'sideways' is not merged or ordered"),
-        (["cleanup", "--ignore-older-than", "1d", "--format", "csv"], "--format"),
-        (["cleanup", "--ignore-older-than", "1d", "extra"], "unexpected argument 'extra'"),
-        (["cleanup", "--ignore-older-than", "1d", "--table", "nosuch"], "nosuch"),
+        (["cleanup", "--yes", "--max-attempts", "2", "--ignore-older-than", "1d"], "--max-attempts limits --retry-matching"),
+        (["cleanup", "--yes", "--retry-matching", "X_Y", "--max-attempts", "0"], "--max-attempts: '0' is not a number of attempts"),
+        (["cleanup", "--yes", "--retry-matching", "X_Y", "--max-attempts", "two"], "--max-attempts: 'two' is not a number"),
+        (["cleanup", "--yes", "--ignore-older-than", "7"], "--ignore-older-than: '7' is not a duration"),
+        (["cleanup", "--yes", "--ignore-older-than", "-7d"], "--ignore-older-than"),
+        (["cleanup", "--yes", "--retry-matching", ""], "--retry-matching: '' is empty"),
+        (["cleanup", "--yes", "--retry-matching", "a(b"], "--retry-matching: 'a(b' is not a regular expression"),
+        (["cleanup", "--yes", "--ignore-matching", "[z-a]"], "--ignore-matching: '[z-a]' is not a regular expression"),
+        (["cleanup", "--yes", "--ignore-older-than", "1d", "--write-mode", "sideways"], "--write-mode: 'sideways' is not merged or ordered"),
+        (["cleanup", "--yes", "--ignore-older-than", "1d", "--format", "csv"], "--format"),
+        (["cleanup", "--yes", "--ignore-older-than", "1d", "extra"], "unexpected argument 'extra'"),
+        (["cleanup", "--yes", "--ignore-older-than", "1d", "--table", "nosuch"], "nosuch"),
     ])
     func wrongCommandLinesAreOneLineAndChangeNothing(arguments: [String], message: String) throws {
         try TestDatabase.withConnectSchema { schema in

@@ -39,7 +39,7 @@ import Testing
     }
 
     private let arguments = [
-        "cleanup", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--ignore-older-than", "7d", "--batch-size", "25", "--json",
+        "cleanup", "--yes", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--ignore-older-than", "7d", "--batch-size", "25", "--json",
     ]
 
     @Test func fourCleanupsAtOnceOneWorksTheOthersNameItsSessionAndEachEntryIsHandledOnce() throws {

@@ -131,7 +131,7 @@ import Testing
                 let started = try kinds.map { kind in
                     let arguments =
                         kind == "cleanup"
-                        ? ["cleanup", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--max-attempts", "3", "--ignore-matching",
+                        ? ["cleanup", "--yes", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--max-attempts", "3", "--ignore-matching",
                            "FIELD_CUSTOM_VALIDATION_EXCEPTION", "--batch-size", "3", "--json"]
                         : ["retry", "--failed", "--yes", "--batch-size", String(Int.random(in: 1...6, using: &random)), "--json"]
                     return (kind, try BackgroundProcess.hcconnect(arguments, environment: environment))

@@ -37,7 +37,7 @@ import Testing
         Run(arguments: ["retry", "--failed", "--yes"], writes: true, captures: false),
         Run(arguments: ["ignore", "2"], writes: true, captures: false),
         Run(arguments: ["capture-update", "account", "1"], writes: true, captures: true),
-        Run(arguments: ["cleanup", "--ignore-older-than", "1m"], writes: true, captures: false),
+        Run(arguments: ["cleanup", "--yes", "--ignore-older-than", "1m"], writes: true, captures: false),
         Run(arguments: ["check"], writes: false, captures: false),
         Run(arguments: ["export"], writes: false, captures: false),
         Run(arguments: ["watch", "--count", "1", "--existing", "--timeout", "20s"], writes: false, captures: false),
@@ -48,7 +48,7 @@ import Testing
         Run(arguments: ["capture-update", "account", "1"], writes: true, captures: true),
         Run(arguments: ["retry", "1", "--write-mode", "ordered"], writes: true, captures: true),
         Run(arguments: ["retry", "--failed", "--yes", "--write-mode", "ordered"], writes: true, captures: true),
-        Run(arguments: ["cleanup", "--retry-matching", "failure", "--write-mode", "ordered"], writes: true, captures: true),
+        Run(arguments: ["cleanup", "--yes", "--retry-matching", "failure", "--write-mode", "ordered"], writes: true, captures: true),
     ]
 
     /// Fills a connection schema with the entries and records the runs act on.

@@ -39,7 +39,7 @@ import Testing
                 #expect(object["changed"] as? Int == 0)
                 #expect((object["read_only"] as? [[String: Any]])?.compactMap { $0["id"] as? Int }.sorted() == [live, archived])
                 let cleanup = try hcconnect(
-                    ["cleanup", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--write-mode", mode, "--json"],
+                    ["cleanup", "--yes", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--write-mode", mode, "--json"],
                     schema: schema.name)
                 #expect(cleanup.status == 1, "\(mode): \(cleanup.stderr)")
             }
@@ -129,7 +129,7 @@ import Testing
             let liveBefore = try log.liveIDs()
 
             let result = try hcconnect(
-                ["cleanup", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--json"], schema: schema.name)
+                ["cleanup", "--yes", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--json"], schema: schema.name)
 
             #expect(result.status == 1, "\(result.stderr)")
             let retry = try #require(try singleJSONObject(result.stdout)["retry"] as? [String: Any])

@@ -164,13 +164,16 @@ extension RepairCommandTests {
             let f = try Fixture(schema)
             let before = try f.log.dump()
             let title = command == "retry" ? "retry (merged writes)" : "ignore"
-            let what = { (count: String) in command == "retry" ? "retry \(count) (merged writes)" : "ignore \(count)" }
+            let what = command == "retry" ? "retry 2 FAILED entries (merged writes)" : "ignore 2 FAILED entries"
 
-            let refused = try hcconnect([command, "--failed", "--in", "live"], schema: schema.name)
+            // refused before connecting: the URL leads nowhere
+            let refused = try hcconnect(
+                [command, "--failed", "--in", "live"], environment: ["DATABASE_URL": "postgresql://127.0.0.1:1/never"])
             #expect(refused.status == 2)
             #expect(refused.stdout == "")
             #expect(refused.stderr == """
-                hcconnect: refusing to \(what("2 FAILED entries")) without confirmation: add --yes to go ahead, or --dry-run to see them first
+                hcconnect: \(command) --failed changes every entry it selects and there is no terminal to confirm at: \
+                add --yes to go ahead (or --dry-run to see what it would change)
 
                 """)
             #expect(try f.log.dump() == before)
@@ -180,38 +183,47 @@ extension RepairCommandTests {
             #expect(piped.status == 2)
             #expect(try f.log.dump() == before)
 
-            for answer in ["no\n", "\n", "", "yess\n"] {
+            let preview = """
+                hcconnect: about to \(what):
+                  TABLE        ERROR CODE          ENTRIES
+                  account      UNABLE_TO_LOCK_ROW        1
+                  opportunity  ENTITY_IS_DELETED         1
+                \(command == "retry" ? "Retry" : "Ignore") these 2 entries? Type yes to go ahead, no to cancel: 
+                """
+            for (answer, ending) in [
+                ("no\n", "hcconnect: not confirmed; nothing was changed"), ("\n", "hcconnect: not confirmed; nothing was changed"),
+                ("", "\nhcconnect: not confirmed (no answer); nothing was changed"),
+                ("y\n", "hcconnect: not confirmed ('y' is not yes); nothing was changed"),
+                ("YES\n", "hcconnect: not confirmed ('YES' is not yes); nothing was changed"),
+                ("yess\n", "hcconnect: not confirmed ('yess' is not yes); nothing was changed"),
+            ] {
                 let declined = try hcconnect(
                     [command, "--failed", "--in", "live", "--no-color"], schema: schema.name, input: answer, terminal: true,
                     inputIsTerminal: true)
                 #expect(declined.status == 1, "\(answer.debugDescription)")
-                // With no answer at all (end of input) the message starts on a line of its own.
-                let ending = answer.isEmpty ? "\nhcconnect: not confirmed (no answer); nothing was changed" : "hcconnect: not confirmed; nothing was changed"
-                #expect(declined.stderr == """
-                    hcconnect: about to \(what("2 FAILED entries")). Type yes to go ahead: \(ending)
-
-                    """)
+                #expect(declined.stderr == preview + ending + "\n", "\(answer.debugDescription)")
                 #expect(declined.stdout == "")
                 #expect(try f.log.dump() == before)
             }
 
             let confirmed = try hcconnect(
-                [command, "--failed", "--in", "live", "--no-color"], schema: schema.name, input: "yes\n", terminal: true,
+                [command, "--failed", "--in", "live", "--no-color"], schema: schema.name, input: " yes \n", terminal: true,
                 inputIsTerminal: true)
             #expect(confirmed.status == 0, "\(confirmed.stderr)")
-            #expect(confirmed.stderr.hasPrefix("hcconnect: about to \(what("2 FAILED entries")). Type yes to go ahead: "))
+            #expect(confirmed.stderr.hasPrefix(preview))
             #expect(confirmed.stderr.contains("\(title): 2 requested, 2 changed\n"))
             let state = command == "retry" ? "NEW" : "IGNORED"
             #expect(try f.log.state(f.liveFailed) == state)
             #expect(try f.log.state(f.liveOtherFailed) == state)
             expectUnchanged(before, try f.log.dump(), except: ["live \(f.liveFailed)", "live \(f.liveOtherFailed)"])
 
-            // One entry: the prompt says so.
+            // One entry: the question says so.
             let one = try hcconnect(
-                [command, "--failed", "--table", "contact", "--no-color"], schema: schema.name, input: "y\n", terminal: true,
+                [command, "--failed", "--table", "contact", "--no-color"], schema: schema.name, input: "yes\n", terminal: true,
                 inputIsTerminal: true)
             #expect(one.status == 0)
-            #expect(one.stderr.hasPrefix("hcconnect: about to \(what("1 FAILED entry")). Type yes to go ahead: "))
+            #expect(one.stderr.contains(
+                "\(command == "retry" ? "Retry" : "Ignore") this entry? Type yes to go ahead, no to cancel: "), "\(one.stderr)")
         }
     }
 
@@ -219,11 +231,11 @@ extension RepairCommandTests {
         try TestDatabase.withConnectSchema { schema in
             let f = try Fixture(schema)
             let before = try f.log.dump()
-            let empty = try hcconnect(["retry", "--failed", "--message", "no such message"], schema: schema.name)
+            let empty = try hcconnect(["retry", "--failed", "--message", "no such message", "--yes"], schema: schema.name)
             #expect(empty.status == 0)
             #expect(empty.stdout == "")
             #expect(empty.stderr == "No FAILED entries match; nothing to do.\n")
-            let emptyJSON = try hcconnect(["ignore", "--failed", "--table", "user", "--json"], schema: schema.name)
+            let emptyJSON = try hcconnect(["ignore", "--failed", "--table", "user", "--json", "--yes"], schema: schema.name)
             #expect(emptyJSON.status == 0)
             let object = try singleJSONObject(emptyJSON.stdout)
             #expect(object["requested"] as? Int == 0)

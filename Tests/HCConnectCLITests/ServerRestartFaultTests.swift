@@ -126,7 +126,7 @@ import Testing
     func aCleanupAcrossARestart(mode: String) throws {
         try repairAcrossARestart(
             mode: mode, schema: "cleanup_\(mode)",
-            arguments: ["cleanup", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--batch-size", String(batchSize), "--json"],
+            arguments: ["cleanup", "--yes", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--batch-size", String(batchSize), "--json"],
             changed: { ($0["retry"] as? [String: Any])?["changed"] as? Int })
     }
 
@@ -143,7 +143,7 @@ import Testing
     func aCleanupWithoutRetriesStopsWithWhatItDid(mode: String) throws {
         try repairAcrossARestart(
             mode: mode, schema: "cleanup_once_\(mode)",
-            arguments: ["cleanup", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--batch-size", String(batchSize), "--json", "--retries", "0"],
+            arguments: ["cleanup", "--yes", "--retry-matching", "UNABLE_TO_LOCK_ROW", "--batch-size", String(batchSize), "--json", "--retries", "0"],
             changed: { ($0["retry"] as? [String: Any])?["changed"] as? Int })
     }
 

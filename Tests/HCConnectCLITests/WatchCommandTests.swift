@@ -183,7 +183,7 @@ import Testing
     @Test func aPersonIsToldWhatIsWatched() throws {
         try TestDatabase.withConnectSchema { schema in
             let result = try hcconnect(
-                ["watch", "--table", "account", "--timeout", "1s"], schema: schema.name, terminal: true)
+                ["watch", "--table", "account", "--timeout", "1s"], schema: schema.name, terminal: true, columns: 120)
             #expect(result.status == 1)
             #expect(result.stdout.isEmpty)
             #expect(result.stderr == "watching \(schema.name) for entries of account that become FAILED; Ctrl-C to stop\n")

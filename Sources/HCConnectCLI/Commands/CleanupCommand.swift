@@ -9,7 +9,8 @@ enum CleanupCommand: Command {
         usage: [
             "cleanup [--retry-matching PATTERN]... [--max-attempts N] [--ignore-older-than DURATION]",
             "        [--ignore-matching PATTERN]... [--table T] [--in live|archive|all] [--action A]",
-            "        [--write-mode merged|ordered] [--via-connect] [--include-superseded] [--dry-run] [--batch-size N]",
+            "        [--code CODE] [--write-mode merged|ordered] [--via-connect] [--include-superseded]",
+            "        [--yes] [--dry-run] [--batch-size N]",
         ],
         description: """
             Applies a policy to the FAILED entries, for unattended runs. --retry-matching \
@@ -28,8 +29,10 @@ enum CleanupCommand: Command {
             and ignore commands do (write mode, row locks, only entries still FAILED and still \
             matching the rule that chose them, one transaction per batch, and what a retry \
             leaves alone: read-only and unmapped tables, records whose row is gone, \
-            superseded changes unless --include-superseded), without asking for \
-            confirmation. An attempt is counted once per retry, even when it coalesced \
+            superseded changes unless --include-superseded). Like every selection that \
+            changes entries, it asks at a terminal, showing what it would change per table \
+            and error code and what it would leave alone, and needs --yes without one (cron). \
+            An attempt is counted once per retry, even when it coalesced \
             several failures of a record. Two cleanups of the same \
             schema never overlap: each holds a transaction-scoped advisory lock for its whole \
             run, and a second one says which session holds it and exits 75. --dry-run shows \
@@ -40,8 +43,8 @@ enum CleanupCommand: Command {
             """,
         examples: [
             (
-                "hcconnect cleanup --retry-matching UNABLE_TO_LOCK_ROW --max-attempts 5",
-                "retry lock errors, at most 5 times per record"
+                "hcconnect cleanup --retry-matching UNABLE_TO_LOCK_ROW --max-attempts 5 --yes",
+                "from cron: retry lock errors, at most 5 times per record"
             ),
             (
                 "hcconnect cleanup --ignore-older-than 14d --table task",
@@ -62,9 +65,9 @@ enum CleanupCommand: Command {
         OptionSpec("max-attempts", .value("N"), "Retries per record and action, counting earlier ones (default \(CleanupPolicy.defaultMaxAttempts))"),
         OptionSpec("ignore-older-than", .value("DURATION"), "Ignore entries captured longer ago than DURATION (7d, 12h, 2w)"),
         OptionSpec("ignore-matching", .repeated("PATTERN"), "Ignore entries whose message matches: an error code or a regular expression"),
-        EntryFilters.table, EntryFilters.source, EntryFilters.action,
+        EntryFilters.table, EntryFilters.source, EntryFilters.action, EntryFilters.code,
         RetryCommand.writeModeOption, RetryCommand.viaConnect, RetryCommand.includeSuperseded, RepairRequest.dryRun,
-        RepairRequest.batchSize,
+        RepairRequest.yes, RepairRequest.batchSize,
     ]
     static let formats: [OutputFormat] = [.table, .json]
     static var changesData: Bool { true }
@@ -76,6 +79,8 @@ enum CleanupCommand: Command {
         let batchSize = try RepairRequest.batchSize(arguments)
         let mode = try RetryCommand.writeMode(context)
         let policy = try policy(arguments)
+        let confirmation = Confirmation.decision(context, isSelection: true, dryRun: dryRun, yes: arguments.flag("yes"))
+        if confirmation == .refuse { throw Confirmation.refusal("cleanup") }
         let store = try context.triggerLog(inspected: !policy.retryPatterns.isEmpty)
         var scoped = policy
         let (scope, tables) = try EntryFilters(arguments).appliedWithTables(to: .failed(), store: store)
@@ -86,14 +91,23 @@ enum CleanupCommand: Command {
             let option = policy.retryPatterns.contains(pattern) ? "--retry-matching" : "--ignore-matching"
             throw ArgumentError.invalidValue(option: option, value: pattern.text, reason: "is not a regular expression: \(message)")
         }
+        let repair = TriggerLogRepair(store: store)
+        let retryAction = RepairAction.retry(mode, viaConnect: arguments.flag("via-connect"))
+        // asked before the lock is taken: no transaction stays open while a person reads
+        var confirmed: CleanupPlan?
+        if confirmation == .ask {
+            let plan = try cleanup.plan()
+            let preview = try Self.preview(context, repair, plan: plan, retryAction: retryAction, batchSize: batchSize, maxAttempts: policy.maxAttempts)
+            if preview.changes > 0 { try Confirmation.ask(context, preview) }
+            confirmed = plan
+        }
         let lock = dryRun ? nil : try CleanupLock.acquire(context, schema: store.schemaName.name)
         defer { lock?.release() }
-        let plan = try cleanup.plan()
+        var plan = try cleanup.plan()
+        if let confirmed { plan = plan.limited(to: confirmed) }
         context.debug(
             "plan: retry \(plan.retry.count), attempts used up \(plan.exhausted.count), ignore \(plan.ignore.count)")
 
-        let repair = TriggerLogRepair(store: store)
-        let retryAction = RepairAction.retry(mode, viaConnect: arguments.flag("via-connect"))
         var report = CleanupReport(
             policy: policy, plan: plan, retry: RepairSummary(action: retryAction, isDryRun: dryRun),
             ignore: RepairSummary(action: .ignore, isDryRun: dryRun))
@@ -127,6 +141,47 @@ enum CleanupCommand: Command {
         progress.finish()
         report.write(context, failure: nil)
         return report.retry.isComplete && report.ignore.isComplete ? .success : .negative
+    }
+
+    /// What the confirmation shows: the plan's retries and ignores, each a dry run (no
+    /// locks), per table and error code, and what the retries would leave alone.
+    static func preview(
+        _ context: CommandContext, _ repair: TriggerLogRepair, plan: CleanupPlan, retryAction: RepairAction, batchSize: Int,
+        maxAttempts: Int
+    ) throws -> ChangePreview {
+        var changing: [TriggerLogRepair.Target] = []
+        var actions: [String] = []
+        var leftAlone: [String: Int] = [:]
+        var reasons: [String] = []
+        var changes = 0
+        for (action, candidates) in [(retryAction, plan.retryCandidates), (.ignore, plan.ignoreCandidates)]
+        where !candidates.entries.isEmpty {
+            let summary = try repair.run(
+                action, on: candidates, batchSize: batchSize, dryRun: true,
+                includeSuperseded: context.arguments.flag("include-superseded"), readingEntries: false
+            ) { _, outcomes, _ in
+                changing += outcomes.filter { $0.result.isChange }.map { .init(id: $0.id, location: $0.location) }
+            }
+            changes += summary.changed
+            var what = "\(action.name) \(ReadableFigure.count(summary.changed)) FAILED \(summary.changed == 1 ? "entry" : "entries")"
+            if case .retry(let mode, let viaConnect) = action {
+                what += " (\(mode.rawValue) writes\(viaConnect ? ", archived ones via Connect" : ""))"
+            }
+            actions.append(what)
+            for (reason, entries, _) in RepairReport.leftAlone(summary) where !entries.isEmpty {
+                if leftAlone[reason] == nil { reasons.append(reason) }
+                leftAlone[reason, default: 0] += entries.count
+            }
+        }
+        if !plan.exhausted.isEmpty {
+            let reason = "out of attempts: \(maxAttempts) retries of the same record already (still FAILED)"
+            reasons.append(reason)
+            leftAlone[reason] = plan.exhausted.count
+        }
+        return ChangePreview(
+            changes: changes, actions: actions.isEmpty ? ["change nothing"] : actions,
+            groups: try repair.countsByTableAndCode(changing), leftAlone: reasons.map { ($0, leftAlone[$0]!) },
+            question: "Go ahead with \(changes == 1 ? "this entry" : "these \(ReadableFigure.count(changes)) entries")?")
     }
 
     /// Reads the policy options.

@@ -10,6 +10,7 @@ struct EntryFilters {
     var since: TimeBound?
     var until: TimeBound?
     var message: String?
+    var codes: [String] = []
     var recordIDs: [Int] = []
     var sfids: [SalesforceID] = []
     var limit: Int?
@@ -22,13 +23,14 @@ struct EntryFilters {
     static let since = OptionSpec("since", .value("TIME"), "Created at or after TIME: ISO 8601, or an age like 30m, 6h, 2d")
     static let until = OptionSpec("until", .value("TIME"), "Created before TIME: ISO 8601, or an age like 30m, 6h, 2d")
     static let message = OptionSpec("message", .value("TEXT"), "sf_message contains TEXT (ignoring case)")
+    static let code = OptionSpec("code", .list("CODE"), "Only entries with these error codes, as errors shows them")
     static let recordID = OptionSpec("record-id", .list("ID"), "Only entries for these record ids (the mapped table's id)")
     static let sfid = OptionSpec("sfid", .list("SFID"), "Only entries with these Salesforce ids (15 or 18 characters)")
     static let limit = OptionSpec("limit", .value("N"), "At most N entries")
     static let all = OptionSpec("all", .flag, "No limit, even on a terminal (which shows 100 by default)")
 
     /// The filters of `failed`.
-    static let specs: [OptionSpec] = [table, source, action, since, until, message, recordID, sfid, limit, all]
+    static let specs: [OptionSpec] = [table, source, action, since, until, message, code, recordID, sfid, limit, all]
 
     /// Reads and checks the filter options present in `arguments`.
     ///
@@ -69,6 +71,7 @@ struct EntryFilters {
             }
             self.message = message
         }
+        codes = try arguments.list("code").map { text throws(ArgumentError) in try Self.errorCode(text) }
         recordIDs = try arguments.list("record-id").map { text throws(ArgumentError) in
             try Self.positiveInteger(text, option: "--record-id", noun: "record id")
         }
@@ -104,9 +107,25 @@ struct EntryFilters {
         query.createdSince = since
         query.createdUntil = until
         query.messageContains = message
+        query.codes = codes
         query.recordIDs = recordIDs
         query.sfids = sfids
         return (query, named)
+    }
+
+    /// An error code as `errors` shows it (`DUPLICATE_VALUE`); typed in lower case, it is
+    /// read in capitals, as Salesforce writes every code.
+    static func errorCode(_ text: String) throws(ArgumentError) -> String {
+        let code = text.uppercased()
+        let scalars = Array(code.unicodeScalars)
+        guard scalars.count >= 2, ("A"..."Z").contains(scalars[0]),
+            scalars.allSatisfy({ ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" })
+        else {
+            throw .invalidValue(
+                option: "--code", value: text,
+                reason: "is not an error code (capitals, digits and _, as hcconnect errors shows them: DUPLICATE_VALUE)")
+        }
+        return code
     }
 
     private static func time(_ arguments: ParsedArguments, _ name: String) throws(ArgumentError) -> TimeBound? {

@@ -37,7 +37,7 @@ enum ErrorsCommand: Command {
 
     static let options: [OptionSpec] = [
         EntryFilters.table, EntryFilters.source, EntryFilters.action, EntryFilters.since, EntryFilters.until,
-        EntryFilters.message, EntryFilters.recordID, EntryFilters.sfid, examples, byTable, limit, all,
+        EntryFilters.message, EntryFilters.code, EntryFilters.recordID, EntryFilters.sfid, examples, byTable, limit, all,
     ]
     static let formats: [OutputFormat] = [.table, .json, .csv]
 

@@ -85,7 +85,7 @@ enum ExportCommand: Command {
 
     static let options: [OptionSpec] = [
         afterID, checkpoint, processed, stuckAfter, EntryFilters.state, EntryFilters.table, EntryFilters.source,
-        EntryFilters.action, EntryFilters.since, EntryFilters.until, EntryFilters.message, EntryFilters.recordID,
+        EntryFilters.action, EntryFilters.since, EntryFilters.until, EntryFilters.message, EntryFilters.code, EntryFilters.recordID,
         EntryFilters.sfid, EntryFilters.limit, noHeader, waitForWriters, summary,
     ]
     static let formats: [OutputFormat] = [.json, .csv]

@@ -22,7 +22,7 @@ enum HistoryCommand: Command {
     /// The filters that make sense within one record's history.
     static let filterSpecs = [
         EntryFilters.state, EntryFilters.source, EntryFilters.action, EntryFilters.since, EntryFilters.until,
-        EntryFilters.message, EntryFilters.limit, EntryFilters.all,
+        EntryFilters.message, EntryFilters.code, EntryFilters.limit, EntryFilters.all,
     ]
     static let options = [OptionSpec("sfid", .value("SFID"), "The record's Salesforce id, in place of RECORD_ID")] + filterSpecs
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]

@@ -16,7 +16,7 @@ struct RepairRequest {
     static let failed = OptionSpec(
         "failed", .flag, "Select the FAILED entries matching the filters below (asks for confirmation)")
     static let dryRun = OptionSpec("dry-run", .flag, "Show what would change, and change nothing")
-    static let yes = OptionSpec("yes", short: "y", .flag, "Do not ask for confirmation of a --failed selection")
+    static let yes = OptionSpec("yes", short: "y", .flag, "Go ahead without asking; a selection needs it without a terminal (cron)")
     static let batchSize = OptionSpec(
         "batch-size", .value("N"), "Entries per batch; each batch is one transaction (default \(TriggerLogRepair.defaultBatchSize))")
     static let max = OptionSpec("max", .value("N"), "Change at most N entries (the lowest ids first)")
@@ -24,7 +24,7 @@ struct RepairRequest {
     /// The filters a `--failed` selection takes: those of `failed`, without limits.
     static let filterSpecs = [
         EntryFilters.table, EntryFilters.source, EntryFilters.action, EntryFilters.since, EntryFilters.until,
-        EntryFilters.message, EntryFilters.recordID, EntryFilters.sfid,
+        EntryFilters.message, EntryFilters.code, EntryFilters.recordID, EntryFilters.sfid,
     ]
 
     static let specs = [failed] + filterSpecs + [dryRun, yes, batchSize, max]

@@ -9,6 +9,9 @@ enum RepairRun {
             throw ArgumentError.invalidValue(
                 option: "--format", value: "csv", reason: "lists entries, which only --dry-run does; use table, json or ids")
         }
+        let confirmation = Confirmation.decision(
+            context, isSelection: request.ids == nil, dryRun: request.dryRun, yes: request.confirmed)
+        if confirmation == .refuse { throw Confirmation.refusal("\(action.name) --failed") }
         if case .retry(let mode, let viaConnect) = action {
             context.debug("write mode: \(mode.rawValue)\(viaConnect ? ", archived entries via Connect (REQUEUE)" : "")")
         }
@@ -27,8 +30,13 @@ enum RepairRun {
         context.debug(
             "selected \(candidates.targets.count) entries (\(candidates.targets.filter { $0.location == .live }.count) live), "
                 + "\(candidates.notFound.count) unknown ids; batches of \(request.batchSize)")
-        if !candidates.isExplicit, !candidates.targets.isEmpty, !request.dryRun, !request.confirmed {
-            try confirm(context, action: action, count: candidates.targets.count)
+        if confirmation == .ask, !candidates.targets.isEmpty {
+            let preview = try preview(
+                context, repair, action: action, candidates: candidates, batchSize: request.batchSize,
+                includeSuperseded: context.arguments.flag("include-superseded"))
+            // when every entry would be left alone there is nothing to confirm: the run's
+            // summary says why for each
+            if preview.changes > 0 { try Confirmation.ask(context, preview) }
         }
 
         let json = context.format == .json
@@ -153,26 +161,34 @@ enum RepairRun {
     }
 
     /// Asks a person at a terminal to type "yes"; refuses without one.
-    private static func confirm(_ context: CommandContext, action: RepairAction, count: Int) throws {
-        var what = "\(action.name) \(count) FAILED \(count == 1 ? "entry" : "entries")"
+    /// What the confirmation shows: a dry run of the same batches (read-only, no locks),
+    /// counted per table and error code, and what it would leave alone.
+    static func preview(
+        _ context: CommandContext, _ repair: TriggerLogRepair, action: RepairAction,
+        candidates: TriggerLogRepair.Candidates, batchSize: Int, includeSuperseded: Bool
+    ) throws -> ChangePreview {
+        var changing: [TriggerLogRepair.Target] = []
+        var progress = ProgressMeter(
+            errors: context.errors, label: "checking", total: candidates.targets.count,
+            isEnabled: candidates.targets.count > batchSize)
+        let summary = try repair.run(
+            action, on: candidates, batchSize: batchSize, dryRun: true, includeSuperseded: includeSuperseded,
+            readingEntries: false
+        ) { summary, outcomes, _ in
+            changing += outcomes.filter { $0.result.isChange }.map { .init(id: $0.id, location: $0.location) }
+            progress.update(summary.handled - summary.notFound.count)
+        }
+        progress.finish()
+        let verb = action == .ignore ? "ignore" : "retry"
+        let noun = { (count: Int) in "\(ReadableFigure.count(count)) FAILED \(count == 1 ? "entry" : "entries")" }
+        var what = "\(verb) \(noun(summary.changed))"
         if case .retry(let mode, let viaConnect) = action {
-            what += " (\(mode.rawValue) writes\(viaConnect ? ", via Connect" : ""))"
+            what += " (\(mode.rawValue) writes\(viaConnect ? ", archived ones via Connect" : ""))"
         }
-        guard context.input.isTerminal, context.errors.isTerminal else {
-            throw ArgumentError.invalidCombination(
-                "refusing to \(what) without confirmation: add --yes to go ahead, or --dry-run to see them first")
-        }
-        context.output.flush()
-        context.errors.write("hcconnect: about to \(what). Type yes to go ahead: ")
-        context.errors.flush()
-        guard let line = context.input.readLine() else {
-            context.errors.line()
-            throw CommandFailure(status: .negative, message: "not confirmed (no answer); nothing was changed")
-        }
-        let answer = line.trimmingWhitespace().lowercased()
-        guard answer == "yes" || answer == "y" else {
-            throw CommandFailure(status: .negative, message: "not confirmed; nothing was changed")
-        }
+        return ChangePreview(
+            changes: summary.changed, actions: [what], groups: try repair.countsByTableAndCode(changing),
+            leftAlone: RepairReport.leftAlone(summary).map { ($0.reason, $0.entries.count) },
+            question: "\(verb == "retry" ? "Retry" : "Ignore") \(summary.changed == 1 ? "this entry" : "these \(ReadableFigure.count(summary.changed)) entries")?")
     }
 }
 

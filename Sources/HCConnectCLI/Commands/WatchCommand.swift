@@ -40,7 +40,7 @@ enum WatchCommand: Command {
         "timeout", .value("DUR"), "Stop after DUR (e.g. 30s, 10m); exit 1 when fewer than --count (else no) entries came")
 
     static let options = [
-        EntryFilters.table, EntryFilters.action, EntryFilters.message, EntryFilters.recordID, EntryFilters.sfid,
+        EntryFilters.table, EntryFilters.action, EntryFilters.message, EntryFilters.code, EntryFilters.recordID, EntryFilters.sfid,
         state, all, existing, interval, count, timeout,
     ]
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]

@@ -29,9 +29,24 @@ enum DisplayText {
 
     /// The number of terminal columns the text takes: wide East Asian characters and
     /// emoji count two, combining marks and format characters none.
+    /// Colour codes (`ESC [ ... m`, which data never holds: ``sanitized(_:markLineBreaks:)``
+    /// replaces ESC) take no columns.
     static func width(_ text: String) -> Int {
-        if text.utf8.allSatisfy({ $0 < 0x80 }) { return text.utf8.count }
-        return text.unicodeScalars.reduce(0) { $0 + width(of: $1) }
+        if text.utf8.allSatisfy({ $0 < 0x80 && $0 != 0x1B }) { return text.utf8.count }
+        var columns = 0
+        var inEscape = false
+        for scalar in text.unicodeScalars {
+            if inEscape {
+                if scalar == "m" { inEscape = false }
+                continue
+            }
+            if scalar == "\u{1B}" {
+                inEscape = true
+                continue
+            }
+            columns += width(of: scalar)
+        }
+        return columns
     }
 
     static func width(of scalar: Unicode.Scalar) -> Int {
@@ -68,5 +83,64 @@ enum DisplayText {
     static func padded(_ text: String, toColumns columns: Int, alignRight: Bool = false) -> String {
         let padding = String(repeating: " ", count: max(0, columns - width(text)))
         return alignRight ? padding + text : text + padding
+    }
+
+    /// The text cut or padded to exactly `columns` terminal columns.
+    static func fit(_ text: String, _ columns: Int) -> String {
+        padded(truncated(text, toColumns: columns), toColumns: columns)
+    }
+
+    /// The text broken at spaces into lines of at most `width` terminal columns: the first
+    /// line starts with `indent`, the others with `continuation`. A word longer than a line
+    /// is broken where the line ends. Plain text only (colour codes would count as columns).
+    static func wrapped(_ text: String, width: Int, indent: String = "", continuation: String = "") -> [String] {
+        if self.width(indent) + self.width(text) <= width { return [indent + text] }
+        var lines: [String] = []
+        var line = indent
+        var lineWidth = self.width(indent)
+        var hasWord = false
+        for word in text.split(separator: " ", omittingEmptySubsequences: true) {
+            var word = String(word)
+            var wordWidth = self.width(word)
+            if hasWord, lineWidth + 1 + wordWidth > width {
+                lines.append(line)
+                line = continuation
+                lineWidth = self.width(continuation)
+                hasWord = false
+            }
+            // at the start of a line, a word wider than the line is cut where the line ends
+            while !hasWord, lineWidth + wordWidth > width, lineWidth < width {
+                let piece = truncatedPrefix(word, toColumns: width - lineWidth)
+                guard !piece.isEmpty else { break }
+                lines.append(line + piece)
+                word.removeFirst(piece.count)
+                wordWidth = self.width(word)
+                line = continuation
+                lineWidth = self.width(continuation)
+            }
+            if word.isEmpty { continue }
+            if hasWord {
+                line += " "
+                lineWidth += 1
+            }
+            line += word
+            lineWidth += wordWidth
+            hasWord = true
+        }
+        if hasWord || lines.isEmpty { lines.append(line) }
+        return lines
+    }
+
+    /// The longest start of `text` that fits in `columns` terminal columns.
+    private static func truncatedPrefix(_ text: String, toColumns columns: Int) -> String {
+        var result = ""
+        var used = 0
+        for character in text {
+            let characterWidth = character.unicodeScalars.reduce(0) { $0 + width(of: $1) }
+            if used + characterWidth > columns { break }
+            result.append(character)
+            used += characterWidth
+        }
+        return result
     }
 }
