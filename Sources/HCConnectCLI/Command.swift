@@ -139,10 +139,21 @@ final class CommandContext {
             events.record("connect", "connecting to \(target)", ["target": .string(target)])
         }
         let start = ContinuousClock.now
-        let connector = RetryingExecutor(connection: nil, policy: options.retryPolicy)
+        // With nothing configured, libpq's default (the local socket) is a guess: when it
+        // fails, say so at once rather than retry it.
+        let nothingGiven = options.databaseURL == nil && !Self.libpqTargetVariables.contains { environment[$0] != nil }
+        let connector = RetryingExecutor(connection: nil, policy: nothingGiven ? .none : options.retryPolicy)
         connector.observer = executor.observer
         connector.shouldStop = executor.shouldStop
-        let connection = try connector.run(Self.connecting) { try PostgresConnection(settings: settings) }
+        let connection: PostgresConnection
+        do {
+            connection = try connector.run(Self.connecting) { try PostgresConnection(settings: settings) }
+        } catch let error as PostgresError where nothingGiven && error.kind == .connectionFailed {
+            throw CommandFailure(
+                status: .unavailable,
+                message: "no database given: set DATABASE_URL or use --database-url URL (or libpq's PGHOST, PGDATABASE, ...);"
+                    + " libpq's default failed: \(error.message)")
+        }
         events.record(
             "connected",
             "connected to \(connection.endpointDescription) in \(Self.milliseconds(ContinuousClock.now - start))",
@@ -181,6 +192,10 @@ final class CommandContext {
         }
         return connection
     }
+
+    /// The libpq variables that say which server or database to use: with none of them and
+    /// no URL, nothing was configured.
+    static let libpqTargetVariables = ["PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"]
 
     /// The trigger log store of the chosen schema, checked on first use.
     ///

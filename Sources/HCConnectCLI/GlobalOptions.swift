@@ -28,7 +28,7 @@ struct GlobalOptions {
         OptionSpec("no-color", .flag, "Do not colour the output (also NO_COLOR=1 or TERM=dumb)"),
         OptionSpec("verbose", .flag, "Log events on standard error: connection, statements, timings, retries, batches"),
         OptionSpec("log-format", .value("FORMAT"), "Event log lines as text (default) or json"),
-        OptionSpec("retries", .value("N"), "Retry transient database errors at most N times (default 5; 0: never)"),
+        OptionSpec("retries", .value("N"), "Retry transient database errors at most N times (default: for 2 minutes; 0: never)"),
         OptionSpec("lock-timeout", .value("DURATION"), "Give up waiting for a lock after DURATION (default 10s; 0: wait)"),
         OptionSpec(
             "statement-timeout", .value("DURATION"),
@@ -43,6 +43,12 @@ struct GlobalOptions {
     init(_ arguments: ParsedArguments, environment: [String: String]) throws(ArgumentError) {
         let url = arguments.value("database-url") ?? environment["DATABASE_URL"]
         databaseURL = (url?.isEmpty ?? true) ? nil : url
+        if let url = databaseURL, let scheme = Self.foreignScheme(url) {
+            // named without the rest, which may hold a password
+            throw .invalidCombination(
+                "\(arguments.value("database-url") != nil ? "--database-url" : "DATABASE_URL") is not a PostgreSQL URL"
+                    + " (its scheme is '\(ArgumentError.printable(scheme))'); use postgres://USER:PASSWORD@HOST:PORT/DATABASE")
+        }
         if let schema = arguments.value("schema") {
             guard !schema.isEmpty else {
                 throw .invalidValue(option: "--schema", value: schema, reason: "is empty; name a schema")
@@ -87,6 +93,21 @@ struct GlobalOptions {
         if let text = arguments.value("statement-timeout") {
             statementTimeout = try Self.timeout(text, option: "--statement-timeout")
         }
+    }
+
+    /// The scheme of a URL that is not PostgreSQL's (`http` in `http://host/db`); nil for a
+    /// `postgres://` or `postgresql://` URL, a keyword string or a database name.
+    static func foreignScheme(_ text: String) -> String? {
+        // the scheme is what comes before the first ':', when '//' follows it
+        let trimmed = text.trimmingWhitespace()
+        guard let colon = trimmed.firstIndex(of: ":"), trimmed[colon...].hasPrefix("://") else { return nil }
+        let scheme = trimmed[..<colon]
+        guard let first = scheme.unicodeScalars.first, ("a"..."z").contains(first) || ("A"..."Z").contains(first),
+            scheme.unicodeScalars.allSatisfy({
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "+-.".unicodeScalars.contains($0)
+            })
+        else { return nil }
+        return scheme == "postgres" || scheme == "postgresql" ? nil : String(scheme)
     }
 
     /// Parses a timeout: `0` (none, also `0s`...), or a whole number with a unit: `ms`, `s`

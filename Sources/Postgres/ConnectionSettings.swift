@@ -99,7 +99,7 @@ public struct ConnectionSettings: Sendable {
     func redactor(parsed: [String: String]) -> Redactor {
         var secrets: [String] = []
         if let password = parsed["password"] { secrets.append(password) }
-        if let raw = rawURLPassword { secrets.append(raw) }
+        secrets += rawURLPasswords
         if let password = overrides.first(where: { $0.keyword == "password" })?.value {
             secrets.append(password)
         }
@@ -111,42 +111,92 @@ public struct ConnectionSettings: Sendable {
         return Redactor(secrets: secrets, wholeStrings: whole)
     }
 
-    /// The connection string with its password replaced by `***`, safe to show.
+    /// The connection string with its password replaced by `***`, safe to show: the
+    /// password of a URL's user information and of its `password` query parameter, or of a
+    /// keyword string's `password=`.
     public var redactedConnectionString: String {
         guard let connectionString else { return "" }
-        if let range = rawURLPasswordRange {
+        let ranges = urlPasswordRanges
+        if !ranges.isEmpty {
             var copy = connectionString
-            copy.unicodeScalars.replaceSubrange(range, with: Redactor.mask.unicodeScalars)
+            // from the end, so the earlier ranges stay valid
+            for range in ranges.sorted(by: { $0.lowerBound > $1.lowerBound }) {
+                copy.unicodeScalars.replaceSubrange(range, with: Redactor.mask.unicodeScalars)
+            }
             return copy
         }
-        if isConnectionInfo, connectionString.containsUTF8("password") {
+        if isConnectionInfo, !isURL, connectionString.containsUTF8("password") {
             return Self.redactKeywordPassword(in: connectionString)
         }
         return connectionString
     }
 
-    /// The password as written inside a `postgres://user:password@host` URL, undecoded.
-    private var rawURLPassword: String? {
-        guard let connectionString, let range = rawURLPasswordRange else { return nil }
-        return String(connectionString.unicodeScalars[range])
+    /// True for a `postgres://` or `postgresql://` URL.
+    private var isURL: Bool {
+        guard let scalars = connectionString?.unicodeScalars else { return false }
+        return scalars.starts(with: "postgresql://".unicodeScalars) || scalars.starts(with: "postgres://".unicodeScalars)
     }
 
-    /// Where the password of a URL is, in its Unicode scalars: found by scalars, not
-    /// characters, as libpq finds it by bytes (an `@` that a combining mark follows is
-    /// still the `@`).
-    private var rawURLPasswordRange: Range<String.Index>? {
-        guard let scalars = connectionString?.unicodeScalars else { return nil }
+    /// The passwords as written inside a URL, undecoded.
+    private var rawURLPasswords: [String] {
+        guard let connectionString else { return [] }
+        return urlPasswordRanges.map { String(connectionString.unicodeScalars[$0]) }
+    }
+
+    /// Where a URL's passwords are, in its Unicode scalars, found the way libpq finds them
+    /// (`conninfo_uri_parse_options`), by bytes rather than characters (an `@` that a
+    /// combining mark follows is still the `@`): the user information is what comes before
+    /// the first `@` that no `/` precedes, and its password what follows its first `:`
+    /// (`?` and `#` are ordinary characters there); after the first `?`, the value of each
+    /// `password` parameter, up to the next `&`.
+    private var urlPasswordRanges: [Range<String.Index>] {
+        guard isURL, let scalars = connectionString?.unicodeScalars else { return [] }
         let prefixes = ["postgresql://", "postgres://"]
-        guard let prefix = prefixes.first(where: { scalars.starts(with: $0.unicodeScalars) }) else { return nil }
+        guard let prefix = prefixes.first(where: { scalars.starts(with: $0.unicodeScalars) }) else { return [] }
         let afterScheme = scalars.index(scalars.startIndex, offsetBy: prefix.unicodeScalars.count)
-        let authorityEnd = scalars[afterScheme...].firstIndex(where: { $0 == "/" || $0 == "?" })
-            ?? scalars.endIndex
-        let authority = scalars[afterScheme..<authorityEnd]
-        guard let at = authority.lastIndex(of: "@") else { return nil }
-        let userInfo = authority[..<at]
-        guard let colon = userInfo.firstIndex(of: ":") else { return nil }
-        let start = scalars.index(after: colon)
-        return start < at ? start..<at : nil
+        var ranges: [Range<String.Index>] = []
+        var hostStart = afterScheme
+        if let stop = scalars[afterScheme...].firstIndex(where: { $0 == "@" || $0 == "/" }), scalars[stop] == "@" {
+            hostStart = scalars.index(after: stop)
+            if let colon = scalars[afterScheme..<stop].firstIndex(of: ":") {
+                let start = scalars.index(after: colon)
+                if start < stop { ranges.append(start..<stop) }
+            }
+        }
+        if let question = scalars[hostStart...].firstIndex(of: "?") {
+            var index = scalars.index(after: question)
+            while index < scalars.endIndex {
+                let end = scalars[index...].firstIndex(of: "&") ?? scalars.endIndex
+                // the keyword is percent-decoded too: pa%73sword is password
+                if let equals = scalars[index..<end].firstIndex(of: "="),
+                    Self.percentDecoded(String(scalars[index..<equals])) == "password"
+                {
+                    let start = scalars.index(after: equals)
+                    if start < end { ranges.append(start..<end) }
+                }
+                index = end < scalars.endIndex ? scalars.index(after: end) : end
+            }
+        }
+        return ranges
+    }
+
+    /// `%XX` sequences decoded to their bytes (invalid ones kept as written).
+    static func percentDecoded(_ text: String) -> String {
+        var bytes: [UInt8] = []
+        let utf8 = Array(text.utf8)
+        var index = 0
+        while index < utf8.count {
+            if utf8[index] == UInt8(ascii: "%"), index + 2 < utf8.count,
+                let value = UInt8(String(decoding: utf8[(index + 1)...(index + 2)], as: UTF8.self), radix: 16)
+            {
+                bytes.append(value)
+                index += 3
+            } else {
+                bytes.append(utf8[index])
+                index += 1
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Replaces the value of `password=` in a keyword string, quoted or not.

@@ -127,10 +127,20 @@ public final class PostgresConnection {
             }
         let error = PostgresError.fromLibpqMessage(
             text, kind: isAuthentication ? .authenticationFailed : .connectionFailed, redactor: redactor)
+        guard !isAuthentication else { return error }
         // A database that does not exist will not appear by waiting: SQLSTATE 3D000 tells
         // the retry policy so.
-        guard !isAuthentication, lowered.containsUTF8("database \""), lowered.containsUTF8("does not exist") else { return error }
-        return PostgresError(.connectionFailed, message: error.message, sqlState: "3D000", hint: error.hint)
+        if lowered.containsUTF8("database \""), lowered.containsUTF8("does not exist") {
+            return PostgresError(.connectionFailed, message: error.message, sqlState: "3D000", hint: error.hint, isPermanent: true)
+        }
+        // Nor will a host name resolve, or SSL appear on a server without it, or a
+        // certificate start to verify (libpq's own wording: it sends no SQLSTATE for these).
+        let permanentMarkers = [
+            "could not translate host name", "server does not support ssl", "certificate verify failed",
+            "root certificate file", "server certificate for", "does not match host name",
+        ]
+        guard permanentMarkers.contains(where: { lowered.containsUTF8($0) }) else { return error }
+        return PostgresError(.connectionFailed, message: error.message, hint: error.hint, isPermanent: true)
     }
 
     // MARK: - Session facts

@@ -36,17 +36,22 @@ public struct PostgresError: Error, Sendable, Equatable, CustomStringConvertible
     public let detail: String?
     /// The server's HINT (or libpq's second line of advice), if any.
     public let hint: String?
+    /// True for a failure to connect that waiting cannot fix: an unknown host name, SSL
+    /// required of a server without it, a certificate that does not verify, a database that
+    /// does not exist. It is never retried.
+    public let isPermanent: Bool
 
     /// Creates an error. Texts must already be redacted by the caller.
     public init(
         _ kind: Kind, message: String, sqlState: String? = nil, detail: String? = nil,
-        hint: String? = nil
+        hint: String? = nil, isPermanent: Bool = false
     ) {
         self.kind = kind
         self.sqlState = sqlState
         self.message = message
         self.detail = detail
         self.hint = hint
+        self.isPermanent = isPermanent
     }
 
     /// The message, followed by the SQLSTATE when there is one.

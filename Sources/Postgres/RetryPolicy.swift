@@ -36,10 +36,13 @@ public struct RetryPolicy: Sendable, Equatable {
     /// The longest wait between two attempts.
     public var maximumDelay: Duration
 
-    /// The defaults: 5 retries in all within 2 minutes; up to 5 for the connection, 3 each
-    /// for serialization failures, deadlocks and lock timeouts; 250 ms doubling to 15 s.
+    /// The defaults: a lost or refused connection is retried until 2 minutes have passed
+    /// since the first failure (24 retries, 250 ms doubling to 15 s with a random half taken
+    /// off, wait at least 2 minutes in all, so the deadline ends them: a server restart or a
+    /// failover of up to 2 minutes is ridden out); serialization failures, deadlocks and lock
+    /// timeouts 3 times each; 24 retries in all per run.
     public static let standard = RetryPolicy(
-        maximum: [.connection: 5, .serializationFailure: 3, .deadlock: 3, .lockTimeout: 3], totalMaximum: 5,
+        maximum: [.connection: 24, .serializationFailure: 3, .deadlock: 3, .lockTimeout: 3], totalMaximum: 24,
         deadline: .seconds(120), baseDelay: .milliseconds(250), maximumDelay: .seconds(15))
 
     /// No retries at all.
@@ -74,8 +77,8 @@ public struct RetryPolicy: Sendable, Equatable {
         guard let error = error as? PostgresError else { return nil }
         switch error.kind {
         case .connectionLost, .connectionFailed:
-            // an unknown database (3D000) stays unknown however long one waits
-            return error.sqlState == "3D000" ? nil : .connection
+            // an unknown database (3D000) or host stays unknown however long one waits
+            return error.sqlState == "3D000" || error.isPermanent ? nil : .connection
         case .commitOutcomeUnknown:
             return safety == .idempotent ? .connection : nil
         case .server:

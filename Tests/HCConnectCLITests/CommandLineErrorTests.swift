@@ -104,7 +104,8 @@ import Testing
 
     @Test func aDatabaseThatIsDownIsUnavailableAndThePasswordStaysHidden() throws {
         let result = try hcconnect(
-            ["failed", "--verbose"], environment: ["DATABASE_URL": "postgresql://admin:S3cretPassw0rd@127.0.0.1:1/db?connect_timeout=2"])
+            ["failed", "--verbose", "--retries", "0"],
+            environment: ["DATABASE_URL": "postgresql://admin:S3cretPassw0rd@127.0.0.1:1/db?connect_timeout=2"])
         #expect(result.status == 69)
         #expect(result.stderr.contains("hcconnect: cannot connect to the database: connection to server at \"127.0.0.1\", port 1 failed"))
         #expect(result.stderr.contains("postgresql://admin:***@127.0.0.1:1/db"))

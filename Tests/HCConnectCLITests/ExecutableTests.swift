@@ -40,12 +40,12 @@ import Testing
     @Test func exitStatusesReachTheShell() throws {
         #expect(try hcconnectProcess(["--version"], environment: [:]).status == 0)
         #expect(try hcconnectProcess(["nonsense"], environment: [:]).status == 2)
-        let down = try hcconnectProcess(["failed"], environment: ["PGHOST": "127.0.0.1", "PGPORT": "1", "PGCONNECT_TIMEOUT": "2"])
+        let down = try hcconnectProcess(["failed", "--retries", "0"], environment: ["PGHOST": "127.0.0.1", "PGPORT": "1", "PGCONNECT_TIMEOUT": "2"])
         #expect(down.status == 69)
         #expect(down.stderr.hasPrefix("hcconnect: cannot connect to the database: "))
         #expect(down.stdout.isEmpty)
         let password = try hcconnectProcess(
-            ["failed"], environment: ["PGHOST": "127.0.0.1", "PGPORT": "1", "PGPASSWORD": "env-secret-value"])
+            ["failed", "--retries", "0"], environment: ["PGHOST": "127.0.0.1", "PGPORT": "1", "PGPASSWORD": "env-secret-value"])
         #expect(!password.stderr.contains("env-secret-value"))
     }
 

@@ -141,7 +141,7 @@ import Testing
                 }
                 try expectKept(try hcconnect(["export", "--checkpoint", file.path, "--table", "acount"], schema: schema.name), 3, "acount")
                 try expectKept(
-                    try hcconnect(["export", "--checkpoint", file.path], schema: schema.name,
+                    try hcconnect(["export", "--checkpoint", file.path, "--retries", "0"], schema: schema.name,
                                   environment: ["DATABASE_URL": "postgresql://127.0.0.1:1/nowhere", "PGCONNECT_TIMEOUT": "2"]),
                     69, "cannot connect")
 

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 import TestSupport
 import Testing
 
@@ -30,13 +31,18 @@ enum PasswordLeakGuard {
         return found.filter { $0.count >= shortest }
     }
 
-    /// The password of a URL (as written and decoded) or of a keyword string's `password=`.
+    /// The password of a URL (as written and decoded) or of a keyword string's `password=`:
+    /// as libpq finds it (`PQconninfoParse`), and as written, found by libpq's rule (the user
+    /// information ends at the first `@` before any `/`; `?` and `#` are ordinary there).
     static func passwords(inConnectionString string: String) -> Set<String> {
         var found: Set<String> = []
+        if let parsed = try? ConnectionSettings(connectionString: string).explicitParameters()["password"] {
+            found.insert(parsed)
+        }
         if string.hasPrefix("postgres://") || string.hasPrefix("postgresql://") {
             let afterScheme = string[string.index(after: string.range(of: "://")!.lowerBound)...].dropFirst(2)
-            let authority = afterScheme.prefix { $0 != "/" && $0 != "?" }
-            if let at = authority.lastIndex(of: "@") {
+            let authority = afterScheme.prefix { $0 != "/" }
+            if let at = authority.firstIndex(of: "@") {
                 let userInfo = authority[..<at]
                 if let colon = userInfo.firstIndex(of: ":") {
                     let written = String(userInfo[userInfo.index(after: colon)...])

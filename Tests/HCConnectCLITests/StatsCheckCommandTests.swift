@@ -262,7 +262,7 @@ import Testing
     @Test func anUnreachableDatabaseIsUnavailable() throws {
         let down = ["DATABASE_URL": "postgresql://u@127.0.0.1:1/db?connect_timeout=2"]
         for arguments in [["stats"], ["check", "--max-failed", "0"], ["check", "--format", "prometheus"]] {
-            let result = try hcconnect(arguments, environment: down)
+            let result = try hcconnect(arguments + ["--retries", "0"], environment: down)
             #expect(result.status == 69, "\(arguments)")
             #expect(result.stdout.isEmpty)
             #expect(result.stderr.hasPrefix("hcconnect: cannot connect to the database"))

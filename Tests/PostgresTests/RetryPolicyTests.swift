@@ -132,9 +132,14 @@ import Testing
 
     @Test func theStandardPolicyAndNone() {
         let standard = RetryPolicy.standard
-        #expect(standard.maximum == [.connection: 5, .serializationFailure: 3, .deadlock: 3, .lockTimeout: 3])
-        #expect(standard.totalMaximum == 5)
+        #expect(standard.maximum == [.connection: 24, .serializationFailure: 3, .deadlock: 3, .lockTimeout: 3])
+        #expect(standard.totalMaximum == 24)
         #expect(standard.deadline == .seconds(120))
+        // The README promises riding out a restart of up to 2 minutes: even with the
+        // shortest jitter, the connection's retries wait longer than the deadline, which
+        // ends them.
+        let shortest = (1...24).reduce(Duration.zero) { $0 + standard.delay(beforeRetry: $1, random: 0) }
+        #expect(shortest >= standard.deadline, "\(shortest)")
         #expect(RetryPolicy.none.totalMaximum == 0)
         #expect(RetryPolicy.Rule.allCases.allSatisfy { RetryPolicy.none.maximum[$0] == 0 })
         #expect(RetryPolicy.Rule.allCases.map(\.rawValue) == ["connection", "serialization_failure", "deadlock", "lock_timeout"])
