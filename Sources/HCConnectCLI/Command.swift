@@ -60,6 +60,8 @@ final class CommandContext {
     let executor: RetryingExecutor
     /// Whether the command changes data (see ``Command/changesData``).
     let changesData: Bool
+    /// The arguments as typed (after the program's name), for the audit log.
+    var commandLine: [String] = []
     private var connection: PostgresConnection?
     private var store: TriggerLogStore?
 
@@ -191,6 +193,16 @@ final class CommandContext {
             connection.deferSessionParameters(timeouts)
         }
         return connection
+    }
+
+    /// The audit log (`--audit-log`, `HCCONNECT_AUDIT_LOG`), opened for appending before
+    /// anything changes; nil when none is asked for.
+    ///
+    /// - Throws: ``CommandFailure`` (exit 74) when it cannot be opened.
+    func openAuditLog() throws -> AuditLog? {
+        try AuditLog.open(options, environment: environment, commandLine: commandLine) { [weak self] in
+            try? self?.database().query("SELECT current_user::text")[0].string(0)
+        }
     }
 
     /// The libpq variables that say which server or database to use: with none of them and

@@ -19,6 +19,9 @@ struct GlobalOptions {
     var lockTimeout: Duration?
     /// `--statement-timeout`: nil for the command's default; zero for none.
     var statementTimeout: Duration?
+    /// `--audit-log FILE`, else `HCCONNECT_AUDIT_LOG`: where commands that change entries
+    /// append a line per committed batch; nil for none.
+    var auditLog: String?
 
     static let specs: [OptionSpec] = [
         OptionSpec("database-url", .value("URL"), "Database to connect to (else DATABASE_URL, else libpq's PG* variables)"),
@@ -29,6 +32,9 @@ struct GlobalOptions {
         OptionSpec("verbose", .flag, "Log events on standard error: connection, statements, timings, retries, batches"),
         OptionSpec("log-format", .value("FORMAT"), "Event log lines as text (default) or json"),
         OptionSpec("retries", .value("N"), "Retry transient database errors at most N times (default: for 2 minutes; 0: never)"),
+        OptionSpec(
+            "audit-log", .value("FILE"),
+            "Append a JSON line per committed batch of changes to FILE (else HCCONNECT_AUDIT_LOG)"),
         OptionSpec("lock-timeout", .value("DURATION"), "Give up waiting for a lock after DURATION (default 10s; 0: wait)"),
         OptionSpec(
             "statement-timeout", .value("DURATION"),
@@ -79,6 +85,12 @@ struct GlobalOptions {
             logFormat = format
         } else {
             logFormat = .text
+        }
+        if let path = arguments.value("audit-log") {
+            guard !path.isEmpty else { throw .invalidValue(option: "--audit-log", value: path, reason: "is empty; name a file") }
+            auditLog = path
+        } else if let path = environment["HCCONNECT_AUDIT_LOG"], !path.isEmpty {
+            auditLog = path
         }
         retryPolicy = .standard
         if let text = arguments.value("retries") {

@@ -36,10 +36,11 @@ public enum HCConnect {
             errors.flush()
         }
         var log: EventLog?
+        var jsonResult: JSONResult?
         do {
             let status = try dispatch(
                 arguments, environment, input, output, errors, interruption: handlesSignals ? .process : .none,
-                log: &log)
+                log: &log, jsonResult: &jsonResult)
             // what a closed pipe (`| head -1`) cut off is not a success: the status SIGPIPE's
             // death would have given, without the death
             output.flush()
@@ -52,6 +53,17 @@ public enum HCConnect {
             // whatever error the work ended with.
             if handlesSignals, !(error is Interrupted), let signal = Interruption.process.signal {
                 report = FailureReport(Interrupted(signal: signal))
+            }
+            // a command that changes data promised one JSON object: it says what went wrong
+            if let jsonResult, !output.hasWritten {
+                var object = JSONObjectWriter()
+                object.add("command", jsonResult.command)
+                object.add("dry_run", jsonResult.dryRun)
+                object.add("completed", false)
+                object.add("error", report.message)
+                object.add("exit_status", Int(report.status.rawValue))
+                output.write(bytes: object.finished())
+                output.line()
             }
             output.flush()
             if let log, log.format == .json {
@@ -69,7 +81,7 @@ public enum HCConnect {
 
     private static func dispatch(
         _ arguments: [String], _ environment: [String: String], _ input: InputChannel, _ output: OutputChannel,
-        _ errors: OutputChannel, interruption: Interruption, log: inout EventLog?
+        _ errors: OutputChannel, interruption: Interruption, log: inout EventLog?, jsonResult: inout JSONResult?
     ) throws -> ExitStatus {
         let (commandIndex, command) = try findCommand(arguments)
         var rest = arguments
@@ -103,7 +115,11 @@ public enum HCConnect {
         let context = CommandContext(
             arguments: parsed, options: options, format: format, environment: environment, input: input,
             output: output, errors: errors, interruption: interruption, changesData: command.changesData)
+        context.commandLine = arguments
         log = context.events
+        if command.changesData, format == .json {
+            jsonResult = JSONResult(command: command.help.name, dryRun: parsed.flag("dry-run"))
+        }
         return try command.run(context)
     }
 
@@ -130,4 +146,11 @@ public enum HCConnect {
         }
         return (nil, nil)
     }
+}
+
+/// The command whose JSON result a failure before its first batch writes (the command
+/// changes data and `--format json` was asked for).
+struct JSONResult {
+    let command: String
+    let dryRun: Bool
 }

@@ -114,6 +114,17 @@ public struct RepairSummary: Sendable, Equatable {
     }
 
     /// An entry set to REQUEUED because another entry's retry carries its change.
+    /// An entry that was changed (or would be), in the order of the batches: the audit
+    /// trail of a run.
+    public struct Change: Sendable, Equatable {
+        public let id: Int
+        public let location: TriggerLogLocation
+        public let step: RepairStep
+        /// The entry written for it (an archived entry's copy, a capture, or, for a
+        /// coalesced entry, the one its record's retry wrote), if any.
+        public let newID: Int?
+    }
+
     public struct Coalesced: Sendable, Equatable {
         public let id: Int
         public let location: TriggerLogLocation
@@ -137,6 +148,8 @@ public struct RepairSummary: Sendable, Equatable {
     public var created: [Created] = []
     /// Entries set to REQUEUED because another entry's retry carries them.
     public var coalesced: [Coalesced] = []
+    /// Every entry changed, in order.
+    public var changes: [Change] = []
     /// Entries that were not FAILED.
     public var notFailed: [Skipped] = []
     /// Entries still FAILED that no longer match the selection's filters.
@@ -198,9 +211,11 @@ public struct RepairSummary: Sendable, Equatable {
         }
         switch outcome.result {
         case .changed(let step, let newID):
+            changes.append(Change(id: outcome.id, location: outcome.location, step: step, newID: newID))
             steps[step, default: 0] += 1
             if let newID { created.append(Created(sourceID: outcome.id, sourceLocation: outcome.location, newID: newID, step: step)) }
         case .coalesced(let into, let newID):
+            changes.append(Change(id: outcome.id, location: outcome.location, step: .coalesced, newID: newID))
             steps[.coalesced, default: 0] += 1
             coalesced.append(
                 Coalesced(

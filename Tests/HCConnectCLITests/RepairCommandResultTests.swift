@@ -20,7 +20,7 @@ extension RepairCommandTests {
             let object = try singleJSONObject(result.stdout)
             #expect(Set(object.keys) == [
                 "command", "write_mode", "via_connect", "dry_run", "requested", "changed", "skipped", "not_found", "steps",
-                "created", "coalesced", "not_retried", "skipped_not_failed", "skipped_no_longer_matching", "skipped_locked",
+                "created", "changes", "coalesced", "not_retried", "skipped_not_failed", "skipped_no_longer_matching", "skipped_locked",
                 "skipped_gone", "read_only", "table_not_mapped", "no_log_trigger", "superseded", "record_missing",
                 "record_exists", "values_unreadable", "unknown_action", "not_found_ids",
                 "batches",

@@ -118,6 +118,7 @@ enum RecordCaptureRun {
             }
         }
 
+        let audit = arguments.flag("dry-run") ? nil : try context.openAuditLog()
         let store = try context.triggerLog(inspected: true)
         let table = try store.schema.requireMappedTable(named: tableName)
         if table.isReadOnly {
@@ -153,6 +154,11 @@ enum RecordCaptureRun {
                     procedure, table: table, recordIDs: ids, columns: resolved, batchSize: batchSize, dryRun: dryRun
                 ) { summary, captured in
                     sofar = summary
+                    if let audit, !dryRun, captured.contains(where: { $0.newID != nil }) {
+                        try audit.record(
+                            action: procedure == .insert ? "capture-insert" : "capture-update", writeMode: nil,
+                            batch: summary.batches, changes: Self.auditChanges(captured, table: table.name))
+                    }
                     if dryRun {
                         preview?.write(captured)
                     } else if context.format != .json {
@@ -299,5 +305,20 @@ private struct CapturePreview {
         guard var table else { return }
         let output = context.output
         output.write(table.render(header: true, maxWidth: output.isTerminal ? output.columns : nil, style: context.style))
+    }
+}
+
+extension RecordCaptureRun {
+    /// A batch's captures as the audit log lists them: `{"table":"account","record_id":42,
+    /// "new_id":4803}`.
+    static func auditChanges(_ captured: [RecordCapture.Captured], table: String) -> [UInt8] {
+        RepairReport.array(captured.compactMap { record in
+            guard let newID = record.newID else { return nil }
+            var item = JSONObjectWriter()
+            item.add("table", table)
+            item.add("record_id", record.recordID)
+            item.add("new_id", newID)
+            return item.finished()
+        })
     }
 }

@@ -81,6 +81,7 @@ enum CleanupCommand: Command {
         let policy = try policy(arguments)
         let confirmation = Confirmation.decision(context, isSelection: true, dryRun: dryRun, yes: arguments.flag("yes"))
         if confirmation == .refuse { throw Confirmation.refusal("cleanup") }
+        let audit = dryRun ? nil : try context.openAuditLog()
         let store = try context.triggerLog(inspected: !policy.retryPatterns.isEmpty)
         var scoped = policy
         let (scope, tables) = try EntryFilters(arguments).appliedWithTables(to: .failed(), store: store)
@@ -119,11 +120,18 @@ enum CleanupCommand: Command {
                 for (action, candidates) in [(retryAction, plan.retryCandidates), (.ignore, plan.ignoreCandidates)]
                 where !candidates.entries.isEmpty {
                     let done = report.retry.handled
+                    var logged = 0
                     _ = try repair.run(
                         action, on: candidates, batchSize: batchSize, dryRun: dryRun,
                         includeSuperseded: arguments.flag("include-superseded")
                     ) { summary, _, _ in
                         if case .ignore = action { report.ignore = summary } else { report.retry = summary }
+                        if let audit, summary.changes.count > logged {
+                            try audit.record(
+                                action: action.name, writeMode: action.writeModeName, batch: summary.batches,
+                                changes: RepairReport.changesArray(summary.changes[logged...]))
+                            logged = summary.changes.count
+                        }
                         context.events.record(
                             "batch", "\(action.name) batch \(summary.batches) done: \(summary.changed) changed",
                             ["action": .string(action.name), "batch": .int(summary.batches), "changed": .int(summary.changed)])

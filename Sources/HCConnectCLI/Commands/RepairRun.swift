@@ -12,6 +12,8 @@ enum RepairRun {
         let confirmation = Confirmation.decision(
             context, isSelection: request.ids == nil, dryRun: request.dryRun, yes: request.confirmed)
         if confirmation == .refuse { throw Confirmation.refusal("\(action.name) --failed") }
+        let audit = request.dryRun ? nil : try context.openAuditLog()
+        var logged = 0
         if case .retry(let mode, let viaConnect) = action {
             context.debug("write mode: \(mode.rawValue)\(viaConnect ? ", archived entries via Connect (REQUEUE)" : "")")
         }
@@ -64,6 +66,12 @@ enum RepairRun {
                         single = outcome
                     }
                     sofar = summary
+                    if let audit, summary.changes.count > logged {
+                        try audit.record(
+                            action: action.name, writeMode: action.writeModeName, batch: summary.batches,
+                            changes: RepairReport.changesArray(summary.changes[logged...]))
+                        logged = summary.changes.count
+                    }
                     entries.write(batchEntries, outcomes)
                     if !request.dryRun, context.format == .ids {
                         for id in outcomes.compactMap(\.changedOrCreatedID).uniqued() { context.output.line(String(id)) }

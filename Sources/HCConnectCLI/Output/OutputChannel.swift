@@ -25,6 +25,9 @@ public final class OutputChannel {
     /// The `errno` of the first write that failed (a full disk, a closed pipe); nil while
     /// every write has succeeded. What failed to be written is dropped.
     public private(set) var writeError: Int32?
+    /// True once anything was written (or buffered).
+    public var hasWritten: Bool { flushedAny || !buffer.isEmpty }
+    private var flushedAny = false
     /// True once a write failed because the reader went away (EPIPE: `| head -1` exited).
     public var readerClosed: Bool { writeError == EPIPE }
 
@@ -81,6 +84,7 @@ public final class OutputChannel {
     /// Sends the buffered bytes on.
     public func flush() {
         guard !buffer.isEmpty else { return }
+        flushedAny = true
         switch destination {
         case .memory:
             buffer.withBytes { captured.append(contentsOf: $0) }

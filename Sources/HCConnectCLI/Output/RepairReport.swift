@@ -140,6 +140,7 @@ enum RepairReport {
             item.add("step", created.step.rawValue)
             return item.finished()
         }))
+        if !summary.isDryRun { object.add("changes", raw: changesArray(summary.changes)) }
         object.add("coalesced", raw: array(summary.coalesced.map { entry in
             var item = JSONObjectWriter()
             item.add("id", entry.id)
@@ -165,6 +166,20 @@ enum RepairReport {
         object.add("unknown_action", raw: skippedArray(summary.unknownAction, withState: false))
         object.add("not_found_ids", raw: array(summary.notFound.map { Array(String($0).utf8) }))
         object.add("batches", summary.batches)
+    }
+
+    /// Changed entries as the JSON result and the audit log list them: `{"id":4711,
+    /// "in":"archive","step":"archive-copied","new_id":4802}` (`new_id` only where an entry
+    /// was written for it).
+    static func changesArray(_ changes: some Sequence<RepairSummary.Change>) -> [UInt8] {
+        array(changes.map { change in
+            var item = JSONObjectWriter()
+            item.add("id", change.id)
+            item.add("in", change.location.rawValue)
+            item.add("step", change.step.rawValue)
+            if let newID = change.newID { item.add("new_id", newID) }
+            return item.finished()
+        })
     }
 
     /// The fields that come before the counts: command, write mode, dry run.
@@ -203,5 +218,13 @@ enum RepairReport {
         }
         bytes.append(UInt8(ascii: "]"))
         return bytes
+    }
+}
+
+extension RepairAction {
+    /// A retry's write mode (`merged`, `ordered`); nil for ignore.
+    var writeModeName: String? {
+        if case .retry(let mode, _) = self { return mode.rawValue }
+        return nil
     }
 }
