@@ -31,10 +31,14 @@ protocol Command: Sendable {
     /// True for commands that change data: their statements get a default
     /// `statement_timeout`, and their batches the retry rule for lock timeouts.
     static var changesData: Bool { get }
+    /// What to say for options people try on this command that belong elsewhere (`--limit`
+    /// on a repair means `--max`): option name → advice.
+    static var optionAdvice: [String: String] { get }
 }
 
 extension Command {
     static var changesData: Bool { false }
+    static var optionAdvice: [String: String] { [:] }
 }
 
 /// Everything a running command needs: its arguments, the global options, the streams, the

@@ -92,7 +92,7 @@ public enum HCConnect {
             output.write(command.map { Help.command($0) } ?? Help.overview())
             return .success
         }
-        let parsed = try ArgumentParser.parse(rest, options: specs)
+        let parsed = try parse(rest, specs, command)
         if parsed.flag("version") {
             output.line("hcconnect \(version)")
             return .success
@@ -121,6 +121,21 @@ public enum HCConnect {
             jsonResult = JSONResult(command: command.help.name, dryRun: parsed.flag("dry-run"))
         }
         return try command.run(context)
+    }
+
+    /// Parses the arguments; an option that belongs to another command is answered with
+    /// the command's advice (``Command/optionAdvice``).
+    private static func parse(
+        _ arguments: [String], _ specs: [OptionSpec], _ command: (any Command.Type)?
+    ) throws(ArgumentError) -> ParsedArguments {
+        do {
+            return try ArgumentParser.parse(arguments, options: specs)
+        } catch {
+            guard case .unknownOption(let option, _) = error, let command,
+                let advice = command.optionAdvice[String(option.drop { $0 == "-" })]
+            else { throw error }
+            throw .invalidCombination("\(command.help.name) has no \(option) option; \(advice)")
+        }
     }
 
     /// Finds the command name: the first argument that is neither an option nor an

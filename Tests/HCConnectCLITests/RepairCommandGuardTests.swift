@@ -252,6 +252,28 @@ extension RepairCommandTests {
 
     // MARK: - Dry run
 
+    /// A dry run that matches nothing says so, instead of an empty table's header.
+    @Test func aDryRunThatMatchesNothingSaysSo() throws {
+        try TestDatabase.withConnectSchema { schema in
+            _ = try Fixture(schema)
+            for command in ["retry", "ignore"] {
+                let table = try hcconnect([command, "--failed", "--dry-run", "--message", "no such text"], schema: schema.name)
+                #expect(table.status == 0)
+                #expect(table.stdout == "")
+                #expect(table.stderr == "No FAILED entries match; nothing to do.\n")
+                // every entry left alone: the summary says so, and no header is printed
+                let alone = try hcconnect([command, "--failed", "--dry-run", "--table", "user"], schema: schema.name)
+                #expect(alone.stdout == "", "\(alone.stdout)")
+                let csv = try hcconnect(
+                    [command, "--failed", "--dry-run", "--message", "no such text", "--format", "csv"], schema: schema.name)
+                #expect(csv.stdout.hasPrefix("id,txid,"), "CSV keeps its header")
+            }
+            let capture = try hcconnect(["capture-update", "account", "99999", "--dry-run"], schema: schema.name)
+            #expect(capture.stdout == "")
+            #expect(capture.stderr.contains("would capture 0 of 1 records"))
+        }
+    }
+
     @Test(arguments: ["table", "csv", "ids", "json"])
     func aDryRunListsWhatWouldChangeAndChangesNothing(format: String) throws {
         try TestDatabase.withConnectSchema { schema in

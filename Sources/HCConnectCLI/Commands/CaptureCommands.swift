@@ -302,7 +302,7 @@ private struct CapturePreview {
     }
 
     mutating func finish() {
-        guard var table else { return }
+        guard var table, !table.rows.isEmpty else { return }
         let output = context.output
         output.write(table.render(header: true, maxWidth: output.isTerminal ? output.columns : nil, style: context.style))
     }

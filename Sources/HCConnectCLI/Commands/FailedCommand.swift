@@ -22,6 +22,12 @@ enum FailedCommand: Command {
         ])
 
     static let options = EntryFilters.specs
+    static var optionAdvice: [String: String] {
+        [
+            "state": "failed lists FAILED entries only; for other states use hcconnect list --state STATE (NEW, PENDING, ...)",
+            "max": "to list at most N entries, use --limit N",
+        ]
+    }
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
 
     static func run(_ context: CommandContext) throws -> ExitStatus {

@@ -27,6 +27,7 @@ enum IgnoreCommand: Command {
         ])
 
     static let options = RepairRequest.specs
+    static var optionAdvice: [String: String] { RepairRequest.optionAdvice }
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
     static var changesData: Bool { true }
 

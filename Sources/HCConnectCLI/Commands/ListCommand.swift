@@ -20,6 +20,7 @@ enum ListCommand: Command {
         ])
 
     static let options = [EntryFilters.state] + EntryFilters.specs
+    static var optionAdvice: [String: String] { ["max": "to list at most N entries, use --limit N"] }
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
 
     static func run(_ context: CommandContext) throws -> ExitStatus {

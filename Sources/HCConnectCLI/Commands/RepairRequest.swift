@@ -28,6 +28,12 @@ struct RepairRequest {
     ]
 
     static let specs = [failed] + filterSpecs + [dryRun, yes, batchSize, max]
+    /// Listing options tried on a repair.
+    static let optionAdvice = [
+        "limit": "to change at most N entries (the lowest ids first), use --max N",
+        "all": "--failed takes every FAILED entry the filters select; --max N caps them",
+        "state": "a repair changes FAILED entries only; see other states with hcconnect list --state STATE",
+    ]
 
     /// Reads the selection and options of `command`; `-` reads ids from `input`, one per line.
     ///

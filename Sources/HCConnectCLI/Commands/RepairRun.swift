@@ -208,6 +208,7 @@ private struct EntryStream {
     private var writer: (any EntryWriter)?
     private let isJSON: Bool
     private var written = 0
+    private var listed = 0
 
     init(context: CommandContext, dryRun: Bool) {
         self.context = context
@@ -231,6 +232,7 @@ private struct EntryStream {
             guard let (step, into) = steps[.init(id: entry.id, location: entry.location)] else { continue }
             guard isJSON else {
                 writer?.write(entry)
+                listed += 1
                 continue
             }
             var object = EntryWriters.json(entry)
@@ -242,7 +244,11 @@ private struct EntryStream {
         }
     }
 
-    mutating func finish() { writer?.finish() }
+    /// Ends the listing; a table with no rows is not written at all (the summary says that
+    /// nothing would change), while CSV keeps its header.
+    mutating func finish() {
+        if listed > 0 || context.format != .table { writer?.finish() }
+    }
 }
 
 extension RepairOutcome {

@@ -59,6 +59,7 @@ enum RetryCommand: Command {
 
     static let options = [writeModeOption, viaConnect, includeSuperseded] + RepairRequest.specs
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
+    static var optionAdvice: [String: String] { RepairRequest.optionAdvice }
     static var changesData: Bool { true }
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
