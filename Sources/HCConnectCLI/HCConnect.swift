@@ -112,6 +112,8 @@ public enum HCConnect {
                 reason: "is not available for \(command.help.name); use "
                     + command.formats.map(\.rawValue).joined(separator: ", "))
         }
+        // a table asked for by name in a pipe is read by a person: it fits COLUMNS, else 80
+        if options.format == .table { output.fitTables(environment: environment) }
         let context = CommandContext(
             arguments: parsed, options: options, format: format, environment: environment, input: input,
             output: output, errors: errors, interruption: interruption, changesData: command.changesData)

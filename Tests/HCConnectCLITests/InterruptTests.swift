@@ -66,7 +66,7 @@ import Testing
                 result.stderr.contains(
                     "Stopped after \(batches) batches; the batches done are committed, the rest is untouched. So far:"),
                 "\(result.stderr)")
-            #expect(result.stderr.contains("\(total) requested, \(counts.requeued) changed"), "\(result.stderr)")
+            #expect(result.stderr.contains("3,000 requested, \(counts.requeued) changed"), "\(result.stderr)")
             #expect(lines.last == (signal == SIGHUP ? "hcconnect: hung up" : "hcconnect: interrupted"))
 
             try expectARerunFinishes(schema, fixture, done: counts.requeued)
@@ -94,7 +94,7 @@ import Testing
             #expect(lines.dropLast().last == "hcconnect: standard output was closed; stopped", "\(result.stderr)")
             #expect(
                 result.stderr.contains("Stopped after \(counts.requeued / batchSize) batch"), "\(result.stderr)")
-            #expect(result.stderr.contains("\(total) requested, \(counts.requeued) changed"), "\(result.stderr)")
+            #expect(result.stderr.contains("3,000 requested, \(counts.requeued) changed"), "\(result.stderr)")
             try expectARerunFinishes(schema, fixture, done: counts.requeued)
         }
     }

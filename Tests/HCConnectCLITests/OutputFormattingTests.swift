@@ -53,10 +53,44 @@ import Testing
         let text = table.render(header: true, maxWidth: 30, style: .plain)
         #expect(text == """
               ID  NAME     MESSAGE
-               7  account  a long message …
+               7  account  a long message…
             1234  x        short
 
             """)
+    }
+
+    /// Too narrow: the fit steps are taken in order (a column dropped, another narrowed)
+    /// until the last column keeps its minimum; what goes stays gone in later blocks.
+    @Test func aNarrowTableDropsAndNarrowsColumnsInTheirOrder() {
+        func table() -> TextTable {
+            var table = TextTable(
+                columns: [.init(title: "ID", alignRight: true), .init(title: "NAME"), .init(title: "WHERE"), .init(title: "MESSAGE")],
+                fitSteps: [.drop("WHERE"), .narrow("NAME", to: 6), .drop("ID")], lastMinimum: 10)
+            table.append([.init("7"), .init("opportunity"), .init("archive"), .init("a long message that goes on and on")])
+            return table
+        }
+        var wide = table()
+        #expect(wide.render(header: false, maxWidth: 50, style: .plain) == " 7  opportunity  archive  a long message that goe…\n")
+        var dropOne = table()
+        #expect(dropOne.render(header: true, maxWidth: 30, style: .plain) == """
+            ID  NAME         MESSAGE
+             7  opportunity  a long messa…
+
+            """)
+        #expect(dropOne.droppedTitles == ["WHERE"])
+        var narrowToo = table()
+        #expect(narrowToo.render(header: true, maxWidth: 22, style: .plain) == """
+            ID  NAME    MESSAGE
+             7  oppor…  a long me…
+
+            """)
+        var dropAll = table()
+        let narrowest = dropAll.render(header: true, maxWidth: 16, style: .plain)
+        #expect(narrowest.split(separator: "\n").allSatisfy { DisplayText.width(String($0)) <= 16 }, "\(narrowest)")
+        #expect(dropAll.droppedTitles == ["ID", "WHERE"])
+        // a later block keeps the layout
+        dropAll.append([.init("123456"), .init("x"), .init("y"), .init("z")])
+        #expect(dropAll.render(header: false, maxWidth: 16, style: .plain) == "x       z\n")
     }
 
     @Test func coloursOnlyForATerminalThatWantsThem() {

@@ -164,7 +164,9 @@ extension RepairCommandTests {
         UsageCase(arguments: ["retry", "ID", "--batch-size", "0"], message: "--batch-size: '0' is not a batch size (a whole number above 0)"),
         UsageCase(arguments: ["retry", "ID", "--max", "-1"], message: "--max: '-1' is not a count (a whole number above 0)"),
         UsageCase(arguments: ["ignore", "--failed", "--yes", "--max", "abc"], message: "--max: 'abc' is not a count (a whole number above 0)"),
-        UsageCase(arguments: ["retry", "--state", "NEW"], message: "unknown option '--state'"),
+        UsageCase(
+            arguments: ["retry", "--state", "NEW"],
+            message: "retry has no --state option; a repair changes FAILED entries only; see other states with hcconnect list --state STATE"),
         UsageCase(arguments: ["ignore", "--write-mode", "merged", "ID"], message: "unknown option '--write-mode'"),
         UsageCase(arguments: ["ignore", "ID", "--via-connect"], message: "unknown option '--via-connect'"),
         UsageCase(arguments: ["retry", "ID", "abc"], message: "ID: 'abc' is not a trigger log id (a whole number above 0)"),
@@ -176,7 +178,9 @@ extension RepairCommandTests {
         UsageCase(arguments: ["ignore", "--failed", "--yes", "--action", "UPSERT"], message: "--action: 'UPSERT' is not INSERT, UPDATE or DELETE"),
         UsageCase(arguments: ["retry", "--failed", "--yes", "--sfid", "001"],
                   message: "--sfid: '001' is not a Salesforce id (15 or 18 letters and digits)"),
-        UsageCase(arguments: ["retry", "--failed", "--yes", "--limit", "3"], message: "unknown option '--limit'"),
+        UsageCase(
+            arguments: ["retry", "--failed", "--yes", "--limit", "3"],
+            message: "retry has no --limit option; to change at most N entries (the lowest ids first), use --max N"),
     ]
 
     @Test(arguments: usageCases)

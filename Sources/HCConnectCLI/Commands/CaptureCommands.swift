@@ -217,7 +217,8 @@ enum RecordCaptureRun {
         let verb = summary.isDryRun ? "would capture" : "captured"
         var lines = [
             "\(summary.procedure.rawValue) on \(summary.table)\(summary.isDryRun ? ", dry run (nothing written)" : ""): "
-                + "\(verb) \(summary.captured.count) of \(summary.requested + unknownSFIDs.count) records (\(columns))"
+                + "\(verb) \(ReadableFigure.count(summary.captured.count)) of "
+                + "\(ReadableFigure.count(summary.requested + unknownSFIDs.count)) records (\(columns))"
         ]
         if !summary.isDryRun, !summary.captured.isEmpty {
             lines.append(
@@ -304,7 +305,7 @@ private struct CapturePreview {
     mutating func finish() {
         guard var table, !table.rows.isEmpty else { return }
         let output = context.output
-        output.write(table.render(header: true, maxWidth: output.isTerminal ? output.columns : nil, style: context.style))
+        output.write(table.render(header: true, maxWidth: output.tableWidth, style: context.style))
     }
 }
 

@@ -36,7 +36,8 @@ enum EntryListing {
         let shown = filters.all ? nil : filters.limit ?? (context.isForPerson ? personLimit : nil)
         // A person is told when there are more; fetching one more row says so cheaply.
         let probe = context.isForPerson ? shown.map { $0 + 1 } : shown
-        var writer = EntryWriters.make(context.format, output: context.output, style: context.style)
+        var writer = EntryWriters.make(
+            context.format, output: context.output, style: context.style, oneState: query.states.count == 1)
         var written = 0
         var hasMore = false
         try store.forEachEntry(matching: query.limit(probe)) { entry in
@@ -53,7 +54,8 @@ enum EntryListing {
             let total = try store.count(matching: query)
             let flag = filters.limit == nil ? "--limit \(total) or --all" : "a larger --limit or --all"
             context.note(
-                "… \(total - written) more \(noun) not shown (\(total) in all); use \(flag) to see them,"
+                "… \(ReadableFigure.count(total - written)) more \(noun) not shown (\(ReadableFigure.count(total)) in all);"
+                    + " use \(flag) to see them,"
                     + " or --format csv or json for scripts")
         } else if written == 0, context.isForPerson {
             context.note("No \(noun).")

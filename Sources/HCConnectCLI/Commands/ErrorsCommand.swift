@@ -92,14 +92,15 @@ enum ErrorsCommand: Command {
             context.note("No FAILED entries.")
             return
         }
-        let entries = entryCount == 1 ? "1 FAILED entry" : "\(entryCount) FAILED entries"
-        let causes = groups.count == 1 ? "1 group" : "\(groups.count) groups"
+        let entries = entryCount == 1 ? "1 FAILED entry" : "\(ReadableFigure.count(entryCount)) FAILED entries"
+        let causes = groups.count == 1 ? "1 group" : "\(ReadableFigure.count(groups.count)) groups"
         if shown.count < groups.count {
             let hidden = groups.count - shown.count
             let hiddenEntries = groups.dropFirst(shown.count).reduce(0) { $0 + $1.count }
             let flag = filters.limit == nil ? "--limit \(groups.count) or --all" : "a larger --limit or --all"
             context.note(
-                "… \(hidden) more \(hidden == 1 ? "group" : "groups") (\(hiddenEntries) entries) not shown;"
+                "… \(ReadableFigure.count(hidden)) more \(hidden == 1 ? "group" : "groups") "
+                    + "(\(ReadableFigure.count(hiddenEntries)) entries) not shown;"
                     + " \(entries) in \(causes) in all; use \(flag) to see them")
         } else {
             context.note("\(entries) in \(causes).")
@@ -111,18 +112,26 @@ enum ErrorsCommand: Command {
     private static func writeTable(_ groups: ArraySlice<FailureGroup>, byTable: Bool, _ context: CommandContext) {
         let output = context.output
         let style = context.style
-        let isCompact = output.isTerminal
-        let showsFirstSeen = !output.isTerminal || (output.columns ?? Int.max) >= 150
+        let isCompact = output.tableWidth != nil
+        let showsFirstSeen = (output.tableWidth ?? Int.max) >= 150
         var columns: [TextTable.Column] = [.init(title: "COUNT", alignRight: true)]
         if showsFirstSeen { columns.append(.init(title: "FIRST SEEN")) }
         columns += [.init(title: "LAST SEEN"), .init(title: byTable ? "TABLE" : "TABLES"), .init(title: "EXAMPLE IDS"),
                     .init(title: "ERROR")]
-        var table = TextTable(columns: columns)
+        // on a narrow terminal, the cause keeps 40 columns: EXAMPLE IDS goes first, then
+        // TABLES is narrowed to 12, then LAST SEEN and TABLES go
+        var table = TextTable(
+            columns: columns,
+            fitSteps: [
+                .drop("EXAMPLE IDS"), .narrow(byTable ? "TABLE" : "TABLES", to: 12), .drop("LAST SEEN"),
+                .drop(byTable ? "TABLE" : "TABLES"),
+            ],
+            lastMinimum: 40)
         func time(_ timestamp: PostgresTimestamp?) -> String {
             (isCompact ? timestamp?.minuteDescription : timestamp?.shortDescription) ?? "-"
         }
         for group in groups {
-            var cells = [TextTable.Cell(String(group.count))]
+            var cells = [TextTable.Cell(ReadableFigure.count(group.count))]
             if showsFirstSeen { cells.append(TextTable.Cell(time(group.firstSeen))) }
             let code = group.message.code ?? ""
             cells += [
@@ -136,7 +145,7 @@ enum ErrorsCommand: Command {
             ]
             table.append(cells)
         }
-        output.write(table.render(header: true, maxWidth: output.isTerminal ? output.columns : nil, style: style))
+        output.write(table.render(header: true, maxWidth: output.tableWidth, style: style))
     }
 
     /// `account` for one table, `account:3 contact:1` for several.

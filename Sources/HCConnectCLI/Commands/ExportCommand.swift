@@ -201,7 +201,7 @@ enum ExportCommand: Command {
             output.flush()
             if error is Interrupted || error is RetriesExhausted, let checkpoint {
                 context.note(
-                    "hcconnect: exported \(written.count) entries before stopping; the checkpoint \(checkpoint.path) was "
+                    "hcconnect: exported \(ReadableFigure.count(written.count)) entries before stopping; the checkpoint \(checkpoint.path) was "
                         + "left as it was")
             }
             throw error
@@ -229,7 +229,7 @@ enum ExportCommand: Command {
     ) -> String {
         var text = "Exported "
         if let first = result.firstID, let last = result.lastID {
-            text += result.count == 1 ? "1 entry (id \(first))" : "\(result.count) entries (ids \(first) to \(last))"
+            text += result.count == 1 ? "1 entry (id \(first))" : "\(ReadableFigure.count(result.count)) entries (ids \(first) to \(last))"
         } else {
             text += "no entries"
         }

@@ -213,7 +213,9 @@ private struct EntryStream {
     init(context: CommandContext, dryRun: Bool) {
         self.context = context
         isJSON = dryRun && context.format == .json
-        writer = dryRun && !isJSON ? EntryWriters.make(context.format, output: context.output, style: context.style) : nil
+        writer =
+            dryRun && !isJSON
+            ? EntryWriters.make(context.format, output: context.output, style: context.style, oneState: true) : nil
     }
 
     /// Writes the entries that would change; those that would be left alone are counted

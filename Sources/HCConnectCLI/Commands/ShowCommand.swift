@@ -38,7 +38,7 @@ enum ShowCommand: Command {
             let columns = try record == nil ? table.map { try store.columns(of: $0) } ?? [] : record!.fields.map(\.key)
             context.output.write(
                 EntryDetail(entry: entry, record: record, mappedTable: table, columns: columns, alsoInOtherTable: copies.count > 1)
-                    .render(style: context.style, width: context.output.columns))
+                    .render(style: context.style, width: context.output.tableWidth))
         case .json:
             var object = EntryWriters.json(entry)
             if let record { object.add("record", pairs: record.fields) } else { object.add("record", nil as String?) }
@@ -70,7 +70,7 @@ struct EntryDetail {
         if let table = entry.tableName { title += " " + DisplayText.sanitized(table) }
         if let recordID = entry.recordID { title += " \(recordID)" }
         title += "  " + style.dim("in the \(where_)")
-        text += title + "\n"
+        text += DisplayText.wrapped(title, width: width ?? Int.max, continuation: "  ").joined(separator: "\n") + "\n"
         if alsoInOtherTable {
             text += style.yellow("  (an entry with this id is in the \(entry.isArchived ? "live log" : "archive") too)") + "\n"
         }
@@ -81,8 +81,12 @@ struct EntryDetail {
         facts.append(("processed", describe(entry.processedAt) + (entry.processedTx.map { "  (tx \($0))" } ?? "")))
         facts.append(("sf_result", entry.sfResult.map(String.init) ?? "-"))
         facts.append(("message", entry.sfMessage.map { DisplayText.sanitized($0, markLineBreaks: true) } ?? "-"))
+        // a long message wraps under itself: this view shows everything
         for (label, value) in facts {
-            text += "  " + DisplayText.padded(label, toColumns: 10) + "  " + DisplayText.sanitized(value) + "\n"
+            let lines = DisplayText.wrapped(
+                DisplayText.sanitized(value), width: width ?? Int.max, indent: "  " + DisplayText.padded(label, toColumns: 10) + "  ",
+                continuation: String(repeating: " ", count: 14))
+            text += lines.joined(separator: "\n") + "\n"
         }
         text += "\n" + fieldsTable(style: style, width: width)
         text += "\n" + recordSummary(style: style)

@@ -54,15 +54,16 @@ enum StatsCommand: Command {
                 context.output.write(bytes: CSVWriter.line(StatisticsReport.csvFields(table)))
             }
         case .table, .ids, .prometheus:
-            context.output.line(StatisticsReport.headline(statistics.totals))
+            context.output.line(StatisticsReport.headline(statistics.totals, width: context.output.tableWidth))
             guard !statistics.tables.isEmpty else {
                 context.note("Schema \(store.schemaName.name) has no mapped tables and no entries.")
                 return .success
             }
             context.output.line()
-            context.output.write(StatisticsReport.summaryTable(statistics, style: context.style))
+            let width = context.output.tableWidth
+            context.output.write(StatisticsReport.summaryTable(statistics, style: context.style, width: width))
             context.output.line()
-            context.output.write(StatisticsReport.countsTable(statistics, style: context.style))
+            context.output.write(StatisticsReport.countsTable(statistics, style: context.style, width: width))
         }
         return .success
     }

@@ -79,10 +79,16 @@ enum TablesCommand: Command {
         let present = Set(tables.flatMap { $0.counts.values.flatMap { $0.map(\.state) } })
         var states = TriggerLogState.documented.map(\.rawValue).filter { present.contains($0) || $0 == "FAILED" }
         states += present.subtracting(states).sorted()
+        // on a narrow terminal: the rare states' columns go first (FAILED stays), then TABLE
+        // and MODE are narrowed
         var table = TextTable(
             columns: [.init(title: "TABLE"), .init(title: "MODE"), .init(title: "IN"), .init(title: "TOTAL", alignRight: true)]
-                + states.map { TextTable.Column(title: $0, alignRight: true) } + [.init(title: "")])
+                + states.map { TextTable.Column(title: $0, alignRight: true) } + [.init(title: "")],
+            fitSteps: StatisticsReport.stateFitSteps(states) + [.narrow("TABLE", to: 12), .narrow("MODE", to: 10)],
+            lastMinimum: 0)
         let style = context.style
+        let width = context.output.tableWidth
+        let number = ReadableFigure.count
         for entry in tables {
             let mode =
                 switch entry.mapped?.repairability {
@@ -100,17 +106,17 @@ enum TablesCommand: Command {
                     TextTable.Cell(
                         location == .live ? mode : "",
                         style: entry.mapped?.hasLogTrigger == true ? nil : { style.yellow($0) }),
-                    TextTable.Cell(location.rawValue), TextTable.Cell(String(total)),
+                    TextTable.Cell(location.rawValue), TextTable.Cell(number(total)),
                 ]
                 for state in states {
                     let count = byState[state] ?? 0
                     let highlight: ((String) -> String)? = state == "FAILED" && count > 0 ? { style.red($0) } : nil
-                    cells.append(TextTable.Cell(count == 0 ? "-" : String(count), style: highlight))
+                    cells.append(TextTable.Cell(count == 0 ? "-" : number(count), style: highlight))
                 }
                 cells.append(TextTable.Cell(""))
                 table.append(cells)
             }
         }
-        context.output.write(table.render(header: true, maxWidth: nil, style: style))
+        context.output.write(StatisticsReport.render(&table, width: width, style: style))
     }
 }

@@ -14,16 +14,16 @@ struct CleanupReport {
         for (index, pattern) in policy.retryPatterns.enumerated() {
             let chosen = plan.count(.retryPattern(index), in: plan.retry)
             let exhausted = plan.count(.retryPattern(index), in: plan.exhausted)
-            var line = "  --retry-matching \(pattern.text)\(pattern.isCode ? " (error code)" : ""): \(chosen) to retry"
-            if exhausted > 0 { line += ", \(exhausted) left FAILED after \(policy.maxAttempts) attempts" }
+            var line = "  --retry-matching \(pattern.text)\(pattern.isCode ? " (error code)" : ""): \(ReadableFigure.count(chosen)) to retry"
+            if exhausted > 0 { line += ", \(ReadableFigure.count(exhausted)) left FAILED after \(policy.maxAttempts) attempts" }
             lines.append(line)
         }
         if let seconds = policy.ignoreOlderThan {
-            lines.append("  --ignore-older-than \(Self.age(seconds)): \(plan.count(.olderThan, in: plan.ignore)) to ignore")
+            lines.append("  --ignore-older-than \(Self.age(seconds)): \(ReadableFigure.count(plan.count(.olderThan, in: plan.ignore))) to ignore")
         }
         for (index, pattern) in policy.ignorePatterns.enumerated() {
             let chosen = plan.count(.ignorePattern(index), in: plan.ignore)
-            lines.append("  --ignore-matching \(pattern.text)\(pattern.isCode ? " (error code)" : ""): \(chosen) to ignore")
+            lines.append("  --ignore-matching \(pattern.text)\(pattern.isCode ? " (error code)" : ""): \(ReadableFigure.count(chosen)) to ignore")
         }
         return lines
     }
@@ -64,8 +64,8 @@ struct CleanupReport {
         guard failure == nil || retry.batches + ignore.batches > 0 else { return }
         let would = retry.isDryRun
         var headline = "cleanup" + (would ? ", dry run (nothing changed)" : "") + ": "
-        headline += "\(plan.retry.count) to retry, \(plan.ignore.count) to ignore"
-        if !plan.exhausted.isEmpty { headline += ", \(plan.exhausted.count) left FAILED (out of attempts)" }
+        headline += "\(ReadableFigure.count(plan.retry.count)) to retry, \(ReadableFigure.count(plan.ignore.count)) to ignore"
+        if !plan.exhausted.isEmpty { headline += ", \(ReadableFigure.count(plan.exhausted.count)) left FAILED (out of attempts)" }
         if failure != nil { headline += "; stopped early, the batches done are committed, the rest is untouched" }
         context.note(headline)
         for line in ruleLines { context.note(line) }

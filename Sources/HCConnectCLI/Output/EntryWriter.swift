@@ -11,12 +11,13 @@ protocol EntryWriter {
 
 enum EntryWriters {
     /// The writer for `format`, writing to `output`; `streaming` writes each table row as it
-    /// comes instead of aligning blocks (for `watch`).
-    static func make(_ format: OutputFormat, output: OutputChannel, style: TextStyle, streaming: Bool = false)
-        -> any EntryWriter
-    {
+    /// comes instead of aligning blocks (for `watch`); `oneState` says that every entry has
+    /// the same state (`failed`), whose column is then the first to go on a narrow terminal.
+    static func make(
+        _ format: OutputFormat, output: OutputChannel, style: TextStyle, streaming: Bool = false, oneState: Bool = false
+    ) -> any EntryWriter {
         switch format {
-        case .table: EntryTableWriter(output: output, style: style, streaming: streaming)
+        case .table: EntryTableWriter(output: output, style: style, streaming: streaming, oneState: oneState)
         case .json: EntryJSONWriter(output: output)
         case .csv: EntryCSVWriter(output: output)
         case .ids, .prometheus: EntryIDWriter(output: output)
@@ -109,19 +110,28 @@ struct EntryTableWriter: EntryWriter {
     private var wroteHeader = false
     private static let blockSize = 1_000
 
-    init(output: OutputChannel, style: TextStyle, streaming: Bool = false) {
+    /// How the table fits a narrow terminal, in order (documented in the man page's OUTPUT):
+    /// the SFID column only from 150 columns on; then STATE when every entry has the same
+    /// one, IN, ACTION, STATE, TABLE narrowed to 8, CREATED, RECORD, until MESSAGE has 24.
+    static func fitSteps(oneState: Bool) -> [TextTable.FitStep] {
+        (oneState ? [.drop("STATE")] : []) + [
+            .drop("IN"), .drop("ACTION"), .drop("STATE"), .narrow("TABLE", to: 8), .drop("CREATED"), .drop("RECORD"),
+        ]
+    }
+
+    init(output: OutputChannel, style: TextStyle, streaming: Bool = false, oneState: Bool = false) {
         self.output = output
         self.style = style
         isStreaming = streaming
-        isCompact = output.isTerminal
-        showsSFID = !output.isTerminal || (output.columns ?? Int.max) >= 150
+        isCompact = output.tableWidth != nil
+        showsSFID = (output.tableWidth ?? Int.max) >= 150
         var columns: [TextTable.Column] = [
             .init(title: "ID", alignRight: true), .init(title: "IN"), .init(title: "CREATED"), .init(title: "STATE"),
             .init(title: "ACTION"), .init(title: "TABLE"), .init(title: "RECORD", alignRight: true),
         ]
         if showsSFID { columns.append(.init(title: "SFID")) }
         columns.append(.init(title: "MESSAGE"))
-        table = TextTable(columns: columns)
+        table = TextTable(columns: columns, fitSteps: Self.fitSteps(oneState: oneState), lastMinimum: 24)
     }
 
     mutating func write(_ entry: TriggerLogEntry) {
@@ -152,7 +162,7 @@ struct EntryTableWriter: EntryWriter {
     }
 
     private mutating func flushBlock() {
-        output.write(table.render(header: !wroteHeader, maxWidth: output.isTerminal ? output.columns : nil, style: style))
+        output.write(table.render(header: !wroteHeader, maxWidth: output.tableWidth, style: style))
         wroteHeader = true
     }
 }

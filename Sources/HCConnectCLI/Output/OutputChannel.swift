@@ -20,8 +20,11 @@ public final class OutputChannel {
     private let bufferLimit: Int
     /// True when a person is reading (a TTY).
     public let isTerminal: Bool
-    /// The terminal's width in columns, when it is a terminal and says.
+    /// The terminal's width in columns, when it is a terminal: `COLUMNS`, else what the
+    /// terminal says.
     public let columns: Int?
+    /// The width tables must fit: a terminal's (80 when it does not say); set for a pipe
+    /// when a person asked for `--format table` (``fitTables(environment:)``); nil: none.
     /// The `errno` of the first write that failed (a full disk, a closed pipe); nil while
     /// every write has succeeded. What failed to be written is dropped.
     public private(set) var writeError: Int32?
@@ -38,6 +41,16 @@ public final class OutputChannel {
         isTerminal = isatty(fileDescriptor) == 1
         bufferLimit = isTerminal ? 1 << 12 : 1 << 16
         columns = isTerminal ? Self.terminalWidth(fileDescriptor, environment: environment) : nil
+        tableWidth = isTerminal ? columns ?? 80 : nil
+    }
+
+    public private(set) var tableWidth: Int?
+
+    /// Makes tables fit `COLUMNS`, else 80 columns, also when this output is not a terminal
+    /// (`--format table` asked for in a pipe: a person will read it).
+    public func fitTables(environment: [String: String]) {
+        guard tableWidth == nil else { return }
+        tableWidth = Self.environmentWidth(environment) ?? 80
     }
 
     /// An output that collects what is written, for tests; ``text`` returns it.
@@ -45,6 +58,7 @@ public final class OutputChannel {
         destination = .memory
         self.isTerminal = isTerminal
         self.columns = columns
+        tableWidth = isTerminal ? columns ?? 80 : nil
         bufferLimit = 1 << 16
     }
 
@@ -125,11 +139,17 @@ public final class OutputChannel {
     }
 
     private static func terminalWidth(_ descriptor: Int32, environment: [String: String]) -> Int? {
+        if let width = environmentWidth(environment) { return width }
         var size = winsize()
         if ioctl(descriptor, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 {
             return Int(size.ws_col)
         }
-        return environment["COLUMNS"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil }
+        return nil
+    }
+
+    /// `COLUMNS`, when it is a width (20 to 10,000 columns).
+    private static func environmentWidth(_ environment: [String: String]) -> Int? {
+        environment["COLUMNS"].flatMap { Int($0.trimmingWhitespace()) }.flatMap { (20...10_000).contains($0) ? $0 : nil }
     }
 }
 

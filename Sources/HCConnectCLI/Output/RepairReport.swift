@@ -11,12 +11,13 @@ enum RepairReport {
     static func lines(_ summary: RepairSummary, style: TextStyle) -> [String] {
         let would = summary.isDryRun
         var headline = title(summary.action) + (would ? ", dry run (nothing changed)" : "") + ": "
-        headline += "\(summary.requested) requested, \(summary.changed) \(would ? "would change" : "changed")"
-        if summary.unchanged > 0 { headline += ", \(summary.unchanged) \(would ? "would be left alone" : "left alone")" }
-        if !summary.notFound.isEmpty { headline += ", \(summary.notFound.count) not found" }
+        let n = ReadableFigure.count
+        headline += "\(n(summary.requested)) requested, \(n(summary.changed)) \(would ? "would change" : "changed")"
+        if summary.unchanged > 0 { headline += ", \(n(summary.unchanged)) \(would ? "would be left alone" : "left alone")" }
+        if !summary.notFound.isEmpty { headline += ", \(n(summary.notFound.count)) not found" }
         var lines = [headline]
         for (step, count) in summary.steps.sorted(by: { $0.key < $1.key }) {
-            var line = "  \(describe(step)): \(count)"
+            var line = "  \(describe(step)): \(n(count))"
             if step == .coalesced {
                 line += " (" + listed(summary.coalesced.sorted { $0.id < $1.id }.map { "\($0.id)→\($0.into)" }) + ")"
             } else {
@@ -28,10 +29,10 @@ enum RepairReport {
         for (reason, entries, item) in leftAlone(summary) where !entries.isEmpty {
             // in id order: a run's batches keep each record's entries together, not the ids
             let sorted = entries.sorted { ($0.id, $0.location == .archive ? 1 : 0) < ($1.id, $1.location == .archive ? 1 : 0) }
-            lines.append("  " + style.yellow(reason) + ": \(entries.count) (" + listed(sorted.map(item)) + ")")
+            lines.append("  " + style.yellow(reason) + ": \(n(entries.count)) (" + listed(sorted.map(item)) + ")")
         }
         if !summary.notFound.isEmpty {
-            lines.append("  " + style.red("not found") + ": \(summary.notFound.count) (" + listed(summary.notFound.map(String.init)) + ")")
+            lines.append("  " + style.red("not found") + ": \(n(summary.notFound.count)) (" + listed(summary.notFound.map(String.init)) + ")")
         }
         return lines
     }

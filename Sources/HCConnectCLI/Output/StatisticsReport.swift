@@ -6,8 +6,28 @@ import Postgres
 enum StatisticsReport {
     // MARK: - People
 
-    /// One line: `backlog 12 (oldest 40s) · FAILED 7 (oldest 3d) · last processed 12s ago`.
+    /// One line: `backlog 12 (oldest 40s) · FAILED 7 (oldest 3d) · last processed 12s ago`;
+    /// broken after a `·` where it would not fit `width`.
+    static func headline(_ figures: TriggerLogStatistics.Figures, width: Int?) -> String {
+        let parts = headlineParts(figures)
+        guard let width else { return parts.joined(separator: " · ") }
+        var lines: [String] = []
+        for part in parts {
+            if let last = lines.last, DisplayText.width(last) + 3 + DisplayText.width(part) <= width {
+                lines[lines.count - 1] = last + " · " + part
+            } else {
+                lines.append(part)
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The headline in one line.
     static func headline(_ figures: TriggerLogStatistics.Figures) -> String {
+        headlineParts(figures).joined(separator: " · ")
+    }
+
+    private static func headlineParts(_ figures: TriggerLogStatistics.Figures) -> [String] {
         func oldest(_ moment: TriggerLogStatistics.Moment?) -> String {
             guard let age = moment?.ageSeconds else { return "" }
             return " (oldest \(ReadableFigure.age(seconds: age)))"
@@ -16,18 +36,22 @@ enum StatisticsReport {
             moment.ageSeconds.map { "last processed \(ReadableFigure.age(seconds: $0)) ago" }
                 ?? "last processed at \(moment.time.shortDescription)"
         } ?? "nothing processed"
-        return "backlog \(ReadableFigure.count(figures.backlog))\(oldest(figures.backlogOldest))"
-            + " · FAILED \(ReadableFigure.count(figures.failed))\(oldest(figures.failedOldest))"
-            + " · " + processed
+        return [
+            "backlog \(ReadableFigure.count(figures.backlog))\(oldest(figures.backlogOldest))",
+            "FAILED \(ReadableFigure.count(figures.failed))\(oldest(figures.failedOldest))", processed,
+        ]
     }
 
-    /// The monitoring figures, one row per table.
-    static func summaryTable(_ statistics: TriggerLogStatistics, style: TextStyle) -> String {
-        var table = TextTable(columns: [
-            .init(title: "TABLE"), .init(title: "MODE"), .init(title: "BACKLOG", alignRight: true),
-            .init(title: "OLDEST BACKLOG", alignRight: true), .init(title: "FAILED", alignRight: true),
-            .init(title: "OLDEST FAILED", alignRight: true), .init(title: "LAST PROCESSED"),
-        ])
+    /// The monitoring figures, one row per table. On a narrow terminal TABLE is narrowed to
+    /// 12, then MODE and PROCESSED are dropped.
+    static func summaryTable(_ statistics: TriggerLogStatistics, style: TextStyle, width: Int?) -> String {
+        var table = TextTable(
+            columns: [
+                .init(title: "TABLE"), .init(title: "MODE"), .init(title: "BACKLOG", alignRight: true),
+                .init(title: "BACKLOG AGE", alignRight: true), .init(title: "FAILED", alignRight: true),
+                .init(title: "FAILED AGE", alignRight: true), .init(title: "PROCESSED"), .init(title: ""),
+            ],
+            fitSteps: [.narrow("TABLE", to: 12), .drop("PROCESSED"), .drop("MODE")], lastMinimum: 0)
         for entry in statistics.tables {
             let figures = entry.figures
             table.append([
@@ -38,23 +62,43 @@ enum StatisticsReport {
                 TextTable.Cell(
                     ReadableFigure.count(figures.failed), style: figures.failed > 0 ? { style.red($0) } : nil),
                 TextTable.Cell(age(figures.failedOldest)),
-                TextTable.Cell(figures.lastProcessed.map { age($0) + " ago" } ?? "never"),
+                TextTable.Cell(figures.lastProcessed.map { age($0) + " ago" } ?? "never"), TextTable.Cell(""),
             ])
         }
-        return table.render(header: true, maxWidth: nil, style: style)
+        return render(&table, width: width, style: style)
+    }
+
+    /// The table, and under it, when columns were dropped to fit `width`, which ones.
+    static func render(_ table: inout TextTable, width: Int?, style: TextStyle) -> String {
+        var text = table.render(header: true, maxWidth: width, style: style)
+        if !table.droppedTitles.isEmpty {
+            let note = "(not shown at this width: " + table.droppedTitles.joined(separator: ", ") + "; --format csv has them)"
+            for line in DisplayText.wrapped(note, width: width ?? Int.max) { text += style.dim(line) + "\n" }
+        }
+        return text
+    }
+
+    /// The state columns of a count table, in the order they go on a narrow terminal (FAILED
+    /// never goes): the rare states first, NEW last.
+    static func stateFitSteps(_ titles: [String]) -> [TextTable.FitStep] {
+        let order = ["IGNORE", "READONLY", "MERGED", "REQUEUE", "REQUEUED", "PENDING", "IGNORED", "SUCCESS", "NEW"]
+        let others = titles.filter { !order.contains($0) && $0 != "FAILED" && $0 != "" }
+        return (others + order.filter(titles.contains)).map { .drop($0) }
     }
 
     /// Entry counts per table, place and state: one row per table and place, one column
-    /// per state present (FAILED always).
-    static func countsTable(_ statistics: TriggerLogStatistics, style: TextStyle) -> String {
+    /// per state present (FAILED always). On a narrow terminal, state columns are dropped
+    /// (``stateFitSteps(_:)``), then TABLE is narrowed to 12.
+    static func countsTable(_ statistics: TriggerLogStatistics, style: TextStyle, width: Int?) -> String {
         let present = statistics.totals.states
         let states: [TriggerLogState?] =
             TriggerLogState.documented.filter { present.contains($0) || $0 == .failed }
             + present.filter { state in state.map { !$0.isDocumented } ?? true }
+        let titles = states.map { $0?.rawValue ?? "NULL" }
         var table = TextTable(
             columns: [.init(title: "TABLE"), .init(title: "IN"), .init(title: "TOTAL", alignRight: true)]
-                + states.map { TextTable.Column(title: $0?.rawValue ?? "NULL", alignRight: true) }
-                + [.init(title: "")])
+                + titles.map { TextTable.Column(title: $0, alignRight: true) } + [.init(title: "")],
+            fitSteps: stateFitSteps(titles) + [.narrow("TABLE", to: 12)], lastMinimum: 0)
         for entry in statistics.tables {
             for location in TriggerLogLocation.allCases {
                 var cells = [
@@ -70,7 +114,7 @@ enum StatisticsReport {
                 table.append(cells)
             }
         }
-        return table.render(header: true, maxWidth: nil, style: style)
+        return render(&table, width: width, style: style)
     }
 
     /// The table's name, or `(no table)` for entries without one.
