@@ -34,11 +34,15 @@ protocol Command: Sendable {
     /// What to say for options people try on this command that belong elsewhere (`--limit`
     /// on a repair means `--max`): option name → advice.
     static var optionAdvice: [String: String] { get }
+    /// True for commands whose output can be long (help, listings): on a terminal it goes
+    /// through a pager.
+    static var pages: Bool { get }
 }
 
 extension Command {
     static var changesData: Bool { false }
     static var optionAdvice: [String: String] { [:] }
+    static var pages: Bool { false }
 }
 
 /// Everything a running command needs: its arguments, the global options, the streams, the

@@ -22,6 +22,8 @@ struct GlobalOptions {
     /// `--audit-log FILE`, else `HCCONNECT_AUDIT_LOG`: where commands that change entries
     /// append a line per committed batch; nil for none.
     var auditLog: String?
+    /// `--no-pager`: help and listings straight to the terminal.
+    var noPager: Bool
 
     static let specs: [OptionSpec] = [
         OptionSpec("database-url", .value("URL"), "Database to connect to (else DATABASE_URL, else libpq's PG* variables)"),
@@ -39,6 +41,7 @@ struct GlobalOptions {
         OptionSpec(
             "statement-timeout", .value("DURATION"),
             "Cancel a statement after DURATION (default 5min for changes, none for reads; 0: none)"),
+        OptionSpec("no-pager", .flag, "Do not page help and listings on a terminal (else HCCONNECT_PAGER, PAGER, less -FRX)"),
         OptionSpec("help", short: "h", .flag, "Show help"),
         OptionSpec("version", .flag, "Show hcconnect's version"),
     ]
@@ -77,6 +80,7 @@ struct GlobalOptions {
             format = arguments.flag("json") ? .json : nil
         }
         noColor = arguments.flag("no-color")
+        noPager = arguments.flag("no-pager")
         verbose = arguments.flag("verbose")
         if let name = arguments.value("log-format") {
             guard let format = EventLog.Format(rawValue: name.lowercased()) else {

@@ -26,27 +26,32 @@ public enum HCConnect {
     ///   - errors: Standard error: messages for people.
     ///   - handlesSignals: Whether Ctrl-C and SIGTERM are caught during bulk work and
     ///     streams, to stop after a whole batch (the executable's choice; never in tests).
+    ///   - pages: Whether long help and listings may go through a pager (``Pager``): the
+    ///     executable's choice, for its real standard output.
     /// - Returns: The exit status (see ``ExitStatus``).
     public static func run(
         arguments: [String], environment: [String: String], input: InputChannel, output: OutputChannel,
-        errors: OutputChannel, handlesSignals: Bool = false
+        errors: OutputChannel, handlesSignals: Bool = false, pages: Bool = false
     ) -> Int32 {
+        let paging = PagerSlot(isAllowed: pages)
         defer {
             output.flush()
             errors.flush()
+            paging.pager?.finish()
         }
         var log: EventLog?
         var jsonResult: JSONResult?
         do {
             let status = try dispatch(
                 arguments, environment, input, output, errors, interruption: handlesSignals ? .process : .none,
-                log: &log, jsonResult: &jsonResult)
+                log: &log, jsonResult: &jsonResult, paging: paging)
             // what a closed pipe (`| head -1`) cut off is not a success: the status SIGPIPE's
-            // death would have given, without the death
+            // death would have given, without the death; a pager quit early is the person's choice
             output.flush()
-            return output.readerClosed ? ExitStatus.outputClosed.rawValue : status.rawValue
+            if output.readerClosed { return paging.pager == nil ? ExitStatus.outputClosed.rawValue : status.rawValue }
+            return status.rawValue
         } catch is OutputClosed {
-            return ExitStatus.outputClosed.rawValue
+            return paging.pager == nil ? ExitStatus.outputClosed.rawValue : ExitStatus.success.rawValue
         } catch {
             var report = FailureReport(error)
             // A signal that stopped the work (during a retry's wait, say) decides the status,
@@ -81,7 +86,8 @@ public enum HCConnect {
 
     private static func dispatch(
         _ arguments: [String], _ environment: [String: String], _ input: InputChannel, _ output: OutputChannel,
-        _ errors: OutputChannel, interruption: Interruption, log: inout EventLog?, jsonResult: inout JSONResult?
+        _ errors: OutputChannel, interruption: Interruption, log: inout EventLog?, jsonResult: inout JSONResult?,
+        paging: PagerSlot
     ) throws -> ExitStatus {
         let (commandIndex, command) = try findCommand(arguments)
         var rest = arguments
@@ -89,7 +95,11 @@ public enum HCConnect {
         let specs = GlobalOptions.specs + (command?.options ?? [])
         let helpRequested = rest.prefix { $0 != "--" }.contains { $0 == "--help" || $0 == "-h" }
         if helpRequested {
-            output.write(command.map { Help.command($0) } ?? Help.overview())
+            if paging.isAllowed, !rest.contains("--no-pager"), output.isTerminal {
+                paging.pager = Pager.start(environment: environment)
+            }
+            let width = output.tableWidth ?? 80
+            output.write(command.map { Help.command($0, width: width) } ?? Help.overview(width: width))
             return .success
         }
         let parsed = try parse(rest, specs, command)
@@ -99,7 +109,7 @@ public enum HCConnect {
         }
         guard let command else {
             if parsed.positionals.isEmpty {
-                errors.write(Help.overview())
+                errors.write(Help.overview(width: errors.columns ?? 80))
                 throw ArgumentError.missingCommand
             }
             throw ArgumentError.unexpectedArgument(parsed.positionals[0])
@@ -119,6 +129,9 @@ public enum HCConnect {
             output: output, errors: errors, interruption: interruption, changesData: command.changesData)
         context.commandLine = arguments
         log = context.events
+        if paging.isAllowed, command.pages, format == .table, !options.noPager, output.isTerminal {
+            paging.pager = Pager.start(environment: environment)
+        }
         if command.changesData, format == .json {
             jsonResult = JSONResult(command: command.help.name, dryRun: parsed.flag("dry-run"))
         }
@@ -170,4 +183,12 @@ public enum HCConnect {
 struct JSONResult {
     let command: String
     let dryRun: Bool
+}
+
+/// The pager of a run, once started; only the executable may start one.
+final class PagerSlot {
+    let isAllowed: Bool
+    var pager: Pager?
+
+    init(isAllowed: Bool) { self.isAllowed = isAllowed }
 }

@@ -15,7 +15,7 @@ extension HCConnect {
         return run(
             arguments: Array(CommandLine.arguments.dropFirst()), environment: environment,
             input: .standardInput(), output: OutputChannel(fileDescriptor: 1, environment: environment),
-            errors: OutputChannel(fileDescriptor: 2, environment: environment), handlesSignals: true)
+            errors: OutputChannel(fileDescriptor: 2, environment: environment), handlesSignals: true, pages: true)
     }
 
     /// Opens `/dev/null` on each of descriptors 0, 1 and 2 that is closed, as careful Unix

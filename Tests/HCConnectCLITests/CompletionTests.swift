@@ -90,7 +90,7 @@ import Testing
 @Suite struct BashCompletionTests {
     private let globalOptions = [
         "--database-url", "--schema", "--format", "--json", "--no-color", "--verbose", "--log-format", "--retries",
-        "--audit-log", "--lock-timeout", "--statement-timeout", "--help", "--version",
+        "--audit-log", "--lock-timeout", "--statement-timeout", "--no-pager", "--help", "--version",
     ]
 
     @Test func commandsOptionsAndKnownValuesComplete() throws {

@@ -94,11 +94,13 @@ final class TerminalSession: @unchecked Sendable {
     }
 
     /// Starts the built `hcconnect` on a terminal, with colour off unless `environment`
-    /// says otherwise.
+    /// says otherwise, and without a pager unless `pager` (or `environment` names one).
     static func hcconnect(
-        _ arguments: [String], environment: [String: String], columns: Int = 80, rows: Int = 24, stdoutToFile: Bool = false
+        _ arguments: [String], environment: [String: String], columns: Int = 80, rows: Int = 24, stdoutToFile: Bool = false,
+        pager: Bool = false
     ) throws -> TerminalSession {
         var environment = environment
+        if !pager, environment["PAGER"] == nil, environment["HCCONNECT_PAGER"] == nil { environment["HCCONNECT_PAGER"] = "" }
         environment["TERM"] = environment["TERM"] ?? "xterm"
         environment["NO_COLOR"] = environment["NO_COLOR"] ?? "1"
         environment["PATH"] = environment["PATH"] ?? "/usr/bin:/bin"

@@ -7,7 +7,7 @@ enum ErrorsCommand: Command {
         name: "errors",
         summary: "Group FAILED entries by cause: one line per Salesforce error, with counts",
         usage: ["errors [--table T] [--in live|archive|all] [--action A] [--since TIME] [--until TIME]",
-                "       [--message TEXT] [--record-id N] [--sfid ID] [--examples N] [--by-table] [--limit N | --all]"],
+                "       [--message TEXT] [--code CODE] [--record-id N] [--sfid ID] [--examples N] [--by-table] [--limit N | --all]"],
         description: """
             Groups the FAILED entries of the live log and the archive by cause: Salesforce's \
             status code (UNABLE_TO_LOCK_ROW, DUPLICATE_VALUE, ...) and its message with the \
@@ -40,6 +40,7 @@ enum ErrorsCommand: Command {
         EntryFilters.message, EntryFilters.code, EntryFilters.recordID, EntryFilters.sfid, examples, byTable, limit, all,
     ]
     static let formats: [OutputFormat] = [.table, .json, .csv]
+    static var pages: Bool { true }
 
     /// The most example ids a group can keep.
     static let maximumExamples = 100

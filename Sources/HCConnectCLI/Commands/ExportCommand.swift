@@ -16,7 +16,7 @@ enum ExportCommand: Command {
         usage: [
             "export [--after-id N | --checkpoint FILE] [--processed [--stuck-after AGE]]",
             "       [--state S] [--table T] [--in live|archive|all] [--action A] [--since TIME] [--until TIME]",
-            "       [--message TEXT] [--record-id N] [--sfid ID] [--limit N] [--no-header]",
+            "       [--message TEXT] [--code CODE] [--record-id N] [--sfid ID] [--limit N] [--no-header]",
             "       [--wait-for-writers SECONDS] [--summary]",
         ],
         description: """

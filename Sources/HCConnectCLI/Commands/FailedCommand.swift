@@ -6,7 +6,7 @@ enum FailedCommand: Command {
         name: "failed",
         summary: "List FAILED trigger log entries, live and archive, newest first",
         usage: ["failed [--table T] [--in live|archive|all] [--action A] [--since TIME] [--until TIME]",
-                "       [--message TEXT] [--record-id N] [--sfid ID] [--limit N | --all]"],
+                "       [--message TEXT] [--code CODE] [--record-id N] [--sfid ID] [--limit N | --all]"],
         description: """
             Lists the entries Heroku Connect could not write to Salesforce, with Salesforce's \
             message, from the live log and the archive in one listing, newest first. On a \
@@ -29,6 +29,7 @@ enum FailedCommand: Command {
         ]
     }
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
+    static var pages: Bool { true }
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
         try EntryListing.run(context, selecting: .failed()) { _ in "FAILED entries" }

@@ -11,11 +11,12 @@ enum HelpCommand: Command {
 
     static let options: [OptionSpec] = []
     static let formats: [OutputFormat] = [.table]
+    static var pages: Bool { true }
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
         let positionals = context.arguments.positionals
         guard let name = positionals.first else {
-            context.output.write(Help.overview())
+            context.output.write(Help.overview(width: context.output.tableWidth ?? 80))
             return .success
         }
         if positionals.count > 1 { throw ArgumentError.unexpectedArgument(positionals[1]) }
@@ -23,7 +24,7 @@ enum HelpCommand: Command {
             throw ArgumentError.unknownCommand(
                 name, suggestions: closestMatches(to: name, among: HCConnect.commands.map { $0.help.name }, limit: 2))
         }
-        context.output.write(Help.command(command))
+        context.output.write(Help.command(command, width: context.output.tableWidth ?? 80))
         return .success
     }
 }

@@ -26,6 +26,7 @@ enum HistoryCommand: Command {
     ]
     static let options = [OptionSpec("sfid", .value("SFID"), "The record's Salesforce id, in place of RECORD_ID")] + filterSpecs
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
+    static var pages: Bool { true }
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
         let positionals = context.arguments.positionals

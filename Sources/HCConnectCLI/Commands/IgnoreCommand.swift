@@ -8,7 +8,7 @@ enum IgnoreCommand: Command {
         usage: ["ignore ID... [--dry-run]",
                 "ignore - < ids.txt",
                 "ignore --failed [--table T] [--in live|archive|all] [--action A] [--since TIME] [--until TIME]",
-                "       [--message TEXT] [--record-id N] [--sfid ID] [--yes] [--max N] [--batch-size N]"],
+                "       [--message TEXT] [--code CODE] [--record-id N] [--sfid ID] [--yes] [--max N] [--batch-size N]"],
         description: """
             Sets FAILED trigger log entries, live or archived, to IGNORED, so they no longer \
             count as failures; Heroku Connect does not write them. Entries are given by id \

@@ -6,7 +6,7 @@ enum ListCommand: Command {
         name: "list",
         summary: "List trigger log entries in any state, newest first",
         usage: ["list [--state S[,S...]] [--table T] [--in live|archive|all] [--action A] [--since TIME]",
-                "     [--until TIME] [--message TEXT] [--record-id N] [--sfid ID] [--limit N | --all]"],
+                "     [--until TIME] [--message TEXT] [--code CODE] [--record-id N] [--sfid ID] [--limit N | --all]"],
         description: """
             Lists trigger log entries from the live log and the archive, newest first, in \
             every state or in those given with --state (NEW, PENDING, SUCCESS, FAILED, \
@@ -22,6 +22,7 @@ enum ListCommand: Command {
     static let options = [EntryFilters.state] + EntryFilters.specs
     static var optionAdvice: [String: String] { ["max": "to list at most N entries, use --limit N"] }
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
+    static var pages: Bool { true }
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
         try EntryListing.run(context, selecting: TriggerLogQuery()) { filters in

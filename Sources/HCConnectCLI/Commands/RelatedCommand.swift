@@ -19,6 +19,7 @@ enum RelatedCommand: Command {
 
     static let options = [OptionSpec("exclude-self", .flag, "Leave entry ID itself out")] + HistoryCommand.filterSpecs
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
+    static var pages: Bool { true }
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
         let id = try context.entryID()

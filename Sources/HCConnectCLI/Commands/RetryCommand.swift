@@ -8,7 +8,7 @@ enum RetryCommand: Command {
         usage: ["retry ID... [--write-mode merged|ordered] [--via-connect] [--include-superseded] [--dry-run]",
                 "retry - < ids.txt",
                 "retry --failed [--table T] [--in live|archive|all] [--action A] [--since TIME] [--until TIME]",
-                "       [--message TEXT] [--record-id N] [--sfid ID] [--yes] [--max N] [--batch-size N]"],
+                "       [--message TEXT] [--code CODE] [--record-id N] [--sfid ID] [--yes] [--max N] [--batch-size N]"],
         description: """
             Retries FAILED trigger log entries, given by id (- reads ids from standard input, \
             one per line, as --format ids writes them) or selected with --failed and the \

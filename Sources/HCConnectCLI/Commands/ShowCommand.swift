@@ -22,6 +22,7 @@ enum ShowCommand: Command {
 
     static let options: [OptionSpec] = []
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
+    static var pages: Bool { true }
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
         let id = try context.entryID()

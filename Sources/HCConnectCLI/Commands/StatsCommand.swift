@@ -30,6 +30,7 @@ enum StatsCommand: Command {
     static let table = OptionSpec("table", .list("TABLE"), "Only the entries of these mapped tables")
     static let options: [OptionSpec] = [table]
     static let formats: [OutputFormat] = [.table, .json, .csv]
+    static var pages: Bool { true }
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
         try context.expectNoPositionals()

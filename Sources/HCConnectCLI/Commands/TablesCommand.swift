@@ -21,6 +21,7 @@ enum TablesCommand: Command {
 
     static let options: [OptionSpec] = []
     static let formats: [OutputFormat] = [.table, .json, .csv]
+    static var pages: Bool { true }
 
     private struct TableCounts {
         let name: String

@@ -7,7 +7,7 @@ enum WatchCommand: Command {
     static let help = CommandHelp(
         name: "watch",
         summary: "Follow the live trigger log: write entries as they become FAILED",
-        usage: ["watch [--table T] [--action A] [--message TEXT] [--record-id N] [--sfid ID]",
+        usage: ["watch [--table T] [--action A] [--message TEXT] [--code CODE] [--record-id N] [--sfid ID]",
                 "      [--state S | --all] [--existing] [--interval DUR] [--count N] [--timeout DUR]"],
         description: """
             Follows the live trigger log and writes each entry as it becomes FAILED, one line \
