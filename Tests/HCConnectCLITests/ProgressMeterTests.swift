@@ -39,6 +39,21 @@ import Testing
         }
     }
 
+    /// export counts what it will write, so its line has a total and the time left too.
+    @Test func anExportShowsItsTotalAndTheTimeLeft() throws {
+        try TestDatabase.withConnectSchema { schema in
+            try schema.connection.execute("SELECT hcemu.generate_log($1, 40000, 0, 0.1)", [.text(schema.name)])
+            let result = try hcconnect(["export", "--format", "csv"], schema: schema.name, terminal: true, columns: 200)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr.contains(Self.redraw + "export: "), "\(result.stderr.prefix(300))")
+            #expect(result.stderr.contains(" of 40,000 entries ("), "\(result.stderr.prefix(300))")
+            #expect(result.stderr.contains(" left"), "\(result.stderr.prefix(300))")
+            #expect(result.stderr.hasSuffix("Exported 40,000 entries (ids 1 to 40000); the next export starts after id 40000\n")
+                || result.stderr.contains("Exported 40,000 entries"), "\(result.stderr.suffix(300))")
+            #expect(!result.stdout.contains("\r\u{1B}"), "standard output has no progress")
+        }
+    }
+
     @Test func theLineIsCutToTheTerminalsWidth() throws {
         try TestDatabase.withConnectSchema { schema in
             let result = try repair("retry", schema, terminal: true, columns: 20)

@@ -168,8 +168,17 @@ enum ExportCommand: Command {
         // entry is written twice; Ctrl-C stops it after the entry in hand, and the checkpoint
         // stays where it was.
         var written = TriggerLogExportResult(resumeAfter: export.afterID)
-        var progress = ProgressMeter(
-            errors: context.errors, label: "export", total: nil, isEnabled: !context.options.verbose && !settings.summary)
+        // on a terminal, progress with a total and the time left, as a repair shows it: the
+        // entries up to the horizon are counted first (one more scan, for a person only)
+        let showsProgress = !context.options.verbose && !settings.summary && context.errors.isTerminal
+        var total: Int?
+        if showsProgress {
+            let counted = try context.retrying("counting the entries to export") {
+                try store.count(matching: query.ids(after: export.afterID, through: horizon))
+            }
+            total = filters.limit.map { min($0, counted) } ?? counted
+        }
+        var progress = ProgressMeter(errors: context.errors, label: "export", total: total, isEnabled: showsProgress)
         let result: TriggerLogExportResult
         do {
             result = try context.interruption.during(announcingBatch: false) {
