@@ -37,6 +37,11 @@ public struct TriggerLogEntry: Sendable, Equatable {
     public var sfMessage: String?
     /// True when the row was read from the archive.
     public var isArchived: Bool
+    /// How many times this change of its record has failed, up to this entry: the entries of
+    /// the same table, record and action, live and archived, up to this id, that failed
+    /// (FAILED, REQUEUE, REQUEUED or IGNORED). Read only when the query asks for it
+    /// (``TriggerLogQuery/withAttempts``); nil otherwise.
+    public var attempts: Int?
 
     /// Creates an entry; every column but the id defaults to NULL.
     public init(
@@ -97,6 +102,7 @@ public struct TriggerLogEntry: Sendable, Equatable {
             sfResult: try row.int(13),
             sfMessage: row.string(14),
             isArchived: try row.bool(15) ?? false)
+        if row.columnCount > 16 { attempts = try row.int(16) }
     }
 
     /// `live` or `archive`: where the entry was read.

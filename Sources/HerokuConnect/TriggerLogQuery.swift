@@ -64,6 +64,8 @@ public struct TriggerLogQuery: Sendable, Equatable {
     /// Entries whose error code (``SalesforceErrorMessage/code``, as `errors` groups them)
     /// is one of these.
     public var codes: [String] = []
+    /// Read each entry's ``TriggerLogEntry/attempts`` too (two index lookups per entry).
+    public var withAttempts = false
     /// Entries for any of these record ids.
     public var recordIDs: [Int] = []
     /// Entries with any of these sfids.
@@ -123,6 +125,7 @@ public struct TriggerLogQuery: Sendable, Equatable {
     public func message(containing text: String?) -> Self { with { $0.messageContains = text } }
     public func message(matchingAnyOf patterns: [String]) -> Self { with { $0.messagePatterns = patterns } }
     public func codes(_ codes: [String]) -> Self { with { $0.codes = codes } }
+    public func attempts(_ read: Bool = true) -> Self { with { $0.withAttempts = read } }
     public func recordIDs(_ ids: [Int]) -> Self { with { $0.recordIDs = ids } }
     public func sfids(_ sfids: [SalesforceID]) -> Self { with { $0.sfids = sfids } }
     public func ids(_ ids: [Int]) -> Self { with { $0.ids = ids } }
@@ -173,13 +176,30 @@ public struct TriggerLogQuery: Sendable, Equatable {
             }
             return branch
         }
-        if branches.count == 1 {
+        if withAttempts {
+            // one pass over each table's failures, counted per change with a window, joined
+            // to the entries by id: no lookup per entry
+            statement.append(
+                "WITH counted AS (SELECT id, archived, count(*) OVER (PARTITION BY table_name, record_id, action ORDER BY id)"
+                    + " AS attempts FROM (" + Self.failuresOfChanges(schema) + ") AS failures)"
+                    + " SELECT entries.*, counted.attempts FROM (" + branches.joined(separator: " UNION ALL ")
+                    + ") AS entries LEFT JOIN counted USING (id, archived)" + orderBy + limitText)
+        } else if branches.count == 1 {
             statement.append(branches[0] + orderBy + limitText)
         } else {
             statement.append(
                 "SELECT * FROM (" + branches.joined(separator: " UNION ALL ") + ") AS entries" + orderBy + limitText)
         }
         return (statement.sql, statement.parameters)
+    }
+
+    /// The entries of both tables that are failures of a change (``TriggerLogEntry/attempts``):
+    /// FAILED, REQUEUE, REQUEUED or IGNORED.
+    static func failuresOfChanges(_ schema: SQLIdentifier) -> String {
+        TriggerLogLocation.allCases.map { location in
+            "SELECT id, \(location == .archive) AS archived, table_name, record_id, action FROM "
+                + location.qualifiedName(in: schema) + " WHERE state IN ('FAILED', 'REQUEUE', 'REQUEUED', 'IGNORED')"
+        }.joined(separator: " UNION ALL ")
     }
 
     /// The statement that counts the entries (ignoring order and limit).

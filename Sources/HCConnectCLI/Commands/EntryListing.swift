@@ -18,7 +18,7 @@ enum EntryListing {
         try context.expectNoPositionals()
         let filters = try EntryFilters(context.arguments)
         let store = try context.triggerLog(checked: false)
-        let query = try filters.applied(to: base, store: store)
+        let query = try filters.applied(to: base, store: store).attempts(context.arguments.flag("attempts"))
         try write(context, store: store, query: query, filters: filters, noun: noun(filters))
         return .success
     }
@@ -37,7 +37,8 @@ enum EntryListing {
         // A person is told when there are more; fetching one more row says so cheaply.
         let probe = context.isForPerson ? shown.map { $0 + 1 } : shown
         var writer = EntryWriters.make(
-            context.format, output: context.output, style: context.style, oneState: query.states.count == 1)
+            context.format, output: context.output, style: context.style, oneState: query.states.count == 1,
+            attempts: query.withAttempts)
         var written = 0
         var hasMore = false
         try store.forEachEntry(matching: query.limit(probe)) { entry in

@@ -6,12 +6,17 @@ enum FailedCommand: Command {
         name: "failed",
         summary: "List FAILED trigger log entries, live and archive, newest first",
         usage: ["failed [--table T] [--in live|archive|all] [--action A] [--since TIME] [--until TIME]",
-                "       [--message TEXT] [--code CODE] [--record-id N] [--sfid ID] [--limit N | --all]"],
+                "       [--message TEXT] [--code CODE] [--record-id N] [--sfid ID] [--attempts] [--limit N | --all]"],
         description: """
             Lists the entries Heroku Connect could not write to Salesforce, with Salesforce's \
             message, from the live log and the archive in one listing, newest first. On a \
             terminal the first 100 are shown (with the count of the rest); piped or with \
-            --format json, csv or ids, all of them are written.
+            --format json, csv or ids, all of them are written. --attempts adds how many times \
+            the entry's change has failed: the entries of the same table, record and action, \
+            live and archived, up to this one, that are FAILED, REQUEUE, REQUEUED or IGNORED \
+            (the ATTEMPTS column of the wide layout, the first to go on a narrow terminal; \
+            attempts in JSON and CSV). A live entry retried in place under merged writes \
+            leaves no trace to count until it fails again.
             """,
         examples: [
             ("hcconnect failed", "every failure, newest first"),
@@ -19,9 +24,12 @@ enum FailedCommand: Command {
             ("hcconnect failed --message UNABLE_TO_LOCK_ROW --in live", "lock errors still in the live log"),
             ("hcconnect failed --table account --format ids", "just the ids, one per line, for later commands"),
             ("hcconnect failed --json > failures.jsonl", "everything, one JSON object per line"),
+            ("hcconnect failed --attempts --table account", "with how often each change has failed, retries included"),
         ])
 
-    static let options = EntryFilters.specs
+    static let attempts = OptionSpec(
+        "attempts", .flag, "Show how many times each entry's change of its record has failed (ATTEMPTS; attempts in JSON, CSV)")
+    static let options = EntryFilters.specs + [attempts]
     static var optionAdvice: [String: String] {
         [
             "state": "failed lists FAILED entries only; for other states use hcconnect list --state STATE (NEW, PENDING, ...)",

@@ -14,12 +14,13 @@ enum EntryWriters {
     /// comes instead of aligning blocks (for `watch`); `oneState` says that every entry has
     /// the same state (`failed`), whose column is then the first to go on a narrow terminal.
     static func make(
-        _ format: OutputFormat, output: OutputChannel, style: TextStyle, streaming: Bool = false, oneState: Bool = false
+        _ format: OutputFormat, output: OutputChannel, style: TextStyle, streaming: Bool = false, oneState: Bool = false,
+        attempts: Bool = false
     ) -> any EntryWriter {
         switch format {
-        case .table: EntryTableWriter(output: output, style: style, streaming: streaming, oneState: oneState)
+        case .table: EntryTableWriter(output: output, style: style, streaming: streaming, oneState: oneState, attempts: attempts)
         case .json: EntryJSONWriter(output: output)
-        case .csv: EntryCSVWriter(output: output)
+        case .csv: EntryCSVWriter(output: output, attempts: attempts)
         case .ids, .prometheus: EntryIDWriter(output: output)
         }
     }
@@ -59,6 +60,7 @@ enum EntryWriters {
         object.add("sf_result", entry.sfResult, to: &sink)
         object.add("sf_message", entry.sfMessage, to: &sink)
         object.add("archived", entry.isArchived, to: &sink)
+        if let attempts = entry.attempts { object.add("attempts", attempts, to: &sink) }
         sink.append(UInt8(ascii: "}"))
         sink.append(UInt8(ascii: "\n"))
     }
@@ -86,6 +88,7 @@ enum EntryWriters {
         line.add(entry.sfResult, to: &sink)
         line.add(entry.sfMessage, to: &sink)
         line.add(entry.isArchived ? "true" : "false", to: &sink)
+        if let attempts = entry.attempts { line.add(attempts, to: &sink) }
         line.end(to: &sink)
     }
 }
@@ -106,6 +109,7 @@ struct EntryTableWriter: EntryWriter {
     private let isStreaming: Bool
     private let isCompact: Bool
     private let showsSFID: Bool
+    private let showsAttempts: Bool
     private var table: TextTable
     private var wroteHeader = false
     private static let blockSize = 1_000
@@ -119,7 +123,7 @@ struct EntryTableWriter: EntryWriter {
         ]
     }
 
-    init(output: OutputChannel, style: TextStyle, streaming: Bool = false, oneState: Bool = false) {
+    init(output: OutputChannel, style: TextStyle, streaming: Bool = false, oneState: Bool = false, attempts: Bool = false) {
         self.output = output
         self.style = style
         isStreaming = streaming
@@ -130,8 +134,13 @@ struct EntryTableWriter: EntryWriter {
             .init(title: "ACTION"), .init(title: "TABLE"), .init(title: "RECORD", alignRight: true),
         ]
         if showsSFID { columns.append(.init(title: "SFID")) }
+        showsAttempts = attempts
+        if attempts { columns.append(.init(title: "ATTEMPTS", alignRight: true)) }
         columns.append(.init(title: "MESSAGE"))
-        table = TextTable(columns: columns, fitSteps: Self.fitSteps(oneState: oneState), lastMinimum: 24)
+        // ATTEMPTS belongs to the wide layout: the first to go
+        table = TextTable(
+            columns: columns, fitSteps: (attempts ? [.drop("ATTEMPTS")] : []) + Self.fitSteps(oneState: oneState),
+            lastMinimum: 24)
     }
 
     mutating func write(_ entry: TriggerLogEntry) {
@@ -150,6 +159,7 @@ struct EntryTableWriter: EntryWriter {
             TextTable.Cell(entry.recordID.map { "\($0)" } ?? ""),
         ]
         if showsSFID { cells.append(TextTable.Cell(entry.sfid ?? "")) }
+        if showsAttempts { cells.append(TextTable.Cell(entry.attempts.map(String.init) ?? "")) }
         cells.append(TextTable.Cell(entry.sfMessage ?? ""))
         table.append(cells)
         if isStreaming || (!output.isTerminal && table.rows.count >= Self.blockSize) { flushBlock() }
@@ -182,9 +192,9 @@ struct EntryJSONWriter: EntryWriter {
 struct EntryCSVWriter: EntryWriter {
     let output: OutputChannel
 
-    init(output: OutputChannel) {
+    init(output: OutputChannel, attempts: Bool = false) {
         self.output = output
-        output.write(bytes: CSVWriter.line(EntryWriters.csvHeader))
+        output.write(bytes: CSVWriter.line(EntryWriters.csvHeader + (attempts ? ["attempts"] : [])))
     }
 
     mutating func write(_ entry: TriggerLogEntry) {
