@@ -1,6 +1,7 @@
 # hcconnect — build, test, demo and install.
 #
-#   make demo     build, start a demo database and run hcconnect against it
+#   make demo     release build (./bin/hcconnect), start a demo database (or reuse the running
+#                 one) and run hcconnect against it
 #   make test     start a throwaway PostgreSQL and run every test but the long fault suites
 #   make test-faults  the long fault, concurrency and hostile-input suites (*FaultTests)
 #   make bench    benchmark hcconnect against plain SQL run by psql; writes docs/benchmarks.md
