@@ -102,7 +102,8 @@ public struct TriggerLogEntry: Sendable, Equatable {
             sfResult: try row.int(13),
             sfMessage: row.string(14),
             isArchived: try row.bool(15) ?? false)
-        if row.columnCount > 16 { attempts = try row.int(16) }
+        // only a selection that asked for it has the column (others add their own after archived)
+        if row.columnCount > 16, row.columnName(16) == "attempts" { attempts = try row.int(16) }
     }
 
     /// `live` or `archive`: where the entry was read.
