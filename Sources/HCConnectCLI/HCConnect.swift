@@ -76,9 +76,17 @@ public enum HCConnect {
                     "error", level: "error", report.message,
                     ["exit_status": .int(Int(report.status.rawValue)), "hint": .string(report.hint)])
             } else {
-                // the message may quote a value as given (a table name with a line break)
-                errors.line("hcconnect: " + DisplayText.sanitized(report.message))
-                if log?.isEnabled == true, let hint = report.hint { errors.line("hcconnect: " + DisplayText.sanitized(hint)) }
+                // the message may quote a value as given (a table name with a line break); one
+                // line for logs, wrapped at spaces on a terminal
+                var lines = ["hcconnect: " + DisplayText.sanitized(report.message)]
+                if log?.isEnabled == true, let hint = report.hint { lines.append("hcconnect: " + DisplayText.sanitized(hint)) }
+                for line in lines {
+                    guard errors.isTerminal else {
+                        errors.line(line)
+                        continue
+                    }
+                    for piece in DisplayText.wrapped(line, width: errors.columns ?? 80, continuation: "  ") { errors.line(piece) }
+                }
             }
             return report.status.rawValue
         }
