@@ -157,7 +157,7 @@ import TestSupport
                 let states = try schema.connection.query("""
                     SELECT DISTINCT state FROM (SELECT state FROM \(schema.quoted)._trigger_log
                                                 UNION ALL SELECT state FROM \(schema.quoted)._trigger_log_archive) s
-                    """).map { try $0.string(0) ?? "NULL" }
+                    """).map { $0.string(0) ?? "NULL" }
                 #expect(Set(states).isSubset(of: ["FAILED", "NEW", "IGNORED", "REQUEUED", "REQUEUE"]), "\(states)")
             }
             #expect(try Self.rows(bystander) == before, "the bystander schema is unchanged, row by row")

@@ -62,28 +62,39 @@ final class BackgroundProcess {
         posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         Self.closeFrom(&actions, 3)
+        let environment = environment ?? ProcessInfo.processInfo.environment
+        passwords = PasswordLeakGuard.passwords(environment: environment, arguments: arguments)
+        commandLine = [executable] + arguments
+        pid = try Self.spawn(executable, arguments, environment: environment, actions: &actions)
+    }
+
+    /// `posix_spawn` with the signals a program started from a shell has: SIGINT, SIGTERM,
+    /// SIGPIPE, SIGCHLD and SIGHUP at their default action and none blocked; `newSession`
+    /// makes it a session leader (its terminal, if it opens one, becomes its controlling one).
+    static func spawn(
+        _ executable: String, _ arguments: [String], environment: [String: String],
+        actions: inout posix_spawn_file_actions_t, newSession: Bool = false
+    ) throws -> pid_t {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        for signal in [SIGINT, SIGTERM, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
+        for signal in [SIGINT, SIGTERM, SIGPIPE, SIGCHLD, SIGHUP] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         var mask = sigset_t()
         sigemptyset(&mask)
         posix_spawnattr_setsigmask(&attributes, &mask)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
-        let environment = environment ?? ProcessInfo.processInfo.environment
-        passwords = PasswordLeakGuard.passwords(environment: environment, arguments: arguments)
-        commandLine = [executable] + arguments
+        // 0x80: glibc's POSIX_SPAWN_SETSID, which Swift's Glibc module does not declare
+        let flags = Int32(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK) | (newSession ? 0x80 : 0)
+        posix_spawnattr_setflags(&attributes, Int16(flags))
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
         var pid = pid_t()
         let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard result == 0 else { throw TestSetupError("cannot start \(executable): \(String(cString: strerror(result)))") }
-        self.pid = pid
+        return pid
     }
 
     /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34), which Swift's Glibc module

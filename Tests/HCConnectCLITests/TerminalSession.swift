@@ -48,7 +48,7 @@ final class TerminalSession: @unchecked Sendable {
         else {
             throw TestSetupError("no pseudo-terminal: \(String(cString: strerror(errno)))")
         }
-        let slavePath = String(cString: name)
+        let slavePath = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var size = winsize(ws_row: UInt16(rows), ws_col: UInt16(columns), ws_xpixel: 0, ws_ypixel: 0)
         _ = ioctl(master, UInt(TIOCSWINSZ), &size)
         stdoutPath = stdoutToFile ? NSTemporaryDirectory() + "/hcconnect-tty-\(UUID().uuidString).out" : nil
@@ -65,30 +65,14 @@ final class TerminalSession: @unchecked Sendable {
             posix_spawn_file_actions_adddup2(&actions, 0, 1)
         }
         posix_spawn_file_actions_adddup2(&actions, 0, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGINT, SIGTERM, SIGPIPE, SIGCHLD, SIGHUP] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        posix_spawnattr_setsigmask(&attributes, &mask)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | 0x80))  // 0x80: POSIX_SPAWN_SETSID
-
         passwords = PasswordLeakGuard.passwords(environment: environment, arguments: arguments)
         commandLine = [executable] + arguments
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var pid = pid_t()
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        guard result == 0 else {
+        do {
+            pid = try BackgroundProcess.spawn(executable, arguments, environment: environment, actions: &actions, newSession: true)
+        } catch {
             close(master)
-            throw TestSetupError("cannot start \(executable): \(String(cString: strerror(result)))")
+            throw error
         }
-        self.pid = pid
         let reader = Thread { [self] in readUntilClosed() }
         reader.start()
     }
