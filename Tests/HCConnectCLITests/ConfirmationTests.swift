@@ -110,7 +110,8 @@ import Testing
                 environment: try f.environment)
             #expect(terminal.waitFor("Type yes to go ahead, no to cancel: "), "\(terminal.screen)")
             #expect(terminal.screen == """
-                hcconnect: about to retry 2 FAILED entries (merged writes), then ignore 4 FAILED entries:
+                hcconnect: about to retry 2 FAILED entries (merged writes), then ignore 4 FAILED
+                  entries:
                   TABLE    ERROR CODE          ENTRIES
                   account  DUPLICATE_VALUE           4
                   contact  UNABLE_TO_LOCK_ROW        2

@@ -88,7 +88,8 @@ struct ChangePreview {
 
     /// The preview as lines no wider than `width` (the reasons wrap; colour takes no room).
     func lines(width: Int, style: TextStyle) -> [String] {
-        var lines = ["hcconnect: about to " + actions.joined(separator: ", then ") + ":"]
+        var lines = DisplayText.wrapped(
+            "hcconnect: about to " + actions.joined(separator: ", then ") + ":", width: width, continuation: "  ")
         if !groups.isEmpty {
             let shown = groups.prefix(Self.shownGroups)
             let counts = shown.map { ReadableFigure.count($0.count) }
