@@ -647,6 +647,7 @@ $$;
 \echo '  variant connection: structure'
 ------------------------------------------------------------------------------------------
 SELECT hcemu.create_variant_connection(:'schema' || '_variant') \gset
+-- twice: the installer is idempotent (IF NOT EXISTS throughout)
 SELECT hcemu.create_variant_connection(:'schema' || '_variant') \gset
 DO $$
 DECLARE

@@ -44,6 +44,13 @@ public enum ArgumentError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The argument with the password of a connection URL or keyword string in it masked;
+    /// any other argument as it is.
+    static func passwordMasked(_ argument: String) -> String {
+        guard argument.containsUTF8("://") || argument.containsUTF8("password") else { return argument }
+        return ConnectionSettings(connectionString: argument).redactedConnectionString
+    }
+
     private static func didYouMean(_ suggestions: [String]) -> String {
         guard !suggestions.isEmpty else { return "" }
         return "; did you mean " + suggestions.map { "'\($0)'" }.joined(separator: " or ") + "?"
@@ -52,10 +59,7 @@ public enum ArgumentError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The argument as it can be shown on one line: a password in a connection URL or
     /// string masked, control characters escaped, very long input cut.
     static func printable(_ argument: String) -> String {
-        var text = argument
-        if text.containsUTF8("://") || text.containsUTF8("password") {
-            text = ConnectionSettings(connectionString: text).redactedConnectionString
-        }
+        let text = passwordMasked(argument)
         var result = ""
         for scalar in text.unicodeScalars.prefix(200) {
             if scalar.value < 0x20 || scalar.value == 0x7F {

@@ -126,12 +126,7 @@ enum CleanupCommand: Command {
                         includeSuperseded: arguments.flag("include-superseded")
                     ) { summary, _, _ in
                         if case .ignore = action { report.ignore = summary } else { report.retry = summary }
-                        if let audit, summary.changes.count > logged {
-                            try audit.record(
-                                action: action.name, writeMode: action.writeModeName, batch: summary.batches,
-                                changes: RepairReport.changesArray(summary.changes[logged...]))
-                            logged = summary.changes.count
-                        }
+                        try audit?.record(action, summary, logged: &logged)
                         context.events.record(
                             "batch", "\(action.name) batch \(summary.batches) done: \(summary.changed) changed",
                             ["action": .string(action.name), "batch": .int(summary.batches), "changed": .int(summary.changed)])
@@ -164,18 +159,10 @@ enum CleanupCommand: Command {
         var changes = 0
         for (action, candidates) in [(retryAction, plan.retryCandidates), (.ignore, plan.ignoreCandidates)]
         where !candidates.entries.isEmpty {
-            let summary = try repair.run(
-                action, on: candidates, batchSize: batchSize, dryRun: true,
-                includeSuperseded: context.arguments.flag("include-superseded"), readingEntries: false
-            ) { _, outcomes, _ in
-                changing += outcomes.filter { $0.result.isChange }.map { .init(id: $0.id, location: $0.location) }
-            }
+            let (summary, willChange) = try ChangePreview.dryRun(context, repair, action, on: candidates, batchSize: batchSize)
+            changing += willChange
             changes += summary.changed
-            var what = "\(action.name) \(ReadableFigure.count(summary.changed)) FAILED \(summary.changed == 1 ? "entry" : "entries")"
-            if case .retry(let mode, let viaConnect) = action {
-                what += " (\(mode.rawValue) writes\(viaConnect ? ", archived ones via Connect" : ""))"
-            }
-            actions.append(what)
+            actions.append(ChangePreview.describe(action, count: summary.changed))
             for (reason, entries, _) in RepairReport.leftAlone(summary) where !entries.isEmpty {
                 if leftAlone[reason] == nil { reasons.append(reason) }
                 leftAlone[reason, default: 0] += entries.count
@@ -189,7 +176,7 @@ enum CleanupCommand: Command {
         return ChangePreview(
             changes: changes, actions: actions.isEmpty ? ["change nothing"] : actions,
             groups: try repair.countsByTableAndCode(changing), leftAlone: reasons.map { ($0, leftAlone[$0]!) },
-            question: "Go ahead with \(changes == 1 ? "this entry" : "these \(ReadableFigure.count(changes)) entries")?")
+            question: "Go ahead with " + ChangePreview.these(changes) + "?")
     }
 
     /// Reads the policy options.

@@ -120,3 +120,42 @@ struct ChangePreview {
         return lines
     }
 }
+
+extension ChangePreview {
+    /// A dry run of `action` on `candidates` for a preview (read-only statements, no locks,
+    /// no entries read), with progress on a terminal: its summary and the entries it would
+    /// change.
+    static func dryRun(
+        _ context: CommandContext, _ repair: TriggerLogRepair, _ action: RepairAction,
+        on candidates: TriggerLogRepair.Candidates, batchSize: Int
+    ) throws -> (summary: RepairSummary, changing: [TriggerLogRepair.Target]) {
+        var changing: [TriggerLogRepair.Target] = []
+        var progress = ProgressMeter(
+            errors: context.errors, label: "checking", total: candidates.targets.count,
+            isEnabled: candidates.targets.count > batchSize)
+        let summary = try repair.run(
+            action, on: candidates, batchSize: batchSize, dryRun: true,
+            includeSuperseded: context.arguments.flag("include-superseded"), readingEntries: false
+        ) { summary, outcomes, _ in
+            changing += outcomes.filter { $0.result.isChange }.map { .init(id: $0.id, location: $0.location) }
+            progress.update(summary.handled - summary.notFound.count)
+        }
+        progress.finish()
+        return (summary, changing)
+    }
+
+    /// What an action will do, for the first line: `retry 1,200 FAILED entries (merged
+    /// writes)`, `ignore 1 FAILED entry`.
+    static func describe(_ action: RepairAction, count: Int) -> String {
+        var text = "\(action.name) \(ReadableFigure.count(count)) FAILED \(count == 1 ? "entry" : "entries")"
+        if case .retry(let mode, let viaConnect) = action {
+            text += " (\(mode.rawValue) writes\(viaConnect ? ", archived ones via Connect" : ""))"
+        }
+        return text
+    }
+
+    /// `these 1,200 entries`, `this entry`.
+    static func these(_ count: Int) -> String {
+        count == 1 ? "this entry" : "these \(ReadableFigure.count(count)) entries"
+    }
+}

@@ -33,9 +33,7 @@ enum RepairRun {
             "selected \(candidates.targets.count) entries (\(candidates.targets.filter { $0.location == .live }.count) live), "
                 + "\(candidates.notFound.count) unknown ids; batches of \(request.batchSize)")
         if confirmation == .ask, !candidates.targets.isEmpty {
-            let preview = try preview(
-                context, repair, action: action, candidates: candidates, batchSize: request.batchSize,
-                includeSuperseded: context.arguments.flag("include-superseded"))
+            let preview = try preview(context, repair, action: action, candidates: candidates, batchSize: request.batchSize)
             // when every entry would be left alone there is nothing to confirm: the run's
             // summary says why for each
             if preview.changes > 0 { try Confirmation.ask(context, preview) }
@@ -66,12 +64,7 @@ enum RepairRun {
                         single = outcome
                     }
                     sofar = summary
-                    if let audit, summary.changes.count > logged {
-                        try audit.record(
-                            action: action.name, writeMode: action.writeModeName, batch: summary.batches,
-                            changes: RepairReport.changesArray(summary.changes[logged...]))
-                        logged = summary.changes.count
-                    }
+                    try audit?.record(action, summary, logged: &logged)
                     entries.write(batchEntries, outcomes)
                     if !request.dryRun, context.format == .ids {
                         for id in outcomes.compactMap(\.changedOrCreatedID).uniqued() { context.output.line(String(id)) }
@@ -173,30 +166,14 @@ enum RepairRun {
     /// counted per table and error code, and what it would leave alone.
     static func preview(
         _ context: CommandContext, _ repair: TriggerLogRepair, action: RepairAction,
-        candidates: TriggerLogRepair.Candidates, batchSize: Int, includeSuperseded: Bool
+        candidates: TriggerLogRepair.Candidates, batchSize: Int
     ) throws -> ChangePreview {
-        var changing: [TriggerLogRepair.Target] = []
-        var progress = ProgressMeter(
-            errors: context.errors, label: "checking", total: candidates.targets.count,
-            isEnabled: candidates.targets.count > batchSize)
-        let summary = try repair.run(
-            action, on: candidates, batchSize: batchSize, dryRun: true, includeSuperseded: includeSuperseded,
-            readingEntries: false
-        ) { summary, outcomes, _ in
-            changing += outcomes.filter { $0.result.isChange }.map { .init(id: $0.id, location: $0.location) }
-            progress.update(summary.handled - summary.notFound.count)
-        }
-        progress.finish()
-        let verb = action == .ignore ? "ignore" : "retry"
-        let noun = { (count: Int) in "\(ReadableFigure.count(count)) FAILED \(count == 1 ? "entry" : "entries")" }
-        var what = "\(verb) \(noun(summary.changed))"
-        if case .retry(let mode, let viaConnect) = action {
-            what += " (\(mode.rawValue) writes\(viaConnect ? ", archived ones via Connect" : ""))"
-        }
+        let (summary, changing) = try ChangePreview.dryRun(context, repair, action, on: candidates, batchSize: batchSize)
         return ChangePreview(
-            changes: summary.changed, actions: [what], groups: try repair.countsByTableAndCode(changing),
+            changes: summary.changed, actions: [ChangePreview.describe(action, count: summary.changed)],
+            groups: try repair.countsByTableAndCode(changing),
             leftAlone: RepairReport.leftAlone(summary).map { ($0.reason, $0.entries.count) },
-            question: "\(verb == "retry" ? "Retry" : "Ignore") \(summary.changed == 1 ? "this entry" : "these \(ReadableFigure.count(summary.changed)) entries")?")
+            question: (action == .ignore ? "Ignore " : "Retry ") + ChangePreview.these(summary.changed) + "?")
     }
 }
 

@@ -48,7 +48,7 @@ final class AuditLog {
         }
         var header = JSONObjectWriter()
         var command: [UInt8] = [UInt8(ascii: "[")]
-        for (index, argument) in (["hcconnect"] + commandLine.map(Self.masked)).enumerated() {
+        for (index, argument) in (["hcconnect"] + commandLine.map(ArgumentError.passwordMasked)).enumerated() {
             if index > 0 { command.append(UInt8(ascii: ",")) }
             JSONObjectWriter.appendString(argument, to: &command)
         }
@@ -81,10 +81,15 @@ final class AuditLog {
 
     deinit { close(descriptor) }
 
-    /// An argument with any password in it masked, as messages show it.
-    static func masked(_ argument: String) -> String {
-        guard argument.containsUTF8("://") || argument.containsUTF8("password") else { return argument }
-        return ConnectionSettings(connectionString: argument).redactedConnectionString
+    /// Appends the line of a repair's batch that just committed: the changes of `summary`
+    /// after the first `logged`, which then counts them; nothing when the batch changed
+    /// nothing.
+    func record(_ action: RepairAction, _ summary: RepairSummary, logged: inout Int) throws {
+        guard summary.changes.count > logged else { return }
+        try record(
+            action: action.name, writeMode: action.writeModeName, batch: summary.batches,
+            changes: RepairReport.changesArray(summary.changes[logged...]))
+        logged = summary.changes.count
     }
 
     /// Appends the line of one committed batch.
