@@ -81,10 +81,16 @@ public final class TriggerLogStore {
     ///
     /// - Throws: ``PostgresError``, or what `body` throws (which stops the query).
     public func forEachEntry(matching query: TriggerLogQuery, _ body: (TriggerLogEntry) throws -> Void) throws {
+        try forEachRow(matching: query) { row in try body(row.entry) }
+    }
+
+    /// Calls `body` with each selected row as it arrives from the server, its text left as
+    /// bytes (for output written straight from them); see ``forEachEntry(matching:_:)``.
+    public func forEachRow(matching query: TriggerLogQuery, _ body: (TriggerLogRow) throws -> Void) throws {
         let statement = query.selectStatement(schema: schemaName)
         try readingLog {
             try connection.forEachRow(statement.sql, statement.parameters) { row in
-                try body(try TriggerLogEntry(row: row))
+                try body(try TriggerLogRow(row: row))
             }
         }
     }
