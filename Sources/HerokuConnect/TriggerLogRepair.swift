@@ -241,8 +241,8 @@ public final class TriggerLogRepair {
         let statements = RepairStatements(schemaName: store.schemaName, locking: locking)
         var rule = Rule(action: action, recheck: candidates.recheck, includeSuperseded: includeSuperseded)
         if rule.isRetry, !candidates.entries.isEmpty {
-            rule.live = try store.executor.run("reading the records' later entries", isBulk: true) {
-                try self.liveSuccesses(of: candidates.entries, statements)
+            rule.start = try store.executor.run("reading the records' later entries", isBulk: true) {
+                try self.laterSuccesses(of: candidates.entries, statements)
             }
         }
         // ignore needs no record together: plain batches
@@ -310,8 +310,8 @@ public final class TriggerLogRepair {
         let action: RepairAction
         let recheck: [TriggerLogQuery]
         let includeSuperseded: Bool
-        /// The live log's later entries of the run's records (retries).
-        var live = LiveSuccesses()
+        /// The later entries of the run's records when it started (retries).
+        var start = LaterSuccesses()
 
         init(action: RepairAction, recheck: [TriggerLogQuery], includeSuperseded: Bool) {
             self.action = action
@@ -332,7 +332,7 @@ public final class TriggerLogRepair {
     ) throws -> RepairPlan {
         let schema = rule.isRetry ? try store.schema : nil
         let tables = schema?.mappedTables.filter { $0.repairability == .readWrite } ?? []
-        let statement = try statements.facts(batch, recheck: rule.recheck, hold: hold, tables: tables, live: rule.live)
+        let statement = try statements.facts(batch, recheck: rule.recheck, hold: hold, tables: tables, start: rule.start)
         var facts = try BatchFacts(try connection.query(statement.sql, statement.parameters))
         if hold, facts.entries.count < batch.count {
             // held by another session (or gone): read as they are, to say which
@@ -344,7 +344,7 @@ public final class TriggerLogRepair {
             let mapping = schema?.mappingStatus(ofLogTable: entry.tableName) ?? .readWrite
             let decision = RepairDecision.decide(
                 rule.action, entry, mapping: mapping, record: facts.record(of: entry),
-                later: facts.later(for: entry, liveBaseline: rule.live.later), includeSuperseded: rule.includeSuperseded)
+                later: facts.later(for: entry, atStart: rule.start.later), includeSuperseded: rule.includeSuperseded)
             return (entry, decision)
         }
         var plan = RepairPlan(rule.action, decided)
@@ -406,13 +406,18 @@ public final class TriggerLogRepair {
         return outcomes.sorted { RepairPlan.entryOrder(.init(id: $0.id, location: $0.location), .init(id: $1.id, location: $1.location)) }
     }
 
-    /// The live log's later entries of the candidates' records (see ``LiveSuccesses``).
-    private func liveSuccesses(of entries: [Candidate], _ statements: RepairStatements) throws -> LiveSuccesses {
-        let records = Array(Set(entries.compactMap { entry in
-            entry.tableName.flatMap { table in entry.recordID.map { RecordKey(table: table, id: $0) } }
-        }))
-        let statement = statements.liveSuccesses(records, after: entries.map(\.target.id).min() ?? 0)
-        return try LiveSuccesses(try connection.query(statement.sql, statement.parameters))
+    /// The later entries of the candidates' records when the run starts (see
+    /// ``LaterSuccesses``).
+    private func laterSuccesses(of entries: [Candidate], _ statements: RepairStatements) throws -> LaterSuccesses {
+        // each record with its first entry (the candidates are in id order)
+        var first: [RecordKey: Int] = [:]
+        for entry in entries {
+            guard let table = entry.tableName, let record = entry.recordID else { continue }
+            let key = RecordKey(table: table, id: record)
+            if first[key] == nil { first[key] = entry.target.id }
+        }
+        let statement = statements.laterSuccesses(first.map { (key: $0.key, first: $0.value) })
+        return try LaterSuccesses(try connection.query(statement.sql, statement.parameters))
     }
 
     /// The live log's sequence, looked up once.
@@ -427,7 +432,7 @@ public final class TriggerLogRepair {
     }
 }
 
-/// The rows of ``RepairStatements/facts(_:recheck:hold:tables:)``, decoded.
+/// The rows of ``RepairStatements/facts(_:recheck:hold:tables:start:)``, decoded.
 private struct BatchFacts {
     typealias Column = RepairStatements.FactColumn
 
@@ -473,12 +478,12 @@ private struct BatchFacts {
         return records[RecordKey(table: table, id: record)]
     }
 
-    /// The record's later SUCCESS entries found by this batch's statement, and those of
-    /// the live log found when the run started.
-    func later(for entry: RepairCandidate, liveBaseline: [RecordKey: [LaterEntry]]) -> [LaterEntry] {
+    /// The record's later SUCCESS entries found by this batch's statement, and those found
+    /// when the run started.
+    func later(for entry: RepairCandidate, atStart: [RecordKey: [LaterEntry]]) -> [LaterEntry] {
         guard let table = entry.tableName, let record = entry.recordID else { return [] }
         let key = RecordKey(table: table, id: record)
-        return (laterByRecord[key] ?? []) + (liveBaseline[key] ?? [])
+        return (laterByRecord[key] ?? []) + (atStart[key] ?? [])
     }
 }
 
@@ -486,17 +491,27 @@ private struct BatchFacts {
 struct RecordKey: Hashable {
     let table: String
     let id: Int
+
+    /// The id alone: records of different tables with one id are told apart by `==`, and
+    /// hashing the table's name for every lookup cost a tenth of a bulk retry's client time.
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+    }
 }
 
-/// The live log's entries of a run's records, read once when the run starts (the live log
-/// has no index on `record_id`, so a batch cannot look them up cheaply): the SUCCESS
-/// entries, and the ids of those still waiting then, which a batch looks at again with the
-/// entries added since.
-struct LiveSuccesses {
-    /// SUCCESS entries by record.
+/// The later entries of a run's records, read once when the run starts: one pass over
+/// each log table costs far less than looking the records up batch by batch (the live log
+/// has no index on `record_id`; the archive's index leads to a heap page for every entry
+/// of every table that shares the record id). Each batch then looks, by id, only at what
+/// may have changed since: the entries added to the live log after its horizon and those
+/// tracked here. SUCCESS entries stay SUCCESS (in the live log or, moved, in the archive),
+/// and an entry becomes SUCCESS only in the live log, so nothing else can appear.
+struct LaterSuccesses {
+    /// SUCCESS entries by record, live and archived.
     var later: [RecordKey: [LaterEntry]] = [:]
-    /// NEW and PENDING entries by record: they may have succeeded since.
-    var inflight: [RecordKey: [Int]] = [:]
+    /// Live entries then waiting (NEW, PENDING) or FAILED, by record: they may succeed
+    /// (a FAILED one once retried) and be moved to the archive.
+    var tracked: [RecordKey: [Int]] = [:]
     /// The live log's highest id then; entries above it were added since.
     var horizon = 0
 
@@ -504,7 +519,7 @@ struct LiveSuccesses {
 
     init(_ rows: PostgresRows) throws {
         for row in rows {
-            horizon = try row.int(6) ?? 0
+            horizon = try row.int(7) ?? 0
             guard let id = try row.int(0), let table = row.string(3), let record = try row.int(4) else { continue }
             let key = RecordKey(table: table, id: record)
             if row.string(1) == "SUCCESS" {
@@ -513,7 +528,7 @@ struct LiveSuccesses {
                         id: id, action: row.string(2).map(TriggerLogAction.init(rawValue:)),
                         columns: WrittenColumns(values: row.string(5))))
             } else {
-                inflight[key, default: []].append(id)
+                tracked[key, default: []].append(id)
             }
         }
     }

@@ -387,16 +387,25 @@ public final class PostgresConnection {
             text.isEmpty ? "libpq reported an error without a message" : text, kind: kind, redactor: redactor)
     }
 
+    /// True when `text` holds a NUL byte, which a C string cannot carry (`memchr`: a bulk
+    /// repair's parameters run to a megabyte).
+    static func containsNUL(_ text: String) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { bytes in
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return false }
+            return memchr(base, 0, bytes.count) != nil
+        } ?? text.utf8.contains(0)
+    }
+
     /// Calls `body` with the statement text and the parameters as C strings, valid only
     /// inside `body`.
     func withParameters<T>(
         _ sql: String, _ parameters: [PostgresParameter],
         _ body: (UnsafePointer<CChar>, Int32, UnsafePointer<UnsafePointer<CChar>?>?) -> T
     ) throws(PostgresError) -> T {
-        guard !sql.utf8.contains(0) else {
+        guard !Self.containsNUL(sql) else {
             throw PostgresError(.invalidInput, message: "the statement contains a NUL byte")
         }
-        for (index, parameter) in parameters.enumerated() where parameter.textValue?.utf8.contains(0) ?? false {
+        for (index, parameter) in parameters.enumerated() where parameter.textValue.map(Self.containsNUL) ?? false {
             throw PostgresError(.invalidInput, message: "parameter $\(index + 1) contains a NUL byte")
         }
         return sql.withCString { sqlPointer in
