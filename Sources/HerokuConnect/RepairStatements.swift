@@ -275,8 +275,12 @@ struct RepairStatements {
         let names = statement.bind(.array(captures.map { Optional($0.tableName) }))
         let records = statement.bind(.array(captures.map(\.recordID)))
         let inserts = statement.bind(.array(captures.map { Optional($0.procedure == .insert ? "true" : "false") }))
-        let columnKeys = statement.bind(.array(captures.flatMap { capture in capture.columns.map { _ in capture.key } }))
-        let columnNames = statement.bind(.array(captures.flatMap { $0.columns.map { Optional($0) } }))
+        // each capture's columns as the text of an array (a text[] of arrays would have to
+        // be rectangular), read with its capture: aggregating (key, column) pairs cost the
+        // server a sort per capture
+        let columns = statement.bind(.array(captures.map { capture in
+            PostgresParameter.array(capture.columns.map { Optional($0) }).textValue
+        }))
         let members = captures.flatMap { capture in capture.members.map { (capture.key, $0) } }
         let memberIDs = statement.bind(.array(members.map(\.1.id)))
         let memberArchived = statement.bind(.array(members.map { Optional($0.1.location == .archive ? "true" : "false") }))
@@ -288,14 +292,10 @@ struct RepairStatements {
         }
         ctes.append(
             """
-            capture_columns AS (
-              SELECT k AS key, array_agg(c ORDER BY n) AS names
-              FROM unnest(\(columnKeys)::int[], \(columnNames)::text[]) WITH ORDINALITY AS p(k, c, n) GROUP BY k
-            ), capture_groups AS (
-              SELECT g.key, g.table_name, g.record_id, g.is_insert, COALESCE(c.names, ARRAY[]::text[]) AS names
-              FROM unnest(\(keys)::int[], \(names)::text[], \(records)::int[], \(inserts)::bool[])
-                   AS g(key, table_name, record_id, is_insert)
-              LEFT JOIN capture_columns AS c ON c.key = g.key
+            capture_groups AS (
+              SELECT g.key, g.table_name, g.record_id, g.is_insert, g.names::text[] AS names
+              FROM unnest(\(keys)::int[], \(names)::text[], \(records)::int[], \(inserts)::bool[], \(columns)::text[])
+                   AS g(key, table_name, record_id, is_insert, names)
             ), capture_source AS (
               \(sources.joined(separator: "\n  UNION ALL\n  "))
             ), captured AS (
