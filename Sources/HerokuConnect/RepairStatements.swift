@@ -237,22 +237,24 @@ struct RepairStatements {
         if !plan.copies.isEmpty {
             let ids = statement.bind(.array(plan.copies))
             let sequence = statement.bind(.text(sequence))
+            // The entries are changed first and numbered after, in id order: each is read
+            // once (the batch's statement holds their locks already).
             ctes.append(
                 """
-                copy_numbered AS (
-                  SELECT ordered.id, nextval(\(sequence)::regclass)::int AS new_id
-                  FROM (SELECT id FROM \(archive) WHERE id = ANY(\(ids)::int[]) AND state = 'FAILED' ORDER BY id) AS ordered
-                ), copy_changed AS (
-                  UPDATE \(archive) AS a SET state = 'REQUEUED', updated_at = now() FROM copy_numbered
-                  WHERE a.id = copy_numbered.id AND a.state = 'FAILED'
-                  RETURNING a.*, copy_numbered.new_id
+                copy_changed AS (
+                  UPDATE \(archive) AS a SET state = 'REQUEUED', updated_at = now()
+                  WHERE a.id = ANY(\(ids)::int[]) AND a.state = 'FAILED'
+                  RETURNING a.*
+                ), copy_numbered AS (
+                  SELECT ordered.*, nextval(\(sequence)::regclass)::int AS new_id
+                  FROM (SELECT * FROM copy_changed ORDER BY id) AS ordered
                 ), copy_written AS (
                   INSERT INTO \(live) (id, state, updated_at, \(Self.copiedColumns))
-                  SELECT new_id, 'NEW', now(), \(Self.copiedColumns) FROM copy_changed ORDER BY new_id
+                  SELECT new_id, 'NEW', now(), \(Self.copiedColumns) FROM copy_numbered ORDER BY new_id
                   RETURNING id
                 )
                 """)
-            answers.append("SELECT 'copy', id, true, new_id FROM copy_changed")
+            answers.append("SELECT 'copy', id, true, new_id FROM copy_numbered")
         }
         if !plan.captures.isEmpty {
             try appendCaptures(plan.captures, tables: tables, hstoreSchema: hstoreSchema, to: &statement, &ctes, &answers)

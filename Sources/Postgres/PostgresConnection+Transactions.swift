@@ -26,6 +26,7 @@ extension PostgresConnection {
         // BEGIN's result and the NULL that ends it, then the statement's
         let begin = PQgetResult(handle)
         while let extra = PQgetResult(handle) { PQclear(extra) }
+        let begun = ContinuousClock.now
         let result = PQgetResult(handle)
         while let extra = PQgetResult(handle) { PQclear(extra) }
         endPipeline()
@@ -36,13 +37,13 @@ extension PostgresConnection {
             report("BEGIN", since: start, rows: 0, failure: error)
             throw error
         }
-        report("BEGIN", since: start, rows: 0)
+        report("BEGIN", since: start, until: begun, rows: 0)
         do {
             let rows = PostgresRows(result: try check(result))
-            report(sql, since: start, rows: rows.count)
+            report(sql, since: begun, rows: rows.count)
             return rows
         } catch {
-            report(sql, since: start, rows: 0, failure: error)
+            report(sql, since: begun, rows: 0, failure: error)
             throw error
         }
     }

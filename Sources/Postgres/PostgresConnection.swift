@@ -209,11 +209,14 @@ public final class PostgresConnection {
         }
     }
 
-    func report(_ sql: String, since start: ContinuousClock.Instant, rows: Int, failure: (any Error)? = nil) {
+    func report(
+        _ sql: String, since start: ContinuousClock.Instant, until end: ContinuousClock.Instant? = nil, rows: Int,
+        failure: (any Error)? = nil
+    ) {
         guard let statementObserver else { return }
         statementObserver(
             StatementEvent(
-                sql: sql, duration: ContinuousClock.now - start, rowCount: rows, failed: failure != nil,
+                sql: sql, duration: (end ?? ContinuousClock.now) - start, rowCount: rows, failed: failure != nil,
                 sqlState: (failure as? PostgresError)?.sqlState))
     }
 
