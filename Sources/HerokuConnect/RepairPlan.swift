@@ -61,7 +61,9 @@ public struct RepairPlan: Sendable, Equatable {
     public init(_ action: RepairAction, _ decided: [(RepairCandidate, RepairDecision)]) {
         let viaConnect = if case .retry(_, viaConnect: true) = action { true } else { false }
         var results: [TriggerLogRepair.Target: RepairOutcome.Result] = [:]
+        results.reserveCapacity(decided.count)
         var requeues: [RequeueKey: [RepairCandidate]] = [:]
+        requeues.reserveCapacity(decided.count)
         var requeueOrder: [RequeueKey] = []
         var captured: [CaptureKey: [(RepairCandidate, CaptureProcedure, WrittenColumns)]] = [:]
         var captureOrder: [CaptureKey] = []

@@ -37,13 +37,14 @@ extension PostgresConnection {
             report("BEGIN", since: start, rows: 0, failure: error)
             throw error
         }
-        report("BEGIN", since: start, until: begun, rows: 0)
+        // (BEGIN's result comes when the statement's does: the statement has the time)
+        report("BEGIN", since: begun, until: begun, rows: 0)
         do {
             let rows = PostgresRows(result: try check(result))
-            report(sql, since: begun, rows: rows.count)
+            report(sql, since: start, rows: rows.count)
             return rows
         } catch {
-            report(sql, since: begun, rows: 0, failure: error)
+            report(sql, since: start, rows: 0, failure: error)
             throw error
         }
     }
