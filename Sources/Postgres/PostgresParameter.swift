@@ -65,12 +65,19 @@ public enum PostgresParameter: Sendable, Equatable, ExpressibleByStringLiteral,
     private static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
-        let start = bytes.count
-        repeat {
-            bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-            magnitude /= 10
-        } while magnitude > 0
-        bytes[start...].reverse()
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for the 20 digits of any Int
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var count = 0
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                count += 1
+                magnitude /= 10
+            } while magnitude > 0
+            while count > 0 {
+                count -= 1
+                bytes.append(buffer[count])
+            }
+        }
     }
 
     /// The text sent to the server, nil for NULL.
