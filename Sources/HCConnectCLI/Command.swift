@@ -194,8 +194,10 @@ final class CommandContext {
         if changesData {
             // A repair's statements are index-driven over one batch: a parallel plan's workers
             // cost more to start than they save (a batch's facts took 15.7 ms with two, 8.0
-            // without, docs/benchmarks.md).
-            try connection.setSessionParameters(timeouts + [("max_parallel_workers_per_gather", "0")])
+            // without, docs/benchmarks.md). A repair reads its selection through a cursor, to
+            // the end: plan it for every row, not the first tenth.
+            try connection.setSessionParameters(
+                timeouts + [("max_parallel_workers_per_gather", "0"), ("cursor_tuple_fraction", "1")])
         } else {
             // a command that only reads sends them with its first statement, in one round trip
             connection.deferSessionParameters(timeouts)

@@ -56,4 +56,20 @@ public enum RepairStep: String, Sendable, CaseIterable, Comparable {
     public static func < (lhs: RepairStep, rhs: RepairStep) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
+
+    /// The case, not its name: a summary counts a step for every entry it records, and
+    /// hashing the name took a tenth of a bulk ignore's client time.
+    public func hash(into hasher: inout Hasher) {
+        let ordinal =
+            switch self {
+            case .requeuedInPlace: 0
+            case .copiedToLive: 1
+            case .markedRequeue: 2
+            case .capturedInsert: 3
+            case .capturedUpdate: 4
+            case .ignored: 5
+            case .coalesced: 6
+            }
+        hasher.combine(ordinal)
+    }
 }

@@ -121,12 +121,14 @@ public enum WrittenColumns: Sendable, Equatable {
             self = .all
             return
         }
-        let values = HStore(text: text)
-        guard values.isWellFormed else {
+        // one pass over the text, decoding the keys only (a bulk retry reads every UPDATE's)
+        var keys: [String] = []
+        let fault = HStore(text: text).forEachRawPair { key, _ in keys.append(key.decoded) }
+        guard fault == nil else {
             self = .unreadable
             return
         }
-        self = values.keys.isEmpty ? .all : .some(values.keys)
+        self = keys.isEmpty ? .all : .some(keys)
     }
 
     /// The union of two entries' columns, in first-seen order; `all` absorbs the rest.

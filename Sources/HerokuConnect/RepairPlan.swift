@@ -61,10 +61,12 @@ public struct RepairPlan: Sendable, Equatable {
     public init(_ action: RepairAction, _ decided: [(RepairCandidate, RepairDecision)]) {
         let viaConnect = if case .retry(_, viaConnect: true) = action { true } else { false }
         var results: [TriggerLogRepair.Target: RepairOutcome.Result] = [:]
-        var requeues: [String: [RepairCandidate]] = [:]
-        var requeueOrder: [String] = []
-        var captured: [String: [(RepairCandidate, CaptureProcedure, WrittenColumns)]] = [:]
-        var captureOrder: [String] = []
+        results.reserveCapacity(decided.count)
+        var requeues: [RequeueKey: [RepairCandidate]] = [:]
+        requeues.reserveCapacity(decided.count)
+        var requeueOrder: [RequeueKey] = []
+        var captured: [CaptureKey: [(RepairCandidate, CaptureProcedure, WrittenColumns)]] = [:]
+        var captureOrder: [CaptureKey] = []
         for (entry, decision) in decided {
             switch decision {
             case .skip(let result):
@@ -77,7 +79,7 @@ public struct RepairPlan: Sendable, Equatable {
                 if requeues[key] == nil { requeueOrder.append(key) }
                 requeues[key, default: []].append(entry)
             case .capture(let procedure, let columns):
-                let key = "\(entry.tableName ?? "")\u{0}\(entry.recordID ?? 0)"
+                let key = CaptureKey(table: entry.tableName ?? "", id: entry.recordID ?? 0)
                 if captured[key] == nil { captureOrder.append(key) }
                 captured[key, default: []].append((entry, procedure, columns))
             }
@@ -144,10 +146,19 @@ public struct RepairPlan: Sendable, Equatable {
 
     /// The entries whose merged-writes retries become one: one INSERT and one DELETE per
     /// record; an UPDATE per id (both tables' twins of one id are one).
-    private static func requeueKey(_ entry: RepairCandidate) -> String {
-        if entry.action == .update || entry.tableName == nil || entry.recordID == nil { return "id \(entry.id)" }
-        return "\(entry.action?.rawValue ?? "")\u{0}\(entry.tableName!)\u{0}\(entry.recordID!)"
+    private static func requeueKey(_ entry: RepairCandidate) -> RequeueKey {
+        if entry.action == .update || entry.tableName == nil || entry.recordID == nil { return .entry(entry.id) }
+        return .record(entry.action?.rawValue ?? "", RecordKey(table: entry.tableName!, id: entry.recordID!))
     }
+
+    /// What makes merged-writes retries one: an entry, or an action on a record.
+    private enum RequeueKey: Hashable {
+        case entry(Int)
+        case record(String, RecordKey)
+    }
+
+    /// A record captured once.
+    private typealias CaptureKey = RecordKey
 
     /// Orders entries so the carrier of a group is the greatest: the newest id, and of an id
     /// in both tables the live one.

@@ -56,20 +56,21 @@ struct RepairStatements {
     /// (FAILED, and any of `recheck`'s filters; FAILED alone when `recheck` is empty); for
     /// the records of `tables` (the read-write mappings) that the batch's entries name, the
     /// rows that exist and whether they have an sfid; and those records' SUCCESS entries
-    /// after the batch's first id: in the archive, and in the live log those `live` did not
-    /// read at the run's start. Each part is a simple scan through an index (the entries by
-    /// id, the records by id, the archive by record_id; the live log by id), so the
-    /// statement costs what its rows cost.
+    /// after the batch's first id that `start` did not read when the run started: in either
+    /// log table, the entries added to the live log since (ids above its horizon) and those
+    /// that were waiting or FAILED then (they may have succeeded since, and been moved to
+    /// the archive). Each part is a simple scan through an index (the entries by id, the
+    /// records by id, the log tables by id), so the statement costs what its rows cost.
     ///
     /// - Parameters:
     ///   - batch: The entries, with the table and record the selection found them with.
     ///   - hold: Lock the entries that match (`FOR UPDATE`, skipping or failing on locked
     ///     ones): a real run, in its batch's transaction.
     ///   - tables: The mappings whose records to look at; empty for ignore, which needs none.
-    ///   - live: The live log's later entries as the run's start found them.
+    ///   - start: The records' later entries as the run's start found them.
     func facts(
         _ batch: [TriggerLogRepair.Candidate], recheck: [TriggerLogQuery], hold: Bool, tables: [MappedTable],
-        live: LiveSuccesses
+        start: LaterSuccesses
     ) throws -> SQLStatement {
         var statement = SQLStatement()
         let matches = Self.matches(recheck, &statement)
@@ -102,9 +103,9 @@ struct RepairStatements {
         let named = batch.filter { $0.recordID != nil && $0.tableName.map(mapped.contains) == true }
         if !named.isEmpty {
             let first = statement.bind(.int(batch.map(\.target.id).min() ?? 0))
-            let horizon = statement.bind(.int(live.horizon))
-            let inflight = statement.bind(.array(named.flatMap { entry in
-                live.inflight[RecordKey(table: entry.tableName!, id: entry.recordID!)] ?? []
+            let horizon = statement.bind(.int(start.horizon))
+            let tracked = statement.bind(.array(named.flatMap { entry in
+                start.tracked[RecordKey(table: entry.tableName!, id: entry.recordID!)] ?? []
             }.uniqued()))
             for table in tables {
                 let ids = named.filter { $0.tableName == table.name }.compactMap(\.recordID).uniqued()
@@ -118,23 +119,19 @@ struct RepairStatements {
                            r.id, NULL::text, NULL::bool, NULL::bool, bool_or(r.sfid IS NOT NULL)
                     FROM \(records) AS r WHERE r.id = ANY(\(bound)::int[]) GROUP BY r.id
                     """)
-                // The archive's later entries through its record_id index; the live log's
-                // were read when the run started (it has no such index): here only those
-                // added since, and those that were waiting then.
-                parts.append(
-                    """
-                    SELECT 'l', s.id, true, NULL::varchar, s.action, s.table_name, s.record_id, s."values",
-                           NULL::bool, NULL::bool, NULL::bool
-                    FROM \(archive) AS s
-                    WHERE s.record_id = ANY(\(bound)::int[]) AND s.table_name = \(name)::text AND s.state = 'SUCCESS'
-                      AND s.id > \(first)::int
-                    UNION ALL
-                    SELECT 'l', s.id, false, NULL::varchar, s.action, s.table_name, s.record_id, s."values",
-                           NULL::bool, NULL::bool, NULL::bool
-                    FROM \(self.live) AS s
-                    WHERE (s.id > \(horizon)::int OR s.id = ANY(\(inflight)::int[])) AND s.state = 'SUCCESS'
-                      AND s.record_id = ANY(\(bound)::int[]) AND s.table_name = \(name)::text AND s.id > \(first)::int
-                    """)
+                // The later entries the run's start read are known; here only what may have
+                // changed since, found by id in both log tables (an entry that succeeded
+                // since may have been moved to the archive).
+                for location in TriggerLogLocation.allCases {
+                    parts.append(
+                        """
+                        SELECT 'l', s.id, \(location == .archive), NULL::varchar, s.action, s.table_name, s.record_id, s."values",
+                               NULL::bool, NULL::bool, NULL::bool
+                        FROM \(location.qualifiedName(in: schemaName)) AS s
+                        WHERE (s.id > \(horizon)::int OR s.id = ANY(\(tracked)::int[])) AND s.state = 'SUCCESS'
+                          AND s.record_id = ANY(\(bound)::int[]) AND s.table_name = \(name)::text AND s.id > \(first)::int
+                        """)
+                }
             }
         }
         statement.append((ctes.isEmpty ? "" : "WITH " + ctes.joined(separator: ",\n") + "\n") + parts.joined(separator: "\nUNION ALL\n"))
@@ -240,22 +237,24 @@ struct RepairStatements {
         if !plan.copies.isEmpty {
             let ids = statement.bind(.array(plan.copies))
             let sequence = statement.bind(.text(sequence))
+            // The entries are changed first and numbered after, in id order: each is read
+            // once (the batch's statement holds their locks already).
             ctes.append(
                 """
-                copy_numbered AS (
-                  SELECT ordered.id, nextval(\(sequence)::regclass)::int AS new_id
-                  FROM (SELECT id FROM \(archive) WHERE id = ANY(\(ids)::int[]) AND state = 'FAILED' ORDER BY id) AS ordered
-                ), copy_changed AS (
-                  UPDATE \(archive) AS a SET state = 'REQUEUED', updated_at = now() FROM copy_numbered
-                  WHERE a.id = copy_numbered.id AND a.state = 'FAILED'
-                  RETURNING a.*, copy_numbered.new_id
+                copy_changed AS (
+                  UPDATE \(archive) AS a SET state = 'REQUEUED', updated_at = now()
+                  WHERE a.id = ANY(\(ids)::int[]) AND a.state = 'FAILED'
+                  RETURNING a.*
+                ), copy_numbered AS (
+                  SELECT ordered.*, nextval(\(sequence)::regclass)::int AS new_id
+                  FROM (SELECT * FROM copy_changed ORDER BY id) AS ordered
                 ), copy_written AS (
                   INSERT INTO \(live) (id, state, updated_at, \(Self.copiedColumns))
-                  SELECT new_id, 'NEW', now(), \(Self.copiedColumns) FROM copy_changed ORDER BY new_id
+                  SELECT new_id, 'NEW', now(), \(Self.copiedColumns) FROM copy_numbered ORDER BY new_id
                   RETURNING id
                 )
                 """)
-            answers.append("SELECT 'copy', id, true, new_id FROM copy_changed")
+            answers.append("SELECT 'copy', id, true, new_id FROM copy_numbered")
         }
         if !plan.captures.isEmpty {
             try appendCaptures(plan.captures, tables: tables, hstoreSchema: hstoreSchema, to: &statement, &ctes, &answers)
@@ -278,8 +277,12 @@ struct RepairStatements {
         let names = statement.bind(.array(captures.map { Optional($0.tableName) }))
         let records = statement.bind(.array(captures.map(\.recordID)))
         let inserts = statement.bind(.array(captures.map { Optional($0.procedure == .insert ? "true" : "false") }))
-        let columnKeys = statement.bind(.array(captures.flatMap { capture in capture.columns.map { _ in capture.key } }))
-        let columnNames = statement.bind(.array(captures.flatMap { $0.columns.map { Optional($0) } }))
+        // each capture's columns as the text of an array (a text[] of arrays would have to
+        // be rectangular), read with its capture: aggregating (key, column) pairs cost the
+        // server a sort per capture
+        let columns = statement.bind(.array(captures.map { capture in
+            PostgresParameter.array(capture.columns.map { Optional($0) }).textValue
+        }))
         let members = captures.flatMap { capture in capture.members.map { (capture.key, $0) } }
         let memberIDs = statement.bind(.array(members.map(\.1.id)))
         let memberArchived = statement.bind(.array(members.map { Optional($0.1.location == .archive ? "true" : "false") }))
@@ -291,14 +294,10 @@ struct RepairStatements {
         }
         ctes.append(
             """
-            capture_columns AS (
-              SELECT k AS key, array_agg(c ORDER BY n) AS names
-              FROM unnest(\(columnKeys)::int[], \(columnNames)::text[]) WITH ORDINALITY AS p(k, c, n) GROUP BY k
-            ), capture_groups AS (
-              SELECT g.key, g.table_name, g.record_id, g.is_insert, COALESCE(c.names, ARRAY[]::text[]) AS names
-              FROM unnest(\(keys)::int[], \(names)::text[], \(records)::int[], \(inserts)::bool[])
-                   AS g(key, table_name, record_id, is_insert)
-              LEFT JOIN capture_columns AS c ON c.key = g.key
+            capture_groups AS (
+              SELECT g.key, g.table_name, g.record_id, g.is_insert, g.names::text[] AS names
+              FROM unnest(\(keys)::int[], \(names)::text[], \(records)::int[], \(inserts)::bool[], \(columns)::text[])
+                   AS g(key, table_name, record_id, is_insert, names)
             ), capture_source AS (
               \(sources.joined(separator: "\n  UNION ALL\n  "))
             ), captured AS (
@@ -325,25 +324,39 @@ struct RepairStatements {
         answers.append("SELECT 'member', id, archived, new_id FROM members_archive")
     }
 
-    /// The live log's SUCCESS entries of the `records` (table names and record ids, in two
-    /// parallel arrays `$1`, `$2`) with an id above `$3`, and those still waiting (NEW,
-    /// PENDING), with the log's highest id: one scan of the live log, which has no index on
-    /// `record_id`, for the whole run. Columns: `id`, `state`, `action`, `table_name`,
-    /// `record_id`, `values`, `horizon` (a row of NULLs but the horizon when nothing matches).
-    func liveSuccesses(_ records: [RecordKey], after first: Int) -> SQLStatement {
+    /// The later entries of the `records` (each with the first id of its own to be
+    /// repaired) when the run starts: their SUCCESS entries above that id in either log
+    /// table, and the ids of their live entries then still waiting (NEW, PENDING) or FAILED,
+    /// which may succeed while the run goes on; with the live log's highest id. One scan of
+    /// each log table for the whole run (the live log has no index on `record_id`; for many
+    /// records, one pass over the archive costs less than looking each one up through its
+    /// index, which the server does for a few). Columns: `id`, `state`, `action`,
+    /// `table_name`, `record_id`, `values`, `archived`, `horizon` (a row of NULLs but the
+    /// horizon when nothing matches).
+    func laterSuccesses(_ records: [(key: RecordKey, first: Int)]) -> SQLStatement {
         var statement = SQLStatement()
-        let tables = statement.bind(.array(records.map { Optional($0.table) }))
-        let ids = statement.bind(.array(records.map(\.id)))
-        let after = statement.bind(.int(first))
+        let tables = statement.bind(.array(records.map { Optional($0.key.table) }))
+        let ids = statement.bind(.array(records.map(\.key.id)))
+        let firsts = statement.bind(.array(records.map(\.first)))
+        // Grouped, so that the server knows each record is there once: it then hashes the
+        // records and reads the log table once (many records), or looks each one up through
+        // the archive's record_id index (a few), instead of sorting or hashing the log.
+        let keys = """
+            (SELECT table_name, record_id, min(first) AS first
+             FROM unnest(\(tables)::text[], \(ids)::int[], \(firsts)::int[]) AS k(table_name, record_id, first) GROUP BY 1, 2) AS k
+            """
         statement.append(
             """
-            SELECT s.id, s.state, s.action, s.table_name, s.record_id, s."values", top.horizon
+            SELECT s.id, s.state, s.action, s.table_name, s.record_id, s."values", s.archived, top.horizon
             FROM (SELECT coalesce(max(id), 0) AS horizon FROM \(live)) AS top
             LEFT JOIN (
-              SELECT s.* FROM \(live) AS s
-              JOIN (SELECT DISTINCT * FROM unnest(\(tables)::text[], \(ids)::int[]) AS k(table_name, record_id)) AS k
-                ON s.table_name = k.table_name AND s.record_id = k.record_id
-              WHERE s.id > \(after)::int AND s.state IN ('SUCCESS', 'NEW', 'PENDING')
+              SELECT s.id, s.state, s.action, s.table_name, s.record_id, s."values", false AS archived
+              FROM \(live) AS s JOIN \(keys) ON s.table_name = k.table_name AND s.record_id = k.record_id
+              WHERE s.id > k.first AND s.state IN ('SUCCESS', 'NEW', 'PENDING', 'FAILED')
+              UNION ALL
+              SELECT s.id, s.state, s.action, s.table_name, s.record_id, s."values", true
+              FROM \(archive) AS s JOIN \(keys) ON s.table_name = k.table_name AND s.record_id = k.record_id
+              WHERE s.id > k.first AND s.state = 'SUCCESS'
             ) AS s ON true
             """)
         return statement

@@ -85,6 +85,11 @@ public final class TriggerLogRepair {
     public static let defaultBatchSize = 1000
 
     public let store: TriggerLogStore
+    /// What the current (or last) ``run(_:on:batchSize:dryRun:includeSuperseded:readingEntries:observer:)``
+    /// has done so far; after a failure, what its committed batches did. An observer that
+    /// keeps its own copy of each batch's summary makes the next batch copy the whole
+    /// summary to add to it: read this instead.
+    public private(set) var summarySoFar: RepairSummary?
     private var connection: PostgresConnection { store.connection }
     private var liveSequence: String?
 
@@ -143,26 +148,42 @@ public final class TriggerLogRepair {
     /// The entries `query` selects, in id order (live before archive for an id in both).
     /// Without a limit the server does not sort them (ids sort here, far cheaper than the
     /// server's sort of a large selection, which spills to disk).
+    ///
+    /// Read through a cursor, a chunk of rows at a time: memory does not grow with a
+    /// result held whole, and the rows do not come one result each (libpq's single-row
+    /// mode cost a quarter of a bulk ignore's client time).
     private func entries(matching query: TriggerLogQuery, records: Bool) throws -> [Candidate] {
         let statement = query.selectStatement(
             schema: store.schemaName, columns: records ? "id, table_name, record_id" : "id", ordered: query.limit != nil)
         var entries: [Candidate] = []
-        try connection.forEachRow(statement.sql, statement.parameters) { row in
-            guard let id = try row.int(0) else { return }
-            guard records else {
-                entries.append(
-                    Candidate(
-                        target: Target(id: id, location: try row.bool(1) == true ? .archive : .live), tableName: nil, recordID: nil))
-                return
+        try connection.withTransaction {
+            try connection.execute(
+                "DECLARE hcconnect_selection NO SCROLL CURSOR FOR " + statement.sql, statement.parameters)
+            while true {
+                let rows = try connection.query("FETCH \(Self.selectionChunk) FROM hcconnect_selection")
+                for row in rows {
+                    guard let id = try row.int(0) else { continue }
+                    guard records else {
+                        entries.append(
+                            Candidate(
+                                target: Target(id: id, location: try row.bool(1) == true ? .archive : .live), tableName: nil,
+                                recordID: nil))
+                        continue
+                    }
+                    entries.append(
+                        Candidate(
+                            target: Target(id: id, location: try row.bool(3) == true ? .archive : .live),
+                            tableName: row.string(1), recordID: try row.int(2)))
+                }
+                if rows.count < Self.selectionChunk { break }
             }
-            entries.append(
-                Candidate(
-                    target: Target(id: id, location: try row.bool(3) == true ? .archive : .live),
-                    tableName: row.string(1), recordID: try row.int(2)))
         }
         entries.sort { RepairPlan.entryOrder($0.target, $1.target) }
         return entries
     }
+
+    /// The selection's rows fetched at a time.
+    private static let selectionChunk = 20_000
 
     /// The candidates in batches of about `size` entries, in id order, each record's entries
     /// (same table and record id; an id in both tables) in one batch, so the run changes
@@ -223,26 +244,28 @@ public final class TriggerLogRepair {
     ///   - observer: Called after each batch.
     /// - Returns: What was done.
     /// - Throws: ``HerokuConnectError``, ``PostgresError``, or what `observer` throws; the
-    ///   batches committed before stay committed, and the summary so far went to `observer`.
+    ///   batches committed before stay committed, and the summary so far went to `observer`
+    ///   (and is ``summarySoFar``).
     public func run(
         _ action: RepairAction, on candidates: Candidates, batchSize: Int = defaultBatchSize, dryRun: Bool = false,
         includeSuperseded: Bool = false, readingEntries: Bool = true, observer: BatchObserver? = nil
     ) throws -> RepairSummary {
+        summarySoFar = nil
         if case .retry(.ordered, _) = action, !candidates.entries.isEmpty, !dryRun {
             let schema = try store.schema
             try schema.requireProcedure(.insert)
             try schema.requireProcedure(.update)
         }
-        var summary = RepairSummary(action: action, isDryRun: dryRun)
-        summary.requested = candidates.requested
-        summary.notFound = candidates.notFound
+        summarySoFar = RepairSummary(action: action, isDryRun: dryRun)
+        summarySoFar!.requested = candidates.requested
+        summarySoFar!.notFound = candidates.notFound
         let locking: RepairStatements.Locking =
             candidates.isExplicit && candidates.entries.count == 1 ? .noWait : .skipLocked
         let statements = RepairStatements(schemaName: store.schemaName, locking: locking)
         var rule = Rule(action: action, recheck: candidates.recheck, includeSuperseded: includeSuperseded)
         if rule.isRetry, !candidates.entries.isEmpty {
-            rule.live = try store.executor.run("reading the records' later entries", isBulk: true) {
-                try self.liveSuccesses(of: candidates.entries, statements)
+            rule.start = try store.executor.run("reading the records' later entries", isBulk: true) {
+                try self.laterSuccesses(of: candidates.entries, statements)
             }
         }
         // ignore needs no record together: plain batches
@@ -259,7 +282,7 @@ public final class TriggerLogRepair {
             // A batch is repeated after a transient error even when its commit's outcome is
             // unknown: its statements change only entries still FAILED, so a batch that did
             // commit changes nothing the second time (its entries are reported as not FAILED).
-            let operation = "batch \(summary.batches + 1)"
+            let operation = "batch \(summarySoFar!.batches + 1)"
             if dryRun {
                 (outcomes, entries) = try store.executor.run(operation, isBulk: true) {
                     let plan = try self.plan(rule, batch, statements, hold: false)
@@ -275,11 +298,12 @@ public final class TriggerLogRepair {
                     try self.change(rule, batch, statements)
                 }
             }
-            for outcome in outcomes { summary.record(outcome) }
-            summary.batches += 1
-            try observer?(summary, outcomes, entries)
+            // recorded in place: the summary grows by a batch without being copied
+            for outcome in outcomes { summarySoFar!.record(outcome) }
+            summarySoFar!.batches += 1
+            try observer?(summarySoFar!, outcomes, entries)
         }
-        return summary
+        return summarySoFar!
     }
 
     /// How many of `targets` there are per table and error code (``SalesforceErrorMessage``'s
@@ -310,8 +334,8 @@ public final class TriggerLogRepair {
         let action: RepairAction
         let recheck: [TriggerLogQuery]
         let includeSuperseded: Bool
-        /// The live log's later entries of the run's records (retries).
-        var live = LiveSuccesses()
+        /// The later entries of the run's records when it started (retries).
+        var start = LaterSuccesses()
 
         init(action: RepairAction, recheck: [TriggerLogQuery], includeSuperseded: Bool) {
             self.action = action
@@ -332,7 +356,7 @@ public final class TriggerLogRepair {
     ) throws -> RepairPlan {
         let schema = rule.isRetry ? try store.schema : nil
         let tables = schema?.mappedTables.filter { $0.repairability == .readWrite } ?? []
-        let statement = try statements.facts(batch, recheck: rule.recheck, hold: hold, tables: tables, live: rule.live)
+        let statement = try statements.facts(batch, recheck: rule.recheck, hold: hold, tables: tables, start: rule.start)
         var facts = try BatchFacts(try connection.query(statement.sql, statement.parameters))
         if hold, facts.entries.count < batch.count {
             // held by another session (or gone): read as they are, to say which
@@ -344,7 +368,7 @@ public final class TriggerLogRepair {
             let mapping = schema?.mappingStatus(ofLogTable: entry.tableName) ?? .readWrite
             let decision = RepairDecision.decide(
                 rule.action, entry, mapping: mapping, record: facts.record(of: entry),
-                later: facts.later(for: entry, liveBaseline: rule.live.later), includeSuperseded: rule.includeSuperseded)
+                later: facts.later(for: entry, atStart: rule.start.later), includeSuperseded: rule.includeSuperseded)
             return (entry, decision)
         }
         var plan = RepairPlan(rule.action, decided)
@@ -353,11 +377,12 @@ public final class TriggerLogRepair {
         return plan
     }
 
-    /// One batch, in one transaction: facts (locking), decisions, the plan carried out.
+    /// One batch, in one transaction: facts (locking), decisions, the plan carried out; for
+    /// ignore, one statement that is its own transaction.
     private func change(_ rule: Rule, _ batch: [Candidate], _ statements: RepairStatements) throws -> [RepairOutcome] {
         do {
+            if !rule.isRetry { return try ignore(rule, batch, statements) }
             return try connection.withTransaction {
-                if !rule.isRetry { return try ignore(rule, batch, statements) }
                 let plan = try self.plan(rule, batch, statements, hold: true)
                 guard !plan.isEmpty else { return plan.outcomes }
                 let schema = try store.schema
@@ -373,25 +398,28 @@ public final class TriggerLogRepair {
         }
     }
 
-    /// Ignore's batch: one statement sets what it can to IGNORED; the entries it did not
-    /// change (usually none) are read and decided as a dry run would, not held.
+    /// Ignore's batch: one statement, a transaction of its own (locks, re-check and change
+    /// need no other: no BEGIN and COMMIT to wait for), sets what it can to IGNORED; the
+    /// entries it did not change (usually none) are then read and decided as a dry run
+    /// would, not held.
     private func ignore(_ rule: Rule, _ batch: [Candidate], _ statements: RepairStatements) throws -> [RepairOutcome] {
         let targets = batch.map(\.target)
         let statement = statements.ignore(
             live: targets.filter { $0.location == .live }.map(\.id), archive: targets.filter { $0.location == .archive }.map(\.id),
             recheck: rule.recheck)
-        var ignored: Set<Target> = []
         var outcomes: [RepairOutcome] = []
-        for row in try connection.query(statement.sql, statement.parameters) {
+        let rows = try connection.query(statement.sql, statement.parameters)
+        outcomes.reserveCapacity(rows.count)
+        for row in rows {
             guard let id = try row.int(0) else { continue }
-            let target = Target(id: id, location: try row.bool(1) == true ? .archive : .live)
-            ignored.insert(target)
             outcomes.append(
                 RepairOutcome(
-                    id: id, location: target.location, tableName: row.string(2), recordID: try row.int(3),
-                    result: .changed(.ignored, newID: nil)))
+                    id: id, location: try row.bool(1) == true ? .archive : .live, tableName: row.string(2),
+                    recordID: try row.int(3), result: .changed(.ignored, newID: nil)))
         }
-        let rest = batch.filter { !ignored.contains($0.target) }
+        // (each entry is changed once: when every one was, there is no rest to look for)
+        let ignored = outcomes.count == batch.count ? [] : Set(outcomes.map { Target(id: $0.id, location: $0.location) })
+        let rest = outcomes.count == batch.count ? [] : batch.filter { !ignored.contains($0.target) }
         if !rest.isEmpty {
             // Not changed: not FAILED, no longer matching, or held by another session (not
             // held here, so a FAILED and matching one is reported as locked).
@@ -406,13 +434,18 @@ public final class TriggerLogRepair {
         return outcomes.sorted { RepairPlan.entryOrder(.init(id: $0.id, location: $0.location), .init(id: $1.id, location: $1.location)) }
     }
 
-    /// The live log's later entries of the candidates' records (see ``LiveSuccesses``).
-    private func liveSuccesses(of entries: [Candidate], _ statements: RepairStatements) throws -> LiveSuccesses {
-        let records = Array(Set(entries.compactMap { entry in
-            entry.tableName.flatMap { table in entry.recordID.map { RecordKey(table: table, id: $0) } }
-        }))
-        let statement = statements.liveSuccesses(records, after: entries.map(\.target.id).min() ?? 0)
-        return try LiveSuccesses(try connection.query(statement.sql, statement.parameters))
+    /// The later entries of the candidates' records when the run starts (see
+    /// ``LaterSuccesses``).
+    private func laterSuccesses(of entries: [Candidate], _ statements: RepairStatements) throws -> LaterSuccesses {
+        // each record with its first entry (the candidates are in id order)
+        var first: [RecordKey: Int] = [:]
+        for entry in entries {
+            guard let table = entry.tableName, let record = entry.recordID else { continue }
+            let key = RecordKey(table: table, id: record)
+            if first[key] == nil { first[key] = entry.target.id }
+        }
+        let statement = statements.laterSuccesses(first.map { (key: $0.key, first: $0.value) })
+        return try LaterSuccesses(try connection.query(statement.sql, statement.parameters))
     }
 
     /// The live log's sequence, looked up once.
@@ -427,7 +460,7 @@ public final class TriggerLogRepair {
     }
 }
 
-/// The rows of ``RepairStatements/facts(_:recheck:hold:tables:)``, decoded.
+/// The rows of ``RepairStatements/facts(_:recheck:hold:tables:start:)``, decoded.
 private struct BatchFacts {
     typealias Column = RepairStatements.FactColumn
 
@@ -473,12 +506,12 @@ private struct BatchFacts {
         return records[RecordKey(table: table, id: record)]
     }
 
-    /// The record's later SUCCESS entries found by this batch's statement, and those of
-    /// the live log found when the run started.
-    func later(for entry: RepairCandidate, liveBaseline: [RecordKey: [LaterEntry]]) -> [LaterEntry] {
+    /// The record's later SUCCESS entries found by this batch's statement, and those found
+    /// when the run started.
+    func later(for entry: RepairCandidate, atStart: [RecordKey: [LaterEntry]]) -> [LaterEntry] {
         guard let table = entry.tableName, let record = entry.recordID else { return [] }
         let key = RecordKey(table: table, id: record)
-        return (laterByRecord[key] ?? []) + (liveBaseline[key] ?? [])
+        return (laterByRecord[key] ?? []) + (atStart[key] ?? [])
     }
 }
 
@@ -486,17 +519,27 @@ private struct BatchFacts {
 struct RecordKey: Hashable {
     let table: String
     let id: Int
+
+    /// The id alone: records of different tables with one id are told apart by `==`, and
+    /// hashing the table's name for every lookup cost a tenth of a bulk retry's client time.
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+    }
 }
 
-/// The live log's entries of a run's records, read once when the run starts (the live log
-/// has no index on `record_id`, so a batch cannot look them up cheaply): the SUCCESS
-/// entries, and the ids of those still waiting then, which a batch looks at again with the
-/// entries added since.
-struct LiveSuccesses {
-    /// SUCCESS entries by record.
+/// The later entries of a run's records, read once when the run starts: one pass over
+/// each log table costs far less than looking the records up batch by batch (the live log
+/// has no index on `record_id`; the archive's index leads to a heap page for every entry
+/// of every table that shares the record id). Each batch then looks, by id, only at what
+/// may have changed since: the entries added to the live log after its horizon and those
+/// tracked here. SUCCESS entries stay SUCCESS (in the live log or, moved, in the archive),
+/// and an entry becomes SUCCESS only in the live log, so nothing else can appear.
+struct LaterSuccesses {
+    /// SUCCESS entries by record, live and archived.
     var later: [RecordKey: [LaterEntry]] = [:]
-    /// NEW and PENDING entries by record: they may have succeeded since.
-    var inflight: [RecordKey: [Int]] = [:]
+    /// Live entries then waiting (NEW, PENDING) or FAILED, by record: they may succeed
+    /// (a FAILED one once retried) and be moved to the archive.
+    var tracked: [RecordKey: [Int]] = [:]
     /// The live log's highest id then; entries above it were added since.
     var horizon = 0
 
@@ -504,7 +547,7 @@ struct LiveSuccesses {
 
     init(_ rows: PostgresRows) throws {
         for row in rows {
-            horizon = try row.int(6) ?? 0
+            horizon = try row.int(7) ?? 0
             guard let id = try row.int(0), let table = row.string(3), let record = try row.int(4) else { continue }
             let key = RecordKey(table: table, id: record)
             if row.string(1) == "SUCCESS" {
@@ -513,7 +556,7 @@ struct LiveSuccesses {
                         id: id, action: row.string(2).map(TriggerLogAction.init(rawValue:)),
                         columns: WrittenColumns(values: row.string(5))))
             } else {
-                inflight[key, default: []].append(id)
+                tracked[key, default: []].append(id)
             }
         }
     }

@@ -29,6 +29,9 @@ public final class PostgresConnection {
     var sessionParameters: [(name: String, value: String)] = []
     /// Session parameters to send ahead of the next statement (``deferSessionParameters(_:)``).
     var deferredParameters: [(name: String, value: String)] = []
+    /// A transaction begun by ``withTransaction(_:)`` whose `BEGIN` goes out with its first
+    /// statement, in the same round trip (PostgresConnection+Transactions.swift).
+    var beginIsPending = false
 
     /// Connects (`PQconnectdbParams` with `expand_dbname`).
     ///
@@ -98,6 +101,7 @@ public final class PostgresConnection {
     ///   called again.
     public func reset() throws(PostgresError) {
         deferredParameters = []
+        beginIsPending = false
         PQreset(handle)
         guard PQstatus(handle) == CONNECTION_OK else {
             throw Self.connectionError(
@@ -164,6 +168,7 @@ public final class PostgresConnection {
 
     /// True while a transaction block is open (`PQtransactionStatus`).
     public var isInTransaction: Bool {
+        if beginIsPending { return true }
         let status = PQtransactionStatus(handle)
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
     }
@@ -182,6 +187,10 @@ public final class PostgresConnection {
     @discardableResult
     public func query(_ sql: String, _ parameters: [PostgresParameter] = []) throws(PostgresError) -> PostgresRows {
         let start = ContinuousClock.now
+        if beginIsPending, deferredParameters.isEmpty {
+            return try queryAfterBegin(sql, parameters)
+        }
+        try sendPendingBegin()
         let result: OpaquePointer?
         if deferredParameters.isEmpty {
             result = try withParameters(sql, parameters) { sqlPointer, count, values in
@@ -200,11 +209,14 @@ public final class PostgresConnection {
         }
     }
 
-    func report(_ sql: String, since start: ContinuousClock.Instant, rows: Int, failure: (any Error)? = nil) {
+    func report(
+        _ sql: String, since start: ContinuousClock.Instant, until end: ContinuousClock.Instant? = nil, rows: Int,
+        failure: (any Error)? = nil
+    ) {
         guard let statementObserver else { return }
         statementObserver(
             StatementEvent(
-                sql: sql, duration: ContinuousClock.now - start, rowCount: rows, failed: failure != nil,
+                sql: sql, duration: (end ?? ContinuousClock.now) - start, rowCount: rows, failed: failure != nil,
                 sqlState: (failure as? PostgresError)?.sqlState))
     }
 
@@ -230,6 +242,7 @@ public final class PostgresConnection {
     public func forEachRow(
         _ sql: String, _ parameters: [PostgresParameter] = [], _ body: (PostgresRow) throws -> Void
     ) throws {
+        try sendPendingBegin()
         let start = ContinuousClock.now
         var rowCount = 0
         var failure: (any Error)?
@@ -280,17 +293,29 @@ public final class PostgresConnection {
     /// Runs `body` in a transaction: `COMMIT` when it returns, `ROLLBACK` when it throws.
     /// Inside an open transaction it uses a savepoint instead, so calls nest.
     ///
+    /// `BEGIN` goes out with the transaction's first statement, in the same round trip
+    /// (libpq's pipeline mode): a transaction of two statements costs three exchanges with
+    /// the server, not four. A transaction that sent no statement sends nothing.
+    ///
     /// - Throws: What `body` throws, or a ``PostgresError`` from `BEGIN`/`COMMIT` (a
     ///   commit that the server turns into a rollback is an error too).
     public func withTransaction<T>(_ body: () throws -> T) throws -> T {
         let nested = isInTransaction
-        try execute(nested ? "SAVEPOINT hcconnect_nested" : "BEGIN")
+        if nested { try execute("SAVEPOINT hcconnect_nested") } else { beginIsPending = true }
         let value: T
         do {
             value = try body()
         } catch {
-            _ = try? execute(nested ? "ROLLBACK TO SAVEPOINT hcconnect_nested" : "ROLLBACK")
+            if beginIsPending, !nested {
+                beginIsPending = false
+            } else {
+                _ = try? execute(nested ? "ROLLBACK TO SAVEPOINT hcconnect_nested" : "ROLLBACK")
+            }
             throw error
+        }
+        if !nested, beginIsPending {
+            beginIsPending = false
+            return value
         }
         if nested {
             try execute("RELEASE SAVEPOINT hcconnect_nested")
@@ -332,6 +357,7 @@ public final class PostgresConnection {
             throw PostgresError(.invalidInput, message: "the script contains a NUL byte")
         }
         try applySessionParameters(deferredParameters)
+        try sendPendingBegin()
         _ = try check(PQexec(handle, sql))
     }
 
@@ -387,16 +413,25 @@ public final class PostgresConnection {
             text.isEmpty ? "libpq reported an error without a message" : text, kind: kind, redactor: redactor)
     }
 
+    /// True when `text` holds a NUL byte, which a C string cannot carry (`memchr`: a bulk
+    /// repair's parameters run to a megabyte).
+    static func containsNUL(_ text: String) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { bytes in
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return false }
+            return memchr(base, 0, bytes.count) != nil
+        } ?? text.utf8.contains(0)
+    }
+
     /// Calls `body` with the statement text and the parameters as C strings, valid only
     /// inside `body`.
     func withParameters<T>(
         _ sql: String, _ parameters: [PostgresParameter],
         _ body: (UnsafePointer<CChar>, Int32, UnsafePointer<UnsafePointer<CChar>?>?) -> T
     ) throws(PostgresError) -> T {
-        guard !sql.utf8.contains(0) else {
+        guard !Self.containsNUL(sql) else {
             throw PostgresError(.invalidInput, message: "the statement contains a NUL byte")
         }
-        for (index, parameter) in parameters.enumerated() where parameter.textValue?.utf8.contains(0) ?? false {
+        for (index, parameter) in parameters.enumerated() where parameter.textValue.map(Self.containsNUL) ?? false {
             throw PostgresError(.invalidInput, message: "parameter $\(index + 1) contains a NUL byte")
         }
         return sql.withCString { sqlPointer in

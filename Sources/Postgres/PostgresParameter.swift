@@ -27,27 +27,57 @@ public enum PostgresParameter: Sendable, Equatable, ExpressibleByStringLiteral,
     /// A one-dimensional array, in the text form of an array literal (`{"a","b"}`), with
     /// every element quoted and escaped; nil elements become NULL.
     public static func array(_ elements: [String?]) -> PostgresParameter {
-        var literal = "{"
+        // built as bytes: a retry's arrays hold a hundred thousand elements
+        var literal: [UInt8] = [UInt8(ascii: "{")]
+        literal.reserveCapacity(elements.count * 12 + 2)
         for (index, element) in elements.enumerated() {
-            if index > 0 { literal += "," }
-            guard let element else {
-                literal += "NULL"
+            if index > 0 { literal.append(UInt8(ascii: ",")) }
+            guard var element else {
+                literal += "NULL".utf8
                 continue
             }
-            literal += "\""
-            for character in element.unicodeScalars {
-                if character == "\"" || character == "\\" { literal += "\\" }
-                literal.unicodeScalars.append(character)
+            literal.append(UInt8(ascii: "\""))
+            element.withUTF8 { bytes in
+                for byte in bytes {
+                    if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { literal.append(UInt8(ascii: "\\")) }
+                    literal.append(byte)
+                }
             }
-            literal += "\""
+            literal.append(UInt8(ascii: "\""))
         }
-        literal += "}"
-        return .text(literal)
+        literal.append(UInt8(ascii: "}"))
+        return .text(String(decoding: literal, as: UTF8.self))
     }
 
     /// An array of integers.
     public static func array(_ elements: [Int]) -> PostgresParameter {
-        .text("{" + elements.map(String.init).joined(separator: ",") + "}")
+        var literal: [UInt8] = [UInt8(ascii: "{")]
+        literal.reserveCapacity(elements.count * 8 + 2)
+        for (index, element) in elements.enumerated() {
+            if index > 0 { literal.append(UInt8(ascii: ",")) }
+            appendDecimal(element, to: &literal)
+        }
+        literal.append(UInt8(ascii: "}"))
+        return .text(String(decoding: literal, as: UTF8.self))
+    }
+
+    /// Appends the decimal digits of `value` (with a minus sign when negative).
+    private static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for the 20 digits of any Int
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var count = 0
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                count += 1
+                magnitude /= 10
+            } while magnitude > 0
+            while count > 0 {
+                count -= 1
+                bytes.append(buffer[count])
+            }
+        }
     }
 
     /// The text sent to the server, nil for NULL.

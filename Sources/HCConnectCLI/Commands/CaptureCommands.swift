@@ -131,8 +131,12 @@ enum RecordCaptureRun {
                 status: .usage,
                 message: "\(table.name) has no log trigger (its mapping is dropped or paused): Heroku Connect does not process its entries")
         }
-        let resolved = try RecordCapture.resolveColumns(
-            fields: fields, columns: columns, in: table.name, tableColumns: try store.columns(of: table))
+        // the table's columns are read only to resolve names (none: every column)
+        let resolved =
+            fields.isEmpty && columns.isEmpty
+            ? []
+            : try RecordCapture.resolveColumns(
+                fields: fields, columns: columns, in: table.name, tableColumns: try store.columns(of: table))
         var ids = recordIDs
         var unknownSFIDs: [String] = []
         for sfid in sfids {

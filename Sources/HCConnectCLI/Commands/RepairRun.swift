@@ -50,9 +50,6 @@ enum RepairRun {
             errors: context.errors, label: action.name, total: candidates.targets.count,
             isEnabled: !context.options.verbose && candidates.targets.count > request.batchSize)
         var single: RepairOutcome?
-        var sofar = RepairSummary(action: action, isDryRun: request.dryRun)
-        sofar.requested = candidates.requested
-        sofar.notFound = candidates.notFound
         let summary: RepairSummary
         do {
             summary = try context.interruption.during(announcingBatch: context.events.format == .text) {
@@ -63,7 +60,6 @@ enum RepairRun {
                     if candidates.isExplicit, candidates.entries.count == 1, let outcome = outcomes.first {
                         single = outcome
                     }
-                    sofar = summary
                     try audit?.record(action, summary, logged: &logged)
                     entries.write(batchEntries, outcomes)
                     if !request.dryRun, context.format == .ids {
@@ -87,6 +83,11 @@ enum RepairRun {
         } catch {
             progress.finish()
             entries.finish()
+            var sofar = repair.summarySoFar ?? RepairSummary(action: action, isDryRun: request.dryRun)
+            if repair.summarySoFar == nil {
+                sofar.requested = candidates.requested
+                sofar.notFound = candidates.notFound
+            }
             finishReport(context, action: action, summary: sofar, dryRun: request.dryRun, failure: error)
             throw error
         }
@@ -198,6 +199,7 @@ private struct EntryStream {
     /// Writes the entries that would change; those that would be left alone are counted
     /// in the summary instead.
     mutating func write(_ entries: [TriggerLogEntry], _ outcomes: [RepairOutcome]) {
+        guard !entries.isEmpty else { return }  // a real run lists none
         var steps: [TriggerLogRepair.Target: (step: RepairStep, into: Int?)] = [:]
         for outcome in outcomes {
             let target = TriggerLogRepair.Target(id: outcome.id, location: outcome.location)
