@@ -192,11 +192,13 @@ import Testing
             #expect(result.status == 0)
             #expect(result.stderr.contains("hcconnect: connecting to postgresql://"))
             #expect(result.stderr.contains("hcconnect: connected to postgres@127.0.0.1:"))
-            // a listing reads no catalog before its query, and no mapped tables unless
-            // --table names some
+            // a listing reads no catalog before its query, and unless --table names some,
+            // no mapped tables; then only their names, not their triggers
             #expect(!result.stderr.contains("hcconnect: schema "))
-            let byTable = try hcconnect(["failed", "--verbose", "--table", "account"], schema: schema.name)
-            #expect(byTable.stderr.contains("hcconnect: schema \(schema.name): 4 mapped table(s)"))
+            let byTable = try hcconnect(["failed", "--verbose", "--table", "Account"], schema: schema.name)
+            #expect(byTable.stderr.contains("hcconnect: sql: SELECT c.relname::text FROM pg_catalog.pg_class c"))
+            #expect(!byTable.stderr.contains("pg_trigger"))
+            #expect(byTable.status == 0 && byTable.stdout.contains("boom"))
             #expect(result.stderr.contains("hcconnect: sql: SELECT * FROM (SELECT id, txid"))
             #expect(result.stderr.contains("state = $1 AND sf_message ILIKE $2"))
             #expect(!result.stderr.contains("needle-value-42"))
