@@ -3,6 +3,7 @@
 
     bench.py HCCONNECT SERVER_URL [--quick] [--archived N] [--live N] [--failed-fraction F]
              [--runs N] [--cases A,B] [--report FILE]
+    bench.py HCCONNECT SERVER_URL --scale [--scale-sizes A,B,C] [--live N] [--runs N] ...
 
 HCCONNECT is a release binary, SERVER_URL the URL of a throwaway PostgreSQL server (its
 `postgres` database) started with pg_stat_statements preloaded; Tests/Scripts/bench.sh
@@ -15,6 +16,11 @@ Read-only cases share one copy of the template (after one discarded warm-up run 
 side, whose output is checked: both sides must list the same rows in the same order);
 every run of a write case gets a fresh copy, and the resulting counts per table and state
 must be equal on both sides.
+
+--scale measures the read cases on one database whose archive grows in place (0.2M, 2M,
+20M entries, hcemu.grow_archive) with the same backlog and FAILED entries, reporting per
+size hcconnect's time, the shared buffers its statements touched (pg_stat_statements) and
+its memory, and whether each case stays flat; it writes its own section of the report.
 
 Exit status: 0 when every target is met, 1 when one is missed or a case could not be run
 or checked, 2 on a usage error. Python 3 standard library only.
