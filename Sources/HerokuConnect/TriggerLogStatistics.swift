@@ -2,7 +2,7 @@ import Postgres
 
 /// The figures a monitor watches, per table and in total: entries per state in the live log
 /// and the archive, the FAILED entries and the oldest of them, the backlog (entries waiting
-/// for Heroku Connect: live NEW and PENDING, and REQUEUE in either table) and how long its
+/// for Heroku Connect: the live log's NEW, PENDING and REQUEUE entries) and how long its
 /// oldest entry has waited, and the newest processed time.
 ///
 /// How long an entry has waited is measured from the later of its `created_at` and
@@ -12,10 +12,39 @@ import Postgres
 /// never makes the sync look stuck. An entry the logger wrote has no `updated_at`; its wait
 /// starts at `created_at`.
 ///
-/// Loaded by ``TriggerLogStore/statistics(tables:)`` in one statement: one `GROUP BY` pass
-/// over each of the two log tables. Ages are measured by the server against its `now()`,
-/// so the client's clock never matters.
+/// Loaded by ``TriggerLogStore/statistics(tables:counting:)``, at a cost that ``Counting``
+/// chooses: a `GROUP BY` pass over each table of the log, or only what an operator acts on.
+/// Ages are measured by the server against its `now()`, so the client's clock never matters.
 public struct TriggerLogStatistics: Sendable, Equatable {
+    /// What a load counts, and so what it costs the server.
+    public enum Counting: Sendable, Equatable {
+        /// Only what an operator acts on: the FAILED entries (live and archived) and the
+        /// backlog, read through the log's indexes, and the newest processed time among the
+        /// newest ``newestEntries`` entries of each log table (by `created_at`). The cost
+        /// follows the FAILED entries and the backlog, never the number of finished entries
+        /// (SUCCESS, MERGED, IGNORED, ...): for `check`, `stats --brief` and the console.
+        /// ``Figures/counts`` then holds only the FAILED and backlog states.
+        case actionable
+        /// Every state, exactly, except in a log table the planner's statistics put above
+        /// `threshold` entries: there the FAILED and backlog entries are counted (and aged)
+        /// as with ``actionable``, and the other states are estimated from the planner's
+        /// figure for the table's size, split by a sample of at most ``samplePages`` pages
+        /// (marked ``StateCount/isEstimate``).
+        case estimatingAbove(Int)
+        /// Every entry counted: one `GROUP BY` pass over each log table.
+        case exact
+
+        /// The size of a log table, in entries, above which `stats` and `tables` estimate
+        /// the finished states unless told to count them (`--exact`).
+        public static let defaultEstimateThreshold = 1_000_000
+        /// The finished states are split among tables and states by a sample of at most
+        /// this many pages of the log table (`TABLESAMPLE SYSTEM`, repeatable).
+        public static let samplePages = 1_000
+        /// How many of each log table's newest entries (by `created_at`) give the newest
+        /// processed time when the table is not read in full.
+        public static let newestEntries = 1_000
+    }
+
     /// A point in time found in the log, and how long before the server's `now()` it was.
     public struct Moment: Sendable, Equatable {
         /// The time as stored.
@@ -46,8 +75,11 @@ public struct TriggerLogStatistics: Sendable, Equatable {
         /// `created_at` and `updated_at`): a backlog that keeps getting older is a stuck
         /// sync, one that stays young a busy one.
         public var backlogOldest: Moment?
-        /// The newest `processed_at` of any entry, live or archived.
+        /// The newest `processed_at` of any entry, live or archived (of the newest entries of
+        /// a log table not read in full: ``Counting``).
         public var lastProcessed: Moment?
+        /// The log tables whose counts of finished states are estimates (``Counting``).
+        public var estimated: Set<TriggerLogLocation> = []
 
         public init() {}
 
@@ -73,17 +105,19 @@ public struct TriggerLogStatistics: Sendable, Equatable {
             return documented + others + (present.contains(nil) ? [nil] : [])
         }
 
-        /// Adds one group of entries (one table, location and state).
+        /// Adds one group of entries (one table, location and state), or the newest
+        /// processed time of a table's newest entries.
         mutating func add(_ group: Group) {
-            counts.append(group.count)
-            let state = group.count.state
-            if state == .failed {
-                failed += group.count.count
-                failedOldest = Self.older(failedOldest, group.oldestCreated)
-            }
-            if TriggerLogStatistics.isWaiting(state, in: group.count.location) {
-                backlog += group.count.count
-                backlogOldest = Self.older(backlogOldest, group.oldestWaiting)
+            if let count = group.count {
+                counts.append(count)
+                if count.state == .failed {
+                    failed += count.count
+                    failedOldest = Self.older(failedOldest, group.oldestCreated)
+                }
+                if TriggerLogStatistics.isWaiting(count.state, in: count.location) {
+                    backlog += count.count
+                    backlogOldest = Self.older(backlogOldest, group.oldestWaiting)
+                }
             }
             if let processed = group.newestProcessed, lastProcessed.map({ processed.time > $0.time }) ?? true {
                 lastProcessed = processed
@@ -111,26 +145,45 @@ public struct TriggerLogStatistics: Sendable, Equatable {
         }
     }
 
-    /// The entries of one table in one state and location, as the statement returns them.
+    /// The entries of one table in one state and location, as the statement returns them;
+    /// or, without a count, the newest processed time among a log table's newest entries.
     struct Group {
-        let count: StateCount
+        let count: StateCount?
+        let tableName: String?
         let oldestCreated: Moment?
         /// The earliest of the entries' later of `created_at` and `updated_at`.
         let oldestWaiting: Moment?
         let newestProcessed: Moment?
     }
 
-    /// True for the entries of the backlog: waiting for Heroku Connect.
+    /// True for the entries of the backlog: waiting for Heroku Connect, in the live log.
+    ///
+    /// An archived entry an operator set to REQUEUE (as Heroku's documentation describes)
+    /// is a request to Connect, which copies it back into the live log as NEW on its next
+    /// poll, and only then waits in the backlog: a connection's archive has no index that
+    /// leads to it, so counting it would make every check read the whole archive.
     public static func isWaiting(_ state: TriggerLogState?, in location: TriggerLogLocation) -> Bool {
-        switch state {
-        case .new?, .pending?: location == .live
-        case .requeue?: true
-        default: false
-        }
+        guard location == .live, let state else { return false }
+        return state == .new || state == .pending || state == .requeue
+    }
+
+    /// True for the states ``Counting/actionable`` reads: FAILED in either table, and the
+    /// live log's NEW, PENDING and REQUEUE.
+    public static func isActionable(_ state: TriggerLogState?, in location: TriggerLogLocation) -> Bool {
+        actionableStates(in: location).contains { $0 == state }
+    }
+
+    /// The states of ``isActionable(_:in:)`` in one log table.
+    public static func actionableStates(in location: TriggerLogLocation) -> [TriggerLogState] {
+        location == .live ? [.new, .pending, .requeue, .failed] : [.failed]
     }
 
     /// The server's `now()` when the figures were taken.
     public let measuredAt: PostgresTimestamp
+    /// What was counted.
+    public let counting: Counting
+    /// The log tables whose counts of finished states are estimates.
+    public let estimated: Set<TriggerLogLocation>
     /// The mapped tables asked for (all of them by default), in the schema's order, then
     /// the tables with entries that are not mapped, by name, and entries without a table last.
     public let tables: [Table]
@@ -138,17 +191,27 @@ public struct TriggerLogStatistics: Sendable, Equatable {
     public let totals: Figures
 
     /// Builds the statistics from groups of entries.
-    init(measuredAt: PostgresTimestamp, mappedTables: [MappedTable], groups: [Group]) {
+    init(
+        measuredAt: PostgresTimestamp, mappedTables: [MappedTable], groups: [Group], counting: Counting = .exact,
+        estimated: Set<TriggerLogLocation> = []
+    ) {
         var tables = mappedTables.map { Table(name: $0.name, mapped: $0) }
         var totals = Figures()
+        totals.estimated = estimated
         var unmapped: [String?: Table] = [:]
-        for group in groups {
+        for index in tables.indices { tables[index].figures.estimated = estimated }
+        // counts first, so that the newest processed time of an unmapped table finds the
+        // table its counts made; a table seen only among the newest entries has no counts
+        // and adds nothing but to the totals
+        for group in groups.filter({ $0.count != nil }) + groups.filter({ $0.count == nil }) {
             totals.add(group)
-            if let index = tables.firstIndex(where: { $0.name == group.count.tableName }) {
+            if let index = tables.firstIndex(where: { $0.name == group.tableName }) {
                 tables[index].figures.add(group)
-            } else {
-                let name = group.count.tableName
-                unmapped[name, default: Table(name: name, mapped: nil)].figures.add(group)
+            } else if group.count != nil || unmapped[group.tableName] != nil {
+                var table = unmapped[group.tableName] ?? Table(name: group.tableName, mapped: nil)
+                table.figures.estimated = estimated
+                table.figures.add(group)
+                unmapped[group.tableName] = table
             }
         }
         let sorted = unmapped.values.sorted { left, right in
@@ -159,74 +222,9 @@ public struct TriggerLogStatistics: Sendable, Equatable {
             }
         }
         self.measuredAt = measuredAt
+        self.counting = counting
+        self.estimated = estimated
         self.tables = tables + sorted
         self.totals = totals
-    }
-}
-
-extension TriggerLogStore {
-    /// Counts the log's entries per table, location and state, and measures the ages a
-    /// monitor watches, in one statement (a `GROUP BY` pass over each table of the log).
-    ///
-    /// - Parameter tables: Names of tables to restrict the figures to: mapped ones (any case)
-    ///   or ones with entries though not mapped; nil for every entry.
-    /// - Throws: ``HerokuConnectError/tableNotFound(table:schema:suggestions:)`` for a
-    ///   name that is neither, ``PostgresError``.
-    public func statistics(tables: [String]? = nil) throws -> TriggerLogStatistics {
-        var mapped = try schema.mappedTables
-        var parameters: [PostgresParameter] = []
-        var condition = ""
-        if let tables {
-            let chosen = try tables.map { try loggedTable(named: $0) }.uniqued()
-            mapped = mapped.filter { table in chosen.contains { $0.mapping == table } }
-            parameters.append(.array(chosen.map { Optional($0.name) }))
-            condition = " WHERE table_name = ANY($1::text[])"
-        }
-        let rows = try connection.query(Self.statisticsSQL(schema: schema.name, condition: condition), parameters)
-        guard let first = rows.first, let measuredAt = try first.timestamp(0) else {
-            throw PostgresError(.unexpectedResult, message: "the statistics statement returned no time")
-        }
-        let groups = try rows.compactMap { row -> TriggerLogStatistics.Group? in
-            guard let count = try row.int(4) else { return nil }
-            let location: TriggerLogLocation = try row.bool(3) == true ? .archive : .live
-            return TriggerLogStatistics.Group(
-                count: StateCount(
-                    tableName: row.string(1), location: location,
-                    state: row.string(2).map(TriggerLogState.init(rawValue:)), count: count),
-                oldestCreated: try Self.moment(row, time: 5, age: 6),
-                oldestWaiting: try Self.moment(row, time: 9, age: 10),
-                newestProcessed: try Self.moment(row, time: 7, age: 8))
-        }
-        return TriggerLogStatistics(measuredAt: measuredAt, mappedTables: mapped, groups: groups)
-    }
-
-    /// The statement: the groups of both tables, each with its oldest `created_at`, newest
-    /// `processed_at` and earliest later-of-`created_at`-and-`updated_at`, and their ages
-    /// against `now()` (NULL for infinities, which
-    /// cannot be subtracted), joined to one row holding `now()` so an empty log still
-    /// answers with the time.
-    static func statisticsSQL(schema: SQLIdentifier, condition: String) -> String {
-        let branches = TriggerLogLocation.allCases.map { location in
-            "SELECT table_name, state, \(location == .archive) AS archived, count(*) AS entries,"
-                + " min(created_at) AS oldest_created, max(processed_at) AS newest_processed,"
-                + " min(greatest(created_at, updated_at)) AS oldest_waiting FROM "
-                + location.qualifiedName(in: schema) + condition + " GROUP BY table_name, state"
-        }
-        func age(_ column: String) -> String {
-            "CASE WHEN isfinite(\(column)) THEN greatest(0, extract(epoch FROM clock.now - \(column)))::text END"
-        }
-        return """
-            SELECT clock.now, g.table_name, g.state, g.archived, g.entries,
-                   g.oldest_created, \(age("g.oldest_created")), g.newest_processed, \(age("g.newest_processed")),
-                   g.oldest_waiting, \(age("g.oldest_waiting"))
-            FROM (SELECT now() AS now) AS clock
-            LEFT JOIN (\(branches.joined(separator: " UNION ALL "))) AS g ON true
-            ORDER BY g.table_name, g.archived, g.state
-            """
-    }
-
-    private static func moment(_ row: PostgresRow, time: Int, age: Int) throws -> TriggerLogStatistics.Moment? {
-        guard let timestamp = try row.timestamp(time) else { return nil }
-        return TriggerLogStatistics.Moment(time: timestamp, ageSeconds: row.string(age).flatMap(Double.init))
     }
 }

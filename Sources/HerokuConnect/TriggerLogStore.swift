@@ -202,10 +202,11 @@ public final class TriggerLogStore {
     }
 
     /// Entry counts per table, location and state, over the whole log, ordered by table,
-    /// location (live first) and state: the counts of ``statistics(tables:)``, whose one
-    /// statement measures the ages as well at no extra scan.
-    public func stateCounts() throws -> [StateCount] {
-        try statistics().totals.counts
+    /// location (live first) and state: the counts of ``statistics(tables:counting:)``.
+    public func stateCounts(
+        counting: TriggerLogStatistics.Counting = .exact
+    ) throws -> [StateCount] {
+        try statistics(counting: counting).totals.counts
     }
 
     private func qualified(_ table: MappedTable) throws -> String {
@@ -254,11 +255,16 @@ public struct StateCount: Sendable, Equatable {
     public let location: TriggerLogLocation
     public let state: TriggerLogState?
     public let count: Int
+    /// True when `count` is an estimate (``TriggerLogStatistics/Counting``), not a count.
+    public let isEstimate: Bool
 
-    public init(tableName: String?, location: TriggerLogLocation, state: TriggerLogState?, count: Int) {
+    public init(
+        tableName: String?, location: TriggerLogLocation, state: TriggerLogState?, count: Int, isEstimate: Bool = false
+    ) {
         self.tableName = tableName
         self.location = location
         self.state = state
         self.count = count
+        self.isEstimate = isEstimate
     }
 }

@@ -110,9 +110,10 @@ import Testing
             #expect((json[0]["archive"] as? [String: Int]) == ["SUCCESS": 1])
             #expect(json[3]["read_only"] as? Bool == true)
             #expect(json[4]["mapped"] as? Bool == false)
+            #expect(json.allSatisfy { $0["estimated"] as? Bool == false })
 
             let csv = try hcconnect(["tables", "--format", "csv"], schema: schema.name)
-            #expect(csv.stdout == "table,mapped,read_only,in,state,count\r\naccount,true,false,live,FAILED,2\r\naccount,true,false,archive,SUCCESS,1\r\nold_mapping,false,false,archive,FAILED,1\r\n")
+            #expect(csv.stdout == "table,mapped,read_only,in,state,count,estimated\r\naccount,true,false,live,FAILED,2,false\r\naccount,true,false,archive,SUCCESS,1,false\r\nold_mapping,false,false,archive,FAILED,1,false\r\n")
             #expect(try hcconnect(["tables", "--format", "ids"], schema: schema.name).status == 2)
         }
     }

@@ -179,4 +179,135 @@ import Testing
             ])
         }
     }
+
+    // MARK: - What each way of counting reads
+
+    /// The figures an operator acts on, compared field by field.
+    func expectSameActionableFigures(
+        _ actual: TriggerLogStatistics.Figures, _ expected: TriggerLogStatistics.Figures,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        #expect(actual.failed == expected.failed, sourceLocation: sourceLocation)
+        // the times; their ages are measured against each statement's now()
+        #expect(actual.failedOldest?.time == expected.failedOldest?.time, sourceLocation: sourceLocation)
+        #expect(actual.backlog == expected.backlog, sourceLocation: sourceLocation)
+        #expect(actual.backlogOldest?.time == expected.backlogOldest?.time, sourceLocation: sourceLocation)
+        for location in TriggerLogLocation.allCases {
+            for state in TriggerLogStatistics.actionableStates(in: location) {
+                #expect(
+                    actual.count(of: state, in: location) == expected.count(of: state, in: location),
+                    "\(state.rawValue) in \(location)", sourceLocation: sourceLocation)
+            }
+        }
+    }
+
+    @Test func actionableCountingReadsTheFailuresTheBacklogAndTheNewestEntriesOnly() throws {
+        try TestDatabase.withConnectSchema { schema in
+            _ = try Fixture(schema)
+            // REQUEUE waits in the live log; in the archive it is a request Connect has not
+            // taken up yet, which no index leads to: not backlog
+            try schema.insertEntry(state: "REQUEUE", table: "contact", createdAgo: "3 hours", processed: false)
+            try schema.insertEntry(archived: true, state: "REQUEUE", table: "account", createdAgo: "5 hours", processed: false)
+            let store = try TriggerLogStore(connection: schema.connection, schemaName: schema.name)
+            let exact = try store.statistics(counting: .exact)
+            #expect(exact.totals.backlog == 5)
+            #expect(isAbout(exact.totals.backlogOldest?.ageSeconds, 3 * 3600))
+            #expect(exact.totals.count(of: .requeue, in: .archive) == 1)
+
+            let actionable = try store.statistics(counting: .actionable)
+            #expect(actionable.counting == .actionable)
+            #expect(actionable.estimated.isEmpty)
+            expectSameActionableFigures(actionable.totals, exact.totals)
+            // every entry of this log is among the newest, so the last processing is the same
+            #expect(actionable.totals.lastProcessed?.time == exact.totals.lastProcessed?.time)
+            #expect(actionable.totals.counts.allSatisfy { TriggerLogStatistics.isActionable($0.state, in: $0.location) })
+            #expect(actionable.totals.counts.allSatisfy { !$0.isEstimate })
+            #expect(actionable.tables.map(\.name) == ["account", "contact", "opportunity", "user", "legacy__c"])
+            for (table, expected) in zip(actionable.tables, exact.tables) {
+                expectSameActionableFigures(table.figures, expected.figures)
+                #expect(table.figures.lastProcessed?.time == expected.figures.lastProcessed?.time, "\(table.name ?? "-")")
+            }
+            let restricted = try store.statistics(tables: ["contact"], counting: .actionable)
+            #expect(restricted.tables.map(\.name) == ["contact"])
+            #expect(restricted.totals.failed == 1 && restricted.totals.backlog == 2)
+            #expect(isAbout(restricted.totals.lastProcessed?.ageSeconds, 86_400 - 5))
+        }
+    }
+
+    @Test func theLastProcessingComesFromTheNewestEntriesOfEachTable() throws {
+        try TestDatabase.withConnectSchema { schema in
+            // an entry processed long after the 1,000 newer ones were created is not seen:
+            // the bound is what keeps the figure's cost flat
+            try schema.insertEntry(archived: true, state: "SUCCESS", table: "contact", createdAgo: "5 days")
+            try schema.execute(
+                "UPDATE _trigger_log_archive SET processed_at = now() - interval '1 minute'")
+            try schema.execute("""
+                INSERT INTO _trigger_log_archive (id, created_at, processed_at, state, action, table_name, record_id)
+                SELECT 1000 + i, now() - interval '1 day' + i * interval '1 second', now() - interval '2 hours',
+                       'SUCCESS', 'UPDATE', 'account', 1
+                FROM generate_series(1, \(TriggerLogStatistics.Counting.newestEntries)) AS i
+                """)
+            let store = try TriggerLogStore(connection: schema.connection, schemaName: schema.name)
+            #expect(isAbout(try store.statistics(counting: .exact).totals.lastProcessed?.ageSeconds, 60))
+            let actionable = try store.statistics(counting: .actionable)
+            #expect(isAbout(actionable.totals.lastProcessed?.ageSeconds, 7200))
+            #expect(actionable.tables.first { $0.name == "contact" }?.figures.lastProcessed == nil)
+        }
+    }
+
+    @Test func largeLogTablesGetEstimatesOfTheFinishedStatesAndExactFailures() throws {
+        try TestDatabase.withConnectSchema { schema in
+            try schema.connection.execute("SELECT hcemu.generate_log($1, 30000, 6000, 0.1)", [.text(schema.name)])
+            let store = try TriggerLogStore(connection: schema.connection, schemaName: schema.name)
+            let exact = try store.statistics(counting: .exact)
+            #expect(exact.estimated.isEmpty)
+
+            // below the threshold: every entry counted, as with .exact
+            let below = try store.statistics(counting: .estimatingAbove(1_000_000))
+            #expect(below.estimated.isEmpty)
+            #expect(below.totals.counts == exact.totals.counts)
+
+            // the archive (30,000) above it, the live log (6,000) not
+            let archiveOnly = try store.statistics(counting: .estimatingAbove(10_000))
+            #expect(archiveOnly.estimated == [.archive])
+            #expect(archiveOnly.totals.counts.filter { $0.location == .live } == exact.totals.counts.filter { $0.location == .live })
+
+            let estimated = try store.statistics(counting: .estimatingAbove(1_000))
+            #expect(estimated.estimated == [.live, .archive])
+            #expect(estimated.totals.estimated == [.live, .archive])
+            expectSameActionableFigures(estimated.totals, exact.totals)
+            for table in estimated.tables {
+                let expected = try #require(exact.tables.first { $0.name == table.name })
+                expectSameActionableFigures(table.figures, expected.figures)
+            }
+            for count in estimated.totals.counts {
+                #expect(count.isEstimate == !TriggerLogStatistics.isActionable(count.state, in: count.location))
+            }
+            // large groups are estimated within a quarter, the tables' sizes within a tenth
+            for expected in exact.totals.counts where expected.count >= 2_000 && !TriggerLogStatistics.isActionable(expected.state, in: expected.location) {
+                let estimate = estimated.totals.counts.first {
+                    $0.tableName == expected.tableName && $0.location == expected.location && $0.state == expected.state
+                }
+                let value = Double(try #require(estimate).count)
+                #expect(abs(value - Double(expected.count)) <= 0.25 * Double(expected.count), "\(expected) ~ \(value)")
+            }
+            for location in TriggerLogLocation.allCases {
+                let total = Double(exact.totals.total(in: location))
+                #expect(abs(Double(estimated.totals.total(in: location)) - total) <= 0.1 * total, "\(location)")
+            }
+            // a repeatable sample: the same figures twice
+            #expect(try store.statistics(counting: .estimatingAbove(1_000)).totals.counts == estimated.totals.counts)
+        }
+    }
+
+    @Test func aLogTableNeverAnalysedIsCounted() throws {
+        try TestDatabase.withConnectSchema { schema in
+            _ = try Fixture(schema)
+            let store = try TriggerLogStore(connection: schema.connection, schemaName: schema.name)
+            // the planner knows nothing of the tables' sizes yet (reltuples -1)
+            let statistics = try store.statistics(counting: .estimatingAbove(0))
+            #expect(statistics.estimated.isEmpty)
+            #expect(statistics.totals.counts == (try store.statistics(counting: .exact)).totals.counts)
+        }
+    }
 }

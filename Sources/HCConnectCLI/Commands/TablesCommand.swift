@@ -5,39 +5,51 @@ enum TablesCommand: Command {
     static let help = CommandHelp(
         name: "tables",
         summary: "List the mapped tables with their live and archived entry counts per state",
-        usage: ["tables"],
+        usage: ["tables [--exact]"],
         description: """
             Lists the mapped tables of the schema (read-write, read-only, or without log \
             trigger: a dropped or paused mapping) with the number of entries in each state, \
             in the live log and in the archive. Tables that still have entries but are no \
             longer mapped are listed too. Only read-write mappings' failures can be retried. \
             With --format csv, one line per table, place and state; with --format json, one \
-            object per table.
+            object per table. On a log table above 1,000,000 entries the finished states are \
+            estimated as 'hcconnect stats' explains (~1.2M; "estimated": true in JSON, \
+            estimated=true in CSV); FAILED and the backlog are always exact; --exact counts \
+            every entry.
             """,
         examples: [
             ("hcconnect tables", "where the entries are, per table and state"),
             ("hcconnect tables --json", "the same, one JSON object per table"),
+            ("hcconnect tables --exact", "every entry counted, however large the log"),
         ])
 
-    static let options: [OptionSpec] = []
+    static let options: [OptionSpec] = [StatsCommand.exact]
     static let formats: [OutputFormat] = [.table, .json, .csv]
     static var pages: Bool { true }
 
     private struct TableCounts {
         let name: String
         let mapped: MappedTable?
-        var counts: [TriggerLogLocation: [(state: String, count: Int)]] = [:]
+        var counts: [TriggerLogLocation: [(state: String, count: Int, isEstimate: Bool)]] = [:]
+
+        /// True when some of the counts in `location` are estimates.
+        func isEstimated(_ location: TriggerLogLocation) -> Bool {
+            counts[location]?.contains { $0.isEstimate } ?? false
+        }
     }
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
         try context.expectNoPositionals()
+        let counting = try StatsCommand.counting(context)
         let store = try context.triggerLog()
         var tables = try store.schema.mappedTables.map { TableCounts(name: $0.name, mapped: $0) }
-        for count in try context.retrying("counting the entries", { try store.stateCounts() }) {
+        let statistics = try context.retrying("counting the entries") { try store.statistics(counting: counting) }
+        for count in statistics.totals.counts {
             let name = count.tableName ?? "(no table)"
             if !tables.contains(where: { $0.name == name }) { tables.append(TableCounts(name: name, mapped: nil)) }
             let index = tables.firstIndex { $0.name == name }!
-            tables[index].counts[count.location, default: []].append((count.state?.rawValue ?? "NULL", count.count))
+            tables[index].counts[count.location, default: []].append(
+                (count.state?.rawValue ?? "NULL", count.count, count.isEstimate))
         }
         switch context.format {
         case .json:
@@ -49,35 +61,45 @@ enum TablesCommand: Command {
                 object.add("log_trigger", table.mapped?.hasLogTrigger ?? false)
                 for location in TriggerLogLocation.allCases {
                     var counts = JSONObjectWriter()
-                    for (state, count) in table.counts[location] ?? [] { counts.add(state, count) }
+                    for (state, count, _) in table.counts[location] ?? [] { counts.add(state, count) }
                     object.add(location.rawValue, raw: counts.finished())
                 }
+                object.add("estimated", !statistics.estimated.isEmpty)
                 context.output.line(object.text)
             }
         case .csv:
-            context.output.write(bytes: CSVWriter.line(["table", "mapped", "read_only", "in", "state", "count"]))
+            context.output.write(
+                bytes: CSVWriter.line(["table", "mapped", "read_only", "in", "state", "count", "estimated"]))
             for table in tables {
                 for location in TriggerLogLocation.allCases {
-                    for (state, count) in table.counts[location] ?? [] {
+                    for (state, count, isEstimate) in table.counts[location] ?? [] {
                         context.output.write(bytes: CSVWriter.line([
                             table.name, String(table.mapped != nil), String(table.mapped?.isReadOnly ?? false),
-                            location.rawValue, state, String(count),
+                            location.rawValue, state, String(count), String(isEstimate),
                         ]))
                     }
                 }
             }
         case .table, .ids, .prometheus:
-            writeTable(tables, context)
+            writeTable(tables, estimated: statistics.estimated, context)
+            if case .estimatingAbove(let threshold) = counting,
+                let note = StatisticsReport.estimateNote(statistics, threshold: threshold)
+            {
+                let width = context.output.tableWidth ?? Int.max
+                for line in DisplayText.wrapped(note, width: width) { context.output.line(context.style.dim(line)) }
+            }
         }
         return .success
     }
 
-    private static func writeTable(_ tables: [TableCounts], _ context: CommandContext) {
+    private static func writeTable(
+        _ tables: [TableCounts], estimated: Set<TriggerLogLocation>, _ context: CommandContext
+    ) {
         guard !tables.isEmpty else {
             context.note("Schema \(context.options.schema) has no mapped tables.")
             return
         }
-        let present = Set(tables.flatMap { $0.counts.values.flatMap { $0.map(\.state) } })
+        let present = Set(tables.flatMap { $0.counts.values.flatMap { $0.map { $0.state } } })
         var states = TriggerLogState.documented.map(\.rawValue).filter { present.contains($0) || $0 == "FAILED" }
         states += present.subtracting(states).sorted()
         // on a narrow terminal: the rare states' columns go first (FAILED stays), then TABLE
@@ -101,18 +123,21 @@ enum TablesCommand: Command {
             for location in TriggerLogLocation.allCases {
                 let counts = entry.counts[location] ?? []
                 let byState = Dictionary(counts.map { ($0.state, $0.count) }, uniquingKeysWith: +)
+                let estimates = Set(counts.filter(\.isEstimate).map(\.state))
                 let total = counts.reduce(0) { $0 + $1.count }
                 var cells = [
                     TextTable.Cell(location == .live ? entry.name : ""),
                     TextTable.Cell(
                         location == .live ? mode : "",
                         style: entry.mapped?.hasLogTrigger == true ? nil : { style.yellow($0) }),
-                    TextTable.Cell(location.rawValue), TextTable.Cell(number(total)),
+                    TextTable.Cell(location.rawValue),
+                    TextTable.Cell(StatisticsReport.count(total, estimated: estimated.contains(location))),
                 ]
                 for state in states {
                     let count = byState[state] ?? 0
                     let highlight: ((String) -> String)? = state == "FAILED" && count > 0 ? { style.red($0) } : nil
-                    cells.append(TextTable.Cell(count == 0 ? "-" : number(count), style: highlight))
+                    let text = estimates.contains(state) ? StatisticsReport.estimate(count) : number(count)
+                    cells.append(TextTable.Cell(count == 0 ? "-" : text, style: highlight))
                 }
                 cells.append(TextTable.Cell(""))
                 table.append(cells)

@@ -86,6 +86,37 @@ enum StatisticsReport {
         return (others + order.filter(titles.contains)).map { .drop($0) }
     }
 
+    /// A count for people: exact with thousands separators, or an estimate to two
+    /// significant digits with `~`: `~870`, `~1.3k`, `~45k`, `~1.2M`.
+    static func count(_ value: Int, estimated: Bool) -> String {
+        estimated ? estimate(value) : ReadableFigure.count(value)
+    }
+
+    /// `~1.2M`: an estimated count, to two significant digits.
+    static func estimate(_ value: Int) -> String {
+        guard value >= 100 else { return "~\(max(value, 0))" }
+        var magnitude = 1
+        while value / magnitude >= 100 { magnitude *= 10 }
+        let rounded = (value + magnitude / 2) / magnitude * magnitude
+        for (unit, suffix) in [(1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")] where rounded >= unit {
+            let tenths = rounded * 10 / unit
+            return "~\(tenths / 10)" + (tenths < 100 && tenths % 10 != 0 ? ".\(tenths % 10)" : "") + suffix
+        }
+        return "~\(rounded)"
+    }
+
+    /// The line under a table with estimated counts: which log table, about how large, and
+    /// how to count instead.
+    static func estimateNote(_ statistics: TriggerLogStatistics, threshold: Int) -> String? {
+        guard !statistics.estimated.isEmpty else { return nil }
+        let tables = TriggerLogLocation.allCases.filter(statistics.estimated.contains).map { location in
+            "the \(location == .live ? "live log" : "archive") (\(estimate(statistics.totals.total(in: location))) entries)"
+        }
+        return "~ estimated from the planner's statistics: " + tables.joined(separator: " and ")
+            + " holds more than \(ReadableFigure.count(threshold)); FAILED and the backlog are exact."
+            + " --exact counts every entry"
+    }
+
     /// Entry counts per table, place and state: one row per table and place, one column
     /// per state present (FAILED always). On a narrow terminal, state columns are dropped
     /// (``stateFitSteps(_:)``), then TABLE is narrowed to 12.
@@ -101,14 +132,16 @@ enum StatisticsReport {
             fitSteps: stateFitSteps(titles) + [.narrow("TABLE", to: 12)], lastMinimum: 0)
         for entry in statistics.tables {
             for location in TriggerLogLocation.allCases {
+                let estimated = entry.figures.estimated.contains(location)
                 var cells = [
                     TextTable.Cell(location == .live ? tableName(entry) : ""), TextTable.Cell(location.rawValue),
-                    TextTable.Cell(ReadableFigure.count(entry.figures.total(in: location))),
+                    TextTable.Cell(count(entry.figures.total(in: location), estimated: estimated)),
                 ]
                 for state in states {
-                    let count = entry.figures.count(of: state, in: location)
-                    let highlight: ((String) -> String)? = state == .failed && count > 0 ? { style.red($0) } : nil
-                    cells.append(TextTable.Cell(count == 0 ? "-" : ReadableFigure.count(count), style: highlight))
+                    let value = entry.figures.count(of: state, in: location)
+                    let highlight: ((String) -> String)? = state == .failed && value > 0 ? { style.red($0) } : nil
+                    let isEstimate = estimated && !TriggerLogStatistics.isActionable(state, in: location)
+                    cells.append(TextTable.Cell(value == 0 ? "-" : count(value, estimated: isEstimate), style: highlight))
                 }
                 cells.append(TextTable.Cell(""))
                 table.append(cells)
@@ -138,15 +171,20 @@ enum StatisticsReport {
         PrometheusWriter.value(value)
     }
 
-    /// The figures as fields of a JSON object: counts per place and state, then FAILED,
-    /// backlog and last processed, each time with its age in seconds (null when unknown).
-    static func addFigures(_ figures: TriggerLogStatistics.Figures, to object: inout JSONObjectWriter) {
-        for location in TriggerLogLocation.allCases {
-            var counts = JSONObjectWriter()
-            for state in figures.states where figures.count(of: state, in: location) > 0 {
-                counts.add(state?.rawValue ?? "NULL", figures.count(of: state, in: location))
+    /// The figures as fields of a JSON object: counts per place and state and whether some
+    /// are estimates (unless `counts` is false: figures of ``TriggerLogStatistics/Counting/actionable``
+    /// hold only some states), then FAILED, backlog and last processed, each time with its
+    /// age in seconds (null when unknown).
+    static func addFigures(_ figures: TriggerLogStatistics.Figures, counts: Bool = true, to object: inout JSONObjectWriter) {
+        if counts {
+            for location in TriggerLogLocation.allCases {
+                var counts = JSONObjectWriter()
+                for state in figures.states where figures.count(of: state, in: location) > 0 {
+                    counts.add(state?.rawValue ?? "NULL", figures.count(of: state, in: location))
+                }
+                object.add(location.rawValue, raw: counts.finished())
             }
-            object.add(location.rawValue, raw: counts.finished())
+            object.add("estimated", !figures.estimated.isEmpty)
         }
         object.add("failed", figures.failed)
         addMoment("failed_oldest", figures.failedOldest, to: &object)
@@ -183,25 +221,41 @@ enum StatisticsReport {
     static let csvHeader = [
         "table", "mapped", "read_only", "live", "archive", "backlog", "backlog_oldest_at", "backlog_oldest_age_seconds",
         "failed", "failed_oldest_at", "failed_oldest_age_seconds", "last_processed_at", "last_processed_age_seconds",
+        "estimated",
     ]
+
+    /// The CSV columns of ``briefCSVFields(_:)``: the figures of `stats --brief`.
+    static let briefCSVHeader = [
+        "backlog", "backlog_oldest_at", "backlog_oldest_age_seconds", "failed", "failed_oldest_at",
+        "failed_oldest_age_seconds", "last_processed_at", "last_processed_age_seconds",
+    ]
+
+    /// The total figures of `stats --brief` as CSV fields.
+    static func briefCSVFields(_ figures: TriggerLogStatistics.Figures) -> [String?] {
+        [String(figures.backlog)] + moment(figures.backlogOldest) + [String(figures.failed)]
+            + moment(figures.failedOldest) + moment(figures.lastProcessed)
+    }
+
+    private static func moment(_ moment: TriggerLogStatistics.Moment?) -> [String?] {
+        [moment?.time.iso8601, moment?.ageSeconds.map(seconds)]
+    }
 
     /// One table's figures as CSV fields (empty for unknown times and ages).
     static func csvFields(_ table: TriggerLogStatistics.Table) -> [String?] {
         let figures = table.figures
-        func moment(_ moment: TriggerLogStatistics.Moment?) -> [String?] {
-            [moment?.time.iso8601, moment?.ageSeconds.map(seconds)]
-        }
         return [table.name, String(table.mapped != nil), String(table.mapped?.isReadOnly ?? false),
                 String(figures.total(in: .live)), String(figures.total(in: .archive)), String(figures.backlog)]
             + moment(figures.backlogOldest) + [String(figures.failed)] + moment(figures.failedOldest)
-            + moment(figures.lastProcessed)
+            + moment(figures.lastProcessed) + [String(!figures.estimated.isEmpty)]
     }
 
     // MARK: - Prometheus
 
     /// The per-table figures as gauges labelled with schema and table. The states NEW,
     /// PENDING and FAILED are always written (0 when absent), so alerts on them never see
-    /// a series vanish; ages are left out when there is no such entry.
+    /// a series vanish; ages are left out when there is no such entry. Figures of
+    /// ``TriggerLogStatistics/Counting/actionable`` give the live log's NEW, PENDING,
+    /// REQUEUE and FAILED entries and the archive's FAILED ones, always written.
     static func writeMetrics(_ statistics: TriggerLogStatistics, schema: String, to writer: inout PrometheusWriter) {
         let always: [TriggerLogState?] = [.new, .pending, .failed]
         func labels(_ table: TriggerLogStatistics.Table) -> [(name: String, value: String)] {
@@ -211,7 +265,10 @@ enum StatisticsReport {
         for table in statistics.tables {
             let states = always + table.figures.states.filter { !always.contains($0) }
             for location in TriggerLogLocation.allCases {
-                for state in states {
+                let written =
+                    statistics.counting == .actionable
+                    ? TriggerLogStatistics.actionableStates(in: location).map(Optional.some) : states
+                for state in written {
                     entries.append(.init(
                         labels(table) + [("location", location.rawValue), ("state", state?.rawValue ?? "NULL")],
                         Double(table.figures.count(of: state, in: location))))
