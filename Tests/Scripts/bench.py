@@ -177,9 +177,9 @@ def make_failures_retriable(server):
 
 def retriable(log, columns="e.id"):
     """The FAILED entries of `log` that a careful retry sends, as plain SQL (one SELECT of
-    `columns`, by default the ids): a read-write mapping's table; the record's row there for an INSERT (without an
-    sfid: not yet in Salesforce) or an UPDATE, gone for a DELETE; and no later SUCCESS entry
-    of the record (RepairDecision.swift; an UPDATE is superseded only when the later ones
+    `columns`, by default the ids): a read-write mapping's table; the record's row there
+    for an INSERT (without an sfid: not yet in Salesforce) or an UPDATE, gone for a DELETE;
+    and no later SUCCESS entry of the record (RepairDecision.swift; an UPDATE is superseded only when the later ones
     wrote its columns, which in the benchmark's data no later entry does)."""
     joins = " ".join(f"LEFT JOIN {SCHEMA}.{table} AS r_{table} ON e.table_name = '{table}' AND r_{table}.id = e.record_id"
                      for table in RECORD_TABLES)
