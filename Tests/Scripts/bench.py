@@ -1215,14 +1215,15 @@ def markdown_report(results, options, data, facts, started, floor):
 
 
 def write_report(path, section, markers=(REPORT_BEGIN, REPORT_END)):
-    """Replaces the generated section of the report (between the markers), keeping the
-    text around it; a file without the markers gets the section at its end."""
+    """Replaces the generated section of the report (between the markers, each a line of
+    its own: prose may quote them), keeping the text around it; a file without the markers
+    gets the section at its end."""
     path = Path(path)
     begin, end = markers
     text = path.read_text(encoding="utf-8") if path.exists() else "# hcconnect benchmark\n"
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        text = head + section + rest.split(end, 1)[1]
+    found = re.search(rf"^{re.escape(begin)}$.*?^{re.escape(end)}$", text, re.M | re.S)
+    if found:
+        text = text[:found.start()] + section + text[found.end():]
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     path.write_text(text, encoding="utf-8")
@@ -1578,7 +1579,7 @@ def parse_arguments(argv):
     parser.add_argument("--scale", action="store_true",
                         help="measure the read cases at 0.2M, 2M and 20M archived entries (same backlog and FAILED "
                              "entries; 20,000 live), with the shared buffers their statements touch; writes its own "
-                             "section of docs/benchmarks.md; takes about half an hour and 15 GB of disk")
+                             "section of docs/benchmarks.md; takes about 20 minutes and 20 GB of disk")
     parser.add_argument("--scale-sizes", metavar="A,B,C",
                         help="with --scale: archived entries at each size, increasing (default 200000,2000000,20000000; "
                              "no report unless --report)")

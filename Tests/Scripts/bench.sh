@@ -7,7 +7,7 @@
 #            [--cases A,B] [--report FILE]
 #
 # --scale measures the read cases at 0.2M, 2M and 20M archived entries (one database grown
-# in place; about half an hour and 15 GB of disk) and writes its own section of the report.
+# in place; about 20 minutes and 20 GB of disk) and writes its own section of the report.
 #
 # Checks the arguments, makes sure the dependencies are there (deps.sh), builds a release
 # binary, starts a throwaway PostgreSQL server in .build/pg-bench with pg_stat_statements
