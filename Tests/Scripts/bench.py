@@ -1298,6 +1298,7 @@ class ScaleRuns:
     lines: int = 0  # lines hcconnect wrote (the warm-up run's), 0 when not counted
     checks: list = field(default_factory=list)
     error: str = ""
+    plan: str = ""  # failed-table-limit: EXPLAIN (ANALYZE, BUFFERS) of its statement
 
 
 class ScaleBench(Bench):
@@ -1360,6 +1361,10 @@ class ScaleBench(Bench):
                     runs.checks.append("every field but the times")
             for path in (hc_out, psql_out):
                 path.unlink(missing_ok=True)
+        if case.name == "failed-table-limit":
+            # the statement hcconnect sends, with its values (the default run's plans show both)
+            runs.plan = self.server.psql(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {failed_select(table='account', limit=50)}",
+                                         READ_DB).rstrip()
         for _ in range(1 if single else self.options.runs):
             self.server.reset_statements()
             runs.hc.append(self.timed("hcconnect", hc_argv))
@@ -1479,6 +1484,13 @@ def scale_markdown(cases, sizes, measured, facts_by_size, options, facts, starte
                 if measured[case.name][size].error]
     for name, size, error in failures:
         out += [f"**{name} at {size_label(size)} could not be measured:**", "", "```", error, "```", ""]
+    plans = [(size, measured[case.name][size].plan) for case in cases for size in sizes if measured[case.name][size].plan]
+    if plans:
+        out += ["### Plans of failed-table-limit", "",
+                "`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)` of its statement (the same as hcconnect's, with the values) "
+                "at each size:", ""]
+        for size, plan in plans:
+            out += [f"{size_label(size)}:", "", "```", plan, "```", ""]
     out += ["### Checks", ""]
     for case in cases:
         checked = [f"{size_label(size)}: {', '.join(measured[case.name][size].checks)}" for size in sizes
