@@ -92,6 +92,31 @@ public struct ConnectSchema: Sendable {
         FROM (SELECT (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $1) AS oid) AS n
         """
 
+    /// The tables of schema `$1` that are mapped (alias `c`): tables with `id`, `sfid` and
+    /// `_hc_lastop` columns.
+    private static let mappedTablesFrom = """
+        FROM pg_catalog.pg_class c
+          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
+            AND (SELECT count(*) FROM pg_catalog.pg_attribute a
+                 WHERE a.attrelid = c.oid AND NOT a.attisdropped
+                   AND a.attname IN ('id', 'sfid', '_hc_lastop')) = 3
+        """
+
+    /// The names of the mapped tables, and nothing else about them: a catalog read that a
+    /// fresh session answers in a quarter of the time of ``inspect(_:schemaName:)`` (which
+    /// reads triggers and their functions' sources), for commands that only filter by table.
+    public static func mappedTableNames(_ connection: PostgresConnection, schemaName: SQLIdentifier) throws -> [String] {
+        try connection.query("SELECT c.relname::text \(mappedTablesFrom) ORDER BY 1", [.text(schemaName.name)])
+            .compactMap { $0.string(0) }
+    }
+
+    /// Of `names`, the one a user meant by `name`: exact first, then ignoring case (users
+    /// type Salesforce's `Account` for the table `account`).
+    public static func resolve(_ name: String, among names: [String]) -> String? {
+        names.first { $0 == name } ?? names.first { $0.lowercased() == name.lowercased() }
+    }
+
     /// Schema facts, Connect schemas of the database, and the mapped tables: tables with
     /// `id`, `sfid` and `_hc_lastop` columns; logged when an enabled trigger's function
     /// writes the trigger log (each mapping has its own logger, `hc_<table>_logger`), and
@@ -108,12 +133,7 @@ public struct ConnectSchema: Sendable {
                          JOIN pg_catalog.pg_proc p ON p.oid = g.tgfoid
                          WHERE g.tgrelid = c.oid AND NOT g.tgisinternal AND g.tgenabled <> 'D'
                            AND p.prosrc LIKE '%_trigger_log%') AS logged
-          FROM pg_catalog.pg_class c
-          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
-            AND (SELECT count(*) FROM pg_catalog.pg_attribute a
-                 WHERE a.attrelid = c.oid AND NOT a.attisdropped
-                   AND a.attname IN ('id', 'sfid', '_hc_lastop')) = 3
+          \(mappedTablesFrom)
         )
         SELECT
           EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1),
@@ -140,8 +160,9 @@ public struct ConnectSchema: Sendable {
     /// The mapped table with this name: exact first, then ignoring case (users type
     /// Salesforce's `Account` for the table `account`).
     public func mappedTable(named name: String) -> MappedTable? {
-        mappedTables.first { $0.name == name }
-            ?? mappedTables.first { $0.name.lowercased() == name.lowercased() }
+        Self.resolve(name, among: mappedTables.map(\.name)).flatMap { resolved in
+            mappedTables.first { $0.name == resolved }
+        }
     }
 
     /// The capture procedure, or ``HerokuConnectError/captureProcedureMissing(schema:procedure:)``

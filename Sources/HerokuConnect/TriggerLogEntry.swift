@@ -80,30 +80,10 @@ public struct TriggerLogEntry: Sendable, Equatable {
         "id, txid, created_at, updated_at, processed_at, processed_tx, state, action, table_name, "
         + "record_id, sfid, old, \"values\", sf_result, sf_message"
 
-    /// Decodes a row selected with ``selectList`` followed by the `archived` flag.
+    /// Decodes a row selected with ``selectList`` followed by the `archived` flag (see
+    /// ``TriggerLogRow``).
     init(row: PostgresRow) throws(PostgresError) {
-        guard let id = try row.int(0) else {
-            throw PostgresError(.unexpectedResult, message: "a trigger log row has no id")
-        }
-        self.init(
-            id: id,
-            txid: try row.int(1).map(Int64.init),
-            createdAt: try row.timestamp(2),
-            updatedAt: try row.timestamp(3),
-            processedAt: try row.timestamp(4),
-            processedTx: try row.int(5).map(Int64.init),
-            state: row.string(6).map(TriggerLogState.init(rawValue:)),
-            action: row.string(7).map(TriggerLogAction.init(rawValue:)),
-            tableName: row.string(8),
-            recordID: try row.int(9),
-            sfid: row.string(10),
-            old: row.string(11).map(HStore.init(text:)),
-            values: row.string(12).map(HStore.init(text:)),
-            sfResult: try row.int(13),
-            sfMessage: row.string(14),
-            isArchived: try row.bool(15) ?? false)
-        // only a selection that asked for it has the column (others add their own after archived)
-        if row.columnCount > 16, row.columnName(16) == "attempts" { attempts = try row.int(16) }
+        self = try TriggerLogRow(row: row).entry
     }
 
     /// `live` or `archive`: where the entry was read.

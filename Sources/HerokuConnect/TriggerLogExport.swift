@@ -106,12 +106,23 @@ public struct TriggerLogExport {
         through horizon: Int, limit: Int? = nil, batchSize: Int? = nil,
         _ body: (TriggerLogEntry) throws -> Void
     ) throws -> TriggerLogExportResult {
+        try forEachRow(through: horizon, limit: limit, batchSize: batchSize) { row in try body(row.entry) }
+    }
+
+    /// Calls `body` with each selected row, as ``forEachEntry(through:limit:batchSize:_:)``
+    /// does with the entries, the rows' text left as bytes (for output written straight
+    /// from them).
+    @discardableResult
+    public func forEachRow(
+        through horizon: Int, limit: Int? = nil, batchSize: Int? = nil,
+        _ body: (TriggerLogRow) throws -> Void
+    ) throws -> TriggerLogExportResult {
         precondition((batchSize ?? 3) >= 3, "a batch must hold more than one id")
         let batchSize = try batchSize ?? (store.logTablesHaveIDIndexes() ? Self.defaultBatchSize : nil)
         var result = TriggerLogExportResult(resumeAfter: max(horizon, afterID))
         /// Writes the entries of one id; false when the limit stopped it.
-        func emit(_ group: [TriggerLogEntry]) throws -> Bool {
-            for entry in group.sorted(by: { !$0.isArchived && $1.isArchived }) {
+        func emit(_ group: [TriggerLogRow]) throws -> Bool {
+            for entry in group.count == 1 ? group : group.sorted(by: { !$0.isArchived && $1.isArchived }) {
                 if let limit, result.count == limit {
                     // Resume so that the rest of this id is read again.
                     result.resumeAfter = result.lastID == entry.id ? entry.id - 1 : result.lastID ?? afterID
@@ -131,9 +142,9 @@ public struct TriggerLogExport {
             let size = [batchSize, wanted].compactMap { $0 }.min()
             let batch = query.ordered(.idAscending).ids(after: after, through: horizon).limit(size)
             var read = 0
-            var group: [TriggerLogEntry] = []
+            var group: [TriggerLogRow] = []
             var stopped = false
-            try store.forEachEntry(matching: batch) { entry in
+            try store.forEachRow(matching: batch) { entry in
                 guard !stopped else { return }
                 read += 1
                 if let first = group.first, first.id != entry.id {

@@ -17,6 +17,8 @@ public final class TriggerLogStore {
     /// Called once the schema has been inspected (for the event log).
     public var schemaObserver: ((ConnectSchema) -> Void)?
     private var inspected: ConnectSchema?
+    /// The mapped tables' names, when only they were read (``loggedTableName(named:failedOnly:)``).
+    private var mappedNames: [String]?
     /// False until something has shown the schema to be a Heroku Connect schema.
     private var isChecked = true
 
@@ -81,10 +83,16 @@ public final class TriggerLogStore {
     ///
     /// - Throws: ``PostgresError``, or what `body` throws (which stops the query).
     public func forEachEntry(matching query: TriggerLogQuery, _ body: (TriggerLogEntry) throws -> Void) throws {
+        try forEachRow(matching: query) { row in try body(row.entry) }
+    }
+
+    /// Calls `body` with each selected row as it arrives from the server, its text left as
+    /// bytes (for output written straight from them); see ``forEachEntry(matching:_:)``.
+    public func forEachRow(matching query: TriggerLogQuery, _ body: (TriggerLogRow) throws -> Void) throws {
         let statement = query.selectStatement(schema: schemaName)
         try readingLog {
             try connection.forEachRow(statement.sql, statement.parameters) { row in
-                try body(try TriggerLogEntry(row: row))
+                try body(try TriggerLogRow(row: row))
             }
         }
     }
@@ -168,6 +176,35 @@ public final class TriggerLogStore {
     public func loggedTable(named name: String, failedOnly: Bool = false) throws -> LoggedTable {
         let schema = try self.schema
         if let mapped = schema.mappedTable(named: name) { return LoggedTable(name: mapped.name, mapping: mapped) }
+        let logged = try unmappedTableName(named: name, failedOnly: failedOnly, mapped: schema.mappedTables.map(\.name))
+        return LoggedTable(name: logged, mapping: nil)
+    }
+
+    /// The name in the log of the table a user named, by the rule of
+    /// ``loggedTable(named:failedOnly:)``, for a command that only filters by table: when
+    /// the name is a mapped table's, only the mapped tables' names are read.
+    public func loggedTableName(named name: String, failedOnly: Bool = false) throws -> String {
+        let mapped: [String]
+        if let inspected {
+            mapped = inspected.mappedTables.map(\.name)
+        } else if let mappedNames {
+            mapped = mappedNames
+        } else {
+            mapped = try executor.run("reading the schema") {
+                try ConnectSchema.mappedTableNames(self.connection, schemaName: self.schemaName)
+            }
+            mappedNames = mapped
+        }
+        if let resolved = ConnectSchema.resolve(name, among: mapped) { return resolved }
+        // not a mapped table: the full inspection says whether the schema is usable at all
+        // before the log is searched for the name
+        return try loggedTable(named: name, failedOnly: failedOnly).name
+    }
+
+    /// A table with entries in the log though not mapped, by its name as stored or in lower
+    /// case; else ``HerokuConnectError/tableNotFound(table:schema:suggestions:)`` with the
+    /// closest of the mapped tables and those the log names.
+    private func unmappedTableName(named name: String, failedOnly: Bool, mapped: [String]) throws -> String {
         let live = TriggerLogLocation.live.qualifiedName(in: schemaName)
         let archive = TriggerLogLocation.archive.qualifiedName(in: schemaName)
         for candidate in [name, name.lowercased()].uniqued() {
@@ -177,7 +214,7 @@ public final class TriggerLogStore {
                     OR EXISTS (SELECT 1 FROM \(archive) WHERE state = 'FAILED' AND table_name = $1)
                     OR (NOT $2 AND EXISTS (SELECT 1 FROM \(archive) WHERE table_name = $1))
                 """, [.text(candidate), .text(failedOnly ? "true" : "false")])
-            if try rows.first?.bool(0) == true { return LoggedTable(name: candidate, mapping: nil) }
+            if try rows.first?.bool(0) == true { return candidate }
         }
         // the names to suggest: the mapped tables, and those the live log and the archive's
         // failures name (through its FAILED index; the rest of the archive is not read)
@@ -188,8 +225,7 @@ public final class TriggerLogStore {
             """
         ).compactMap { $0.string(0) }
         throw HerokuConnectError.tableNotFound(
-            table: name, schema: schemaName.name,
-            suggestions: closestMatches(to: name, among: (schema.mappedTables.map(\.name) + logged).uniqued()))
+            table: name, schema: schemaName.name, suggestions: closestMatches(to: name, among: (mapped + logged).uniqued()))
     }
 
     /// The columns of a mapped table, in table order.

@@ -66,6 +66,17 @@ public struct PostgresRow {
         withBytes(column) { bytes in bytes.map { String(decoding: $0, as: UTF8.self) } }
     }
 
+    /// Calls `body` with the UTF-8 bytes of ``string(_:)`` (nil for NULL) without building
+    /// the string: the bytes as sent when they are valid UTF-8 (always, from a UTF8
+    /// database), else the repaired string's. The bytes are valid only inside `body`.
+    public func withText<T>(_ column: Int, _ body: (UnsafeBufferPointer<UInt8>?) throws -> T) rethrows -> T {
+        try withBytes(column) { bytes in
+            guard let bytes, !UTF8Validation.isValid(bytes) else { return try body(bytes) }
+            var repaired = String(decoding: bytes, as: UTF8.self)
+            return try repaired.withUTF8 { try body($0) }
+        }
+    }
+
     /// The value in `column` as an integer, nil for NULL.
     ///
     /// - Throws: ``PostgresError/Kind/unexpectedResult`` when the value is not an integer.

@@ -243,6 +243,14 @@ private struct TextCursor {
             append(UInt8(truncatingIfNeeded: 48 + value % 10))
             return
         }
+        if width == 4, value < 10_000 {
+            // a year of four digits: the usual case, without counting digits
+            append(UInt8(truncatingIfNeeded: 48 + value / 1000))
+            append(UInt8(truncatingIfNeeded: 48 + value / 100 % 10))
+            append(UInt8(truncatingIfNeeded: 48 + value / 10 % 10))
+            append(UInt8(truncatingIfNeeded: 48 + value % 10))
+            return
+        }
         var digits = 1
         var limit = 10
         while value >= limit, digits < 18 {

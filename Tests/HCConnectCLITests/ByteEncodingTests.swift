@@ -103,6 +103,87 @@ import Testing
         }
     }
 
+    /// hstore text near the output form: sorted and unsorted keys, duplicates, NULL in any
+    /// case and quoted, escapes of every byte, white space and separators out of place.
+    static func nearlyOutputForm(_ random: inout Random) -> String {
+        var pairs: [HStore.Pair] = (0..<random.below(6)).map { _ in
+            HStore.Pair(Self.randomText(&random, maxLength: random.below(2) == 0 ? 3 : 24),
+                        random.below(5) == 0 ? nil : Self.randomText(&random))
+        }
+        if random.below(4) != 0 {
+            // hstore's order: shorter keys first, then by bytes
+            pairs.sort { ($0.key.utf8.count, Array($0.key.utf8)).0 < $1.key.utf8.count
+                || ($0.key.utf8.count == $1.key.utf8.count && $0.key.utf8.lexicographicallyPrecedes($1.key.utf8)) }
+        }
+        if random.below(8) == 0, let first = pairs.first { pairs.append(first) }
+        var text = HStore(pairs: pairs).text
+        // one edit of the text in three, anywhere
+        if random.below(3) == 0 {
+            let edits = [
+                " ", ",", ", ", "=>", "\\", "\\a", "\\\"", "\"", "NULL", "null", "\"NULL\"", "k", "\t", "",
+            ]
+            var utf8 = Array(text.utf8)
+            let at = random.below(utf8.count + 1)
+            let cut = random.below(3) == 0 ? min(random.below(4), utf8.count - at) : 0
+            utf8.replaceSubrange(at..<at + cut, with: Array(edits[random.below(edits.count)].utf8))
+            text = String(decoding: utf8, as: UTF8.self)
+        }
+        return text
+    }
+
+    /// What JSON writing made of hstore text before the one-pass transcoder: with
+    /// `exactly`, the pairs when ``HStore/isInOutputForm`` (else the text); without, the
+    /// pairs read as hstore reads them (else the text).
+    static func referenceHStoreJSON(_ fields: HStore, exactly: Bool) -> String {
+        if (exactly && !fields.isInOutputForm) || fields.error != nil { return Self.referenceJSON(fields.text) }
+        let members = fields.pairs.map { pair in
+            Self.referenceJSON(pair.key) + ":" + (pair.value.map(Self.referenceJSON) ?? "null")
+        }
+        return "{" + members.joined(separator: ",") + "}"
+    }
+
+    @Test func hstoreInOutputFormIsTranscodedInOnePassAsTheTwoPassesDid() {
+        var random = Random(seed: 2_027)
+        var outputForm = 0
+        for round in 0..<20_000 {
+            let fields = HStore(text: Self.nearlyOutputForm(&random))
+            if fields.isInOutputForm { outputForm += 1 }
+            for exactly in [true, false] {
+                var buffer = ByteBuffer(capacity: 16)
+                buffer.append(literal: "x")  // a truncation must keep what came before
+                var text = fields.text
+                text.withUTF8 { JSONEncoding.appendHStore(utf8: $0, exactly: exactly, to: &buffer) }
+                let written = buffer.withBytes { String(decoding: $0, as: UTF8.self) }
+                #expect(written == "x" + Self.referenceHStoreJSON(fields, exactly: exactly), "\(round) \(Array(fields.text.utf8))")
+            }
+        }
+        // both kinds of text were tried, in numbers
+        #expect(outputForm > 5_000 && outputForm < 19_000, "\(outputForm)")
+    }
+
+    @Test func hstoreKeyOrderComparesKeysWithoutTheirEscapes() {
+        // "a\\" is the key a\ (2 bytes): it follows "b" (1 byte) and precedes "ab\"" (3 bytes)
+        for (text, isOutputForm) in [
+            (#""b"=>"1", "a\\"=>"2", "ab\""=>"3""#, true),
+            (#""a\\"=>"2", "b"=>"1""#, false),
+            (#""\"\""=>"1", "\"a"=>"2""#, true),
+            (#""\"a"=>"1", "\"\""=>"2""#, false),
+            (#""a"=>"1", "a"=>"2""#, false),
+            (#""a"=>NULL, "b"=>"""#, true),
+            (#""a"=>"x\ty""#, false),
+            ("", true),
+        ] {
+            #expect(HStore(text: text).isInOutputForm == isOutputForm, "\(text)")
+            var buffer: [UInt8] = []
+            let transcoded = text.utf8CString.withUnsafeBufferPointer { pointer in
+                pointer.withMemoryRebound(to: UInt8.self) {
+                    JSONEncoding.appendOutputFormObject(UnsafeBufferPointer(rebasing: $0.dropLast()), to: &buffer)
+                }
+            }
+            #expect(transcoded == isOutputForm, "\(text)")
+        }
+    }
+
     @Test func theByteBufferGrowsTruncatesAndEmpties() {
         var buffer = ByteBuffer(capacity: 16)
         var reference: [UInt8] = []

@@ -143,8 +143,9 @@ import Testing
     // MARK: - 4. Backlog age after a retry
 
     /// Right after a retry the backlog is young: a live entry set back to NEW, an archived
-    /// one copied back, and one set to REQUEUE for Connect all wait since the retry, not since
-    /// their capture a day ago, so `check --max-backlog-age 15m` passes.
+    /// one copied back, and one set to REQUEUE for Connect (once Connect copied it) all wait
+    /// since the retry, not since their capture a day ago, so `check --max-backlog-age 15m`
+    /// passes.
     @Test(arguments: ["live", "archive", "via-connect"])
     func aRetryDoesNotMakeTheBacklogOld(_ how: String) throws {
         try TestDatabase.withConnectSchema { schema in
@@ -157,9 +158,27 @@ import Testing
             #expect(check.status == 0, "\(check.stdout)")
             let object = try singleJSONObject(check.stdout)
             let figures = try #require(object["figures"] as? [String: Any])
-            #expect(figures["backlog"] as? Int == 1, "the retried entry waits for Connect: \(figures)")
-            let age = try #require(figures["backlog_oldest_age_seconds"] as? NSNumber)
-            #expect(age.doubleValue < 60)
+            if how == "via-connect" {
+                // an archived REQUEUE entry is Connect's to copy back; check cannot see it
+                // without reading the whole archive, so it joins the backlog once copied
+                #expect(figures["backlog"] as? Int == 0, "\(figures)")
+                let exact = try singleJSONObject(try hcconnect(["stats", "--exact", "--json"], schema: schema.name).stdout)
+                #expect(((exact["totals"] as? [String: Any])?["archive"] as? [String: Int])?["REQUEUE"] == 1)
+                try schema.execute(
+                    "UPDATE _trigger_log_archive SET state = 'REQUEUED' WHERE id = $1", [.int(id)])
+                try schema.execute("""
+                    INSERT INTO _trigger_log (state, updated_at, created_at, action, table_name, record_id, "values")
+                    SELECT 'NEW', now(), created_at, action, table_name, record_id, "values" FROM _trigger_log_archive WHERE id = $1
+                    """, [.int(id)])
+                let copied = try hcconnect(["check", "--max-backlog-age", "15m", "--format", "json"], schema: schema.name)
+                let after = try #require(try singleJSONObject(copied.stdout)["figures"] as? [String: Any])
+                #expect(after["backlog"] as? Int == 1, "Connect's copy waits: \(after)")
+                #expect(try #require(after["backlog_oldest_age_seconds"] as? NSNumber).doubleValue < 60)
+            } else {
+                #expect(figures["backlog"] as? Int == 1, "the retried entry waits for Connect: \(figures)")
+                let age = try #require(figures["backlog_oldest_age_seconds"] as? NSNumber)
+                #expect(age.doubleValue < 60)
+            }
             // a day-old entry that nobody retried is old, as before
             try schema.insertEntry(state: "NEW", action: "UPDATE", recordID: 2, createdAgo: "1 day", processed: false)
             let stuck = try hcconnect(["check", "--max-backlog-age", "15m"], schema: schema.name)

@@ -79,4 +79,29 @@ import Testing
         let twoSpellings = Redactor(secrets: ["caf\u{E9}!", "cafe\u{301}!"])
         #expect(twoSpellings.redact("caf\u{E9}! and cafe\u{301}!") == "*** and ***")
     }
+
+    /// Bytes that are valid UTF-8 are what `String(decoding:as:)` keeps unchanged.
+    static func isValidBySwift(_ bytes: [UInt8]) -> Bool {
+        Array(String(decoding: bytes, as: UTF8.self).utf8) == bytes
+    }
+
+    @Test func utf8ValidationAgreesWithSwiftsRepair() {
+        var random = SeededRandom(seed: SeededRandom.seed(from: "HCCONNECT_TEXT_SEED"))
+        // lead bytes, continuation bytes at the edges of their ranges, and ASCII
+        let pieces: [[UInt8]] = [
+            [0x41], [0x7F], [0x00], [0x80], [0xBF], [0xC0], [0xC1], [0xC2], [0xDF], [0xE0], [0xE0, 0xA0], [0xE0, 0x9F],
+            [0xED, 0x9F], [0xED, 0xA0], [0xEF, 0xBF, 0xBF], [0xF0, 0x90], [0xF0, 0x8F], [0xF4, 0x8F], [0xF4, 0x90],
+            [0xF5], [0xFF], Array("é東🚀".utf8), Array("plain ascii text".utf8),
+        ]
+        for _ in 0..<20_000 {
+            let bytes = (0..<random.below(8)).flatMap { _ in pieces[random.below(pieces.count)] }
+            let valid = bytes.withUnsafeBufferPointer { UTF8Validation.isValid($0) }
+            #expect(valid == Self.isValidBySwift(bytes), "\(bytes)")
+        }
+        for _ in 0..<20_000 {
+            let bytes = (0..<random.below(24)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            let valid = bytes.withUnsafeBufferPointer { UTF8Validation.isValid($0) }
+            #expect(valid == Self.isValidBySwift(bytes), "\(bytes)")
+        }
+    }
 }

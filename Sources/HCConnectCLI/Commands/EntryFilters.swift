@@ -89,19 +89,32 @@ struct EntryFilters {
     ///
     /// - Throws: ``HerokuConnectError/tableNotFound(table:schema:suggestions:)``.
     func applied(to query: TriggerLogQuery, store: TriggerLogStore) throws -> TriggerLogQuery {
-        try appliedWithTables(to: query, store: store).query
+        // a listing needs the tables' names only: the light catalog read
+        try applied(to: query) { name, failedOnly in try store.loggedTableName(named: name, failedOnly: failedOnly) }
     }
 
-    /// ``applied(to:store:)``, and the tables --table named.
+    /// ``applied(to:store:)``, and the tables --table named with their mappings.
     func appliedWithTables(to query: TriggerLogQuery, store: TriggerLogStore) throws -> (query: TriggerLogQuery, tables: [LoggedTable]) {
+        var named: [LoggedTable] = []
+        let query = try applied(to: query) { name, failedOnly in
+            let table = try store.loggedTable(named: name, failedOnly: failedOnly)
+            named.append(table)
+            return table.name
+        }
+        return (query, named)
+    }
+
+    /// The filters applied to `query`, each --table name resolved by `table` (given whether
+    /// the query reads FAILED entries only).
+    private func applied(
+        to query: TriggerLogQuery, table: (String, Bool) throws -> String
+    ) throws -> TriggerLogQuery {
         var query = query
         query.source = source
         if !states.isEmpty { query.states = states }
-        var named: [LoggedTable] = []
         if !tables.isEmpty {
             let failedOnly = query.states == [.failed]
-            named = try tables.map { try store.loggedTable(named: $0, failedOnly: failedOnly) }
-            query.tables = named.map(\.name)
+            query.tables = try tables.map { try table($0, failedOnly) }
         }
         query.actions = actions
         query.createdSince = since
@@ -110,7 +123,7 @@ struct EntryFilters {
         query.codes = codes
         query.recordIDs = recordIDs
         query.sfids = sfids
-        return (query, named)
+        return query
     }
 
     /// An error code as `errors` shows it (`DUPLICATE_VALUE`); typed in lower case, it is

@@ -41,13 +41,13 @@ enum EntryListing {
             attempts: query.withAttempts)
         var written = 0
         var hasMore = false
-        try store.forEachEntry(matching: query.limit(probe)) { entry in
+        try store.forEachRow(matching: query.limit(probe)) { row in
             if context.outputClosed { throw OutputClosed() }
             if let shown, written == shown {
                 hasMore = true
                 return
             }
-            writer.write(entry)
+            writer.write(row: row)
             written += 1
         }
         writer.finish()

@@ -185,7 +185,7 @@ enum ExportCommand: Command {
                 try context.retrying("exporting") {
                     let rest = TriggerLogExport(store: store, query: query, afterID: written.lastID ?? export.afterID)
                     let remaining = filters.limit.map { $0 - written.count }
-                    let part = try rest.forEachEntry(through: horizon, limit: remaining) { entry in
+                    let part = try rest.forEachRow(through: horizon, limit: remaining) { entry in
                         try context.interruption.check()
                         if let error = output.writeError { throw outputFailure(error, checkpoint: checkpoint) }
                         output.append { bytes in

@@ -19,6 +19,7 @@ protocol ByteSink: ~Copyable {
 
 extension ByteSink where Self: ~Copyable {
     /// Appends a literal's UTF-8 bytes.
+    @inline(__always)
     mutating func append(literal: StaticString) {
         append(bytes: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
@@ -80,12 +81,14 @@ struct ByteBuffer: ~Copyable, ByteSink {
 
     var isEmpty: Bool { count == 0 }
 
+    @inline(__always)
     mutating func append(_ byte: UInt8) {
         if count == capacity { grow(toHold: count + 1) }
         storage[count] = byte
         count += 1
     }
 
+    @inline(__always)
     mutating func append(bytes: UnsafeBufferPointer<UInt8>) {
         guard let source = bytes.baseAddress, bytes.count > 0 else { return }
         if capacity - count < bytes.count { grow(toHold: count + bytes.count) }

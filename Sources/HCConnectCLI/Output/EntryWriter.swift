@@ -5,8 +5,16 @@ import Postgres
 protocol EntryWriter {
     /// Writes one entry (or buffers it, for the table's alignment).
     mutating func write(_ entry: TriggerLogEntry)
+    /// Writes one row as it came from the server; the same as writing its entry.
+    mutating func write(row: TriggerLogRow)
     /// Writes what is buffered.
     mutating func finish()
+}
+
+extension EntryWriter {
+    mutating func write(row: TriggerLogRow) {
+        write(row.entry)
+    }
 }
 
 enum EntryWriters {
@@ -40,29 +48,47 @@ enum EntryWriters {
         return object
     }
 
-    /// Appends the entry's JSON object (see ``json(_:exact:)``) and a line break to `sink`.
-    static func appendJSONLine<Sink: ByteSink & ~Copyable>(_ entry: TriggerLogEntry, exact: Bool = false, to sink: inout Sink) {
-        var object = JSONObjectWriter.Fields<Sink>()
-        sink.append(UInt8(ascii: "{"))
-        object.add("id", entry.id, to: &sink)
-        object.add("txid", entry.txid, to: &sink)
-        object.add("created_at", entry.createdAt, to: &sink)
-        object.add("updated_at", entry.updatedAt, to: &sink)
-        object.add("processed_at", entry.processedAt, to: &sink)
-        object.add("processed_tx", entry.processedTx, to: &sink)
-        object.add("state", entry.state?.rawValue, to: &sink)
-        object.add("action", entry.action?.rawValue, to: &sink)
-        object.add("table_name", entry.tableName, to: &sink)
-        object.add("record_id", entry.recordID, to: &sink)
-        object.add("sfid", entry.sfid, to: &sink)
-        object.add("old", entry.old, exactly: exact, to: &sink)
-        object.add("values", entry.values, exactly: exact, to: &sink)
-        object.add("sf_result", entry.sfResult, to: &sink)
-        object.add("sf_message", entry.sfMessage, to: &sink)
-        object.add("archived", entry.isArchived, to: &sink)
-        if let attempts = entry.attempts { object.add("attempts", attempts, to: &sink) }
-        sink.append(UInt8(ascii: "}"))
-        sink.append(UInt8(ascii: "\n"))
+    /// Appends the entry's JSON object (see ``json(_:exact:)``) and a line break to `sink`:
+    /// keys as literals with their separators, values straight from the entry's bytes.
+    static func appendJSONLine<Entry: WritableEntry, Sink: ByteSink & ~Copyable>(
+        _ entry: Entry, exact: Bool = false, to sink: inout Sink
+    ) {
+        sink.append(literal: "{\"id\":")
+        sink.append(decimal: entry.id)
+        sink.append(literal: ",\"txid\":")
+        JSONEncoding.appendValue(entry.txid, to: &sink)
+        sink.append(literal: ",\"created_at\":")
+        JSONEncoding.appendValue(entry.createdAt, to: &sink)
+        sink.append(literal: ",\"updated_at\":")
+        JSONEncoding.appendValue(entry.updatedAt, to: &sink)
+        sink.append(literal: ",\"processed_at\":")
+        JSONEncoding.appendValue(entry.processedAt, to: &sink)
+        sink.append(literal: ",\"processed_tx\":")
+        JSONEncoding.appendValue(entry.processedTx, to: &sink)
+        sink.append(literal: ",\"state\":")
+        entry.withText(.state) { JSONEncoding.appendValue(utf8: $0, to: &sink) }
+        sink.append(literal: ",\"action\":")
+        entry.withText(.action) { JSONEncoding.appendValue(utf8: $0, to: &sink) }
+        sink.append(literal: ",\"table_name\":")
+        entry.withText(.tableName) { JSONEncoding.appendValue(utf8: $0, to: &sink) }
+        sink.append(literal: ",\"record_id\":")
+        JSONEncoding.appendValue(entry.recordID.map(Int64.init), to: &sink)
+        sink.append(literal: ",\"sfid\":")
+        entry.withText(.sfid) { JSONEncoding.appendValue(utf8: $0, to: &sink) }
+        sink.append(literal: ",\"old\":")
+        entry.withText(.old) { JSONEncoding.appendHStore(utf8: $0, exactly: exact, to: &sink) }
+        sink.append(literal: ",\"values\":")
+        entry.withText(.values) { JSONEncoding.appendHStore(utf8: $0, exactly: exact, to: &sink) }
+        sink.append(literal: ",\"sf_result\":")
+        JSONEncoding.appendValue(entry.sfResult.map(Int64.init), to: &sink)
+        sink.append(literal: ",\"sf_message\":")
+        entry.withText(.sfMessage) { JSONEncoding.appendValue(utf8: $0, to: &sink) }
+        sink.append(literal: entry.isArchived ? ",\"archived\":true" : ",\"archived\":false")
+        if let attempts = entry.attempts {
+            sink.append(literal: ",\"attempts\":")
+            sink.append(decimal: attempts)
+        }
+        sink.append(literal: "}\n")
     }
 
     /// The CSV header: the log's columns, then `archived`.
@@ -70,7 +96,7 @@ enum EntryWriters {
 
     /// Appends the entry's CSV line (``csvHeader`` order, CRLF) to `sink`, field by field;
     /// `old` and `values` as their hstore text.
-    static func appendCSVLine<Sink: ByteSink & ~Copyable>(_ entry: TriggerLogEntry, to sink: inout Sink) {
+    static func appendCSVLine<Entry: WritableEntry, Sink: ByteSink & ~Copyable>(_ entry: Entry, to sink: inout Sink) {
         var line = CSVWriter.Line<Sink>()
         line.add(entry.id, to: &sink)
         line.add(entry.txid, to: &sink)
@@ -78,18 +104,56 @@ enum EntryWriters {
         line.add(entry.updatedAt, to: &sink)
         line.add(entry.processedAt, to: &sink)
         line.add(entry.processedTx, to: &sink)
-        line.add(entry.state?.rawValue, to: &sink)
-        line.add(entry.action?.rawValue, to: &sink)
-        line.add(entry.tableName, to: &sink)
+        entry.withText(.state) { line.add(utf8: $0, to: &sink) }
+        entry.withText(.action) { line.add(utf8: $0, to: &sink) }
+        entry.withText(.tableName) { line.add(utf8: $0, to: &sink) }
         line.add(entry.recordID, to: &sink)
-        line.add(entry.sfid, to: &sink)
-        line.add(entry.old?.text, to: &sink)
-        line.add(entry.values?.text, to: &sink)
+        entry.withText(.sfid) { line.add(utf8: $0, to: &sink) }
+        entry.withText(.old) { line.add(utf8: $0, to: &sink) }
+        entry.withText(.values) { line.add(utf8: $0, to: &sink) }
         line.add(entry.sfResult, to: &sink)
-        line.add(entry.sfMessage, to: &sink)
+        entry.withText(.sfMessage) { line.add(utf8: $0, to: &sink) }
         line.add(entry.isArchived ? "true" : "false", to: &sink)
         if let attempts = entry.attempts { line.add(attempts, to: &sink) }
         line.end(to: &sink)
+    }
+}
+
+/// What the JSON and CSV line writers read of an entry: its numbers, times and flags, and
+/// its text columns as UTF-8 bytes. A ``TriggerLogRow`` gives the bytes it was sent (a
+/// listing or export writes them without building strings); a ``TriggerLogEntry``, its
+/// strings' bytes. Both write the same line.
+protocol WritableEntry {
+    var id: Int { get }
+    var txid: Int64? { get }
+    var createdAt: PostgresTimestamp? { get }
+    var updatedAt: PostgresTimestamp? { get }
+    var processedAt: PostgresTimestamp? { get }
+    var processedTx: Int64? { get }
+    var recordID: Int? { get }
+    var sfResult: Int? { get }
+    var isArchived: Bool { get }
+    var attempts: Int? { get }
+    /// Calls `body` with the column's text as UTF-8 (nil for NULL).
+    func withText<T>(_ column: TriggerLogRow.TextColumn, _ body: (UnsafeBufferPointer<UInt8>?) throws -> T) rethrows -> T
+}
+
+extension TriggerLogRow: WritableEntry {}
+
+extension TriggerLogEntry: WritableEntry {
+    func withText<T>(_ column: TriggerLogRow.TextColumn, _ body: (UnsafeBufferPointer<UInt8>?) throws -> T) rethrows -> T {
+        let text: String? =
+            switch column {
+            case .state: state?.rawValue
+            case .action: action?.rawValue
+            case .tableName: tableName
+            case .sfid: sfid
+            case .old: old?.text
+            case .values: values?.text
+            case .sfMessage: sfMessage
+            }
+        guard var text else { return try body(nil) }
+        return try text.withUTF8 { try body($0) }
     }
 }
 
@@ -185,6 +249,10 @@ struct EntryJSONWriter: EntryWriter {
         output.append { EntryWriters.appendJSONLine(entry, to: &$0) }
     }
 
+    mutating func write(row: TriggerLogRow) {
+        output.append { EntryWriters.appendJSONLine(row, to: &$0) }
+    }
+
     mutating func finish() {}
 }
 
@@ -201,6 +269,10 @@ struct EntryCSVWriter: EntryWriter {
         output.append { EntryWriters.appendCSVLine(entry, to: &$0) }
     }
 
+    mutating func write(row: TriggerLogRow) {
+        output.append { EntryWriters.appendCSVLine(row, to: &$0) }
+    }
+
     mutating func finish() {}
 }
 
@@ -210,6 +282,10 @@ struct EntryIDWriter: EntryWriter {
 
     mutating func write(_ entry: TriggerLogEntry) {
         output.line(String(entry.id))
+    }
+
+    mutating func write(row: TriggerLogRow) {
+        output.line(String(row.id))
     }
 
     mutating func finish() {}

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import HerokuConnect
 import Postgres
 
@@ -5,7 +10,7 @@ import Postgres
 ///
 /// Bytes rather than `String`: a listing writes hundreds of thousands of objects, and
 /// escaping byte by byte is many times cheaper than walking Unicode scalars. Listings
-/// write their rows with ``JSONObjectWriter/Fields`` straight into the output buffer.
+/// write their rows straight into the output buffer (``EntryWriters/appendJSONLine(_:exact:to:)``).
 struct JSONObjectWriter {
     /// The object so far, still open.
     private(set) var bytes: [UInt8] = [UInt8(ascii: "{")]
@@ -13,51 +18,6 @@ struct JSONObjectWriter {
 
     /// An empty object.
     init() {}
-
-    /// The keys and values of one object written into any byte sink, for rows written
-    /// straight into an output buffer; the caller writes the braces. Keys are literals,
-    /// which need no escaping.
-    struct Fields<Sink: ByteSink & ~Copyable> {
-        private var isFirst = true
-
-        private mutating func key(_ name: StaticString, to sink: inout Sink) {
-            if !isFirst { sink.append(UInt8(ascii: ",")) }
-            isFirst = false
-            sink.append(UInt8(ascii: "\""))
-            sink.append(literal: name)
-            sink.append(literal: "\":")
-        }
-
-        mutating func add(_ name: StaticString, _ value: String?, to sink: inout Sink) {
-            key(name, to: &sink)
-            JSONEncoding.appendValue(value, to: &sink)
-        }
-
-        mutating func add(_ name: StaticString, _ value: Int?, to sink: inout Sink) {
-            key(name, to: &sink)
-            JSONEncoding.appendValue(value.map(Int64.init), to: &sink)
-        }
-
-        mutating func add(_ name: StaticString, _ value: Int64?, to sink: inout Sink) {
-            key(name, to: &sink)
-            JSONEncoding.appendValue(value, to: &sink)
-        }
-
-        mutating func add(_ name: StaticString, _ value: Bool, to sink: inout Sink) {
-            key(name, to: &sink)
-            sink.append(literal: value ? "true" : "false")
-        }
-
-        mutating func add(_ name: StaticString, _ value: PostgresTimestamp?, to sink: inout Sink) {
-            key(name, to: &sink)
-            JSONEncoding.appendValue(value, to: &sink)
-        }
-
-        mutating func add(_ name: StaticString, _ value: HStore?, exactly: Bool, to sink: inout Sink) {
-            key(name, to: &sink)
-            JSONEncoding.appendValue(value, exactly: exactly, to: &sink)
-        }
-    }
 
     private mutating func key(_ name: String) {
         if !isFirst { bytes.append(UInt8(ascii: ",")) }
@@ -173,6 +133,11 @@ enum JSONEncoding {
         if let value { appendString(value, to: &sink) } else { sink.append(literal: "null") }
     }
 
+    /// Appends UTF-8 text as a string, or `null`.
+    static func appendValue<Sink: ByteSink & ~Copyable>(utf8 value: UnsafeBufferPointer<UInt8>?, to sink: inout Sink) {
+        if let value { appendString(utf8: value, to: &sink) } else { sink.append(literal: "null") }
+    }
+
     /// Appends a number, or `null`.
     static func appendValue<Sink: ByteSink & ~Copyable>(_ value: Int64?, to sink: inout Sink) {
         if let value { sink.append(decimal: value) } else { sink.append(literal: "null") }
@@ -191,9 +156,123 @@ enum JSONEncoding {
     /// (``HStore/isInOutputForm``, true of everything hstore itself writes), otherwise as the
     /// text, so that nothing is lost.
     static func appendValue<Sink: ByteSink & ~Copyable>(_ value: HStore?, exactly: Bool, to sink: inout Sink) {
-        guard let value else { return sink.append(literal: "null") }
-        if exactly, !value.isInOutputForm { return appendString(value.text, to: &sink) }
-        appendObject(value, to: &sink)
+        guard var text = value?.text else { return sink.append(literal: "null") }
+        text.withUTF8 { appendHStore(utf8: $0, exactly: exactly, to: &sink) }
+    }
+
+    /// Appends hstore text (UTF-8) as ``appendValue(_:exactly:to:)`` does, or `null`. Text in
+    /// hstore's output form (nearly all there is) is transcoded in one pass
+    /// (``appendOutputFormObject(_:to:)``); other text is written as a string with
+    /// `exactly`, else read pair by pair as hstore reads it.
+    static func appendHStore<Sink: ByteSink & ~Copyable>(
+        utf8 text: UnsafeBufferPointer<UInt8>?, exactly: Bool, to sink: inout Sink
+    ) {
+        guard let text else { return sink.append(literal: "null") }
+        let start = sink.count
+        if appendOutputFormObject(text, to: &sink) { return }
+        sink.truncate(to: start)
+        if exactly { return appendString(utf8: text, to: &sink) }
+        appendObject(HStore(text: String(decoding: text, as: UTF8.self)), to: &sink)
+    }
+
+    /// Appends hstore text as a JSON object when the text is in hstore's output form (see
+    /// ``HStore/isInOutputForm``): `"key"=>"value"` or `"key"=>NULL` pairs joined by `, `,
+    /// keys in hstore's order, only `"` and `\` escaped. Such a quoted token is its JSON
+    /// string but for control characters: hstore's escapes `\"` and `\\` are JSON's too.
+    ///
+    /// - Returns: False, having appended part of an object (which the caller removes), when
+    ///   the text is not in output form.
+    static func appendOutputFormObject<Sink: ByteSink & ~Copyable>(
+        _ text: UnsafeBufferPointer<UInt8>, to sink: inout Sink
+    ) -> Bool {
+        sink.append(UInt8(ascii: "{"))
+        guard let base = text.baseAddress, text.count > 0 else {
+            sink.append(UInt8(ascii: "}"))
+            return true
+        }
+        let count = text.count
+        var index = 0
+        var previousKey: (bytes: UnsafeBufferPointer<UInt8>, escaped: Bool)?
+        while true {
+            // a quoted key, at index < count
+            guard base[index] == UInt8(ascii: "\""),
+                let (keyEnd, keyEscaped) = appendQuotedToken(base, from: index + 1, count: count, to: &sink)
+            else { return false }
+            let key = (bytes: UnsafeBufferPointer(start: base + index + 1, count: keyEnd - index - 1), escaped: keyEscaped)
+            if let previousKey, !HStoreKeyOrder.precedes(previousKey, key) { return false }
+            previousKey = key
+            index = keyEnd + 1
+            // "=>", then a quoted value or NULL
+            guard count - index >= 3, base[index] == UInt8(ascii: "="), base[index + 1] == UInt8(ascii: ">") else {
+                return false
+            }
+            index += 2
+            sink.append(UInt8(ascii: ":"))
+            if base[index] == UInt8(ascii: "\"") {
+                guard let (valueEnd, _) = appendQuotedToken(base, from: index + 1, count: count, to: &sink) else { return false }
+                index = valueEnd + 1
+            } else {
+                guard count - index >= 4, base[index] == UInt8(ascii: "N"), base[index + 1] == UInt8(ascii: "U"),
+                    base[index + 2] == UInt8(ascii: "L"), base[index + 3] == UInt8(ascii: "L")
+                else { return false }
+                sink.append(literal: "null")
+                index += 4
+            }
+            if index == count { break }
+            // ", " and the next key
+            guard count - index >= 3, base[index] == UInt8(ascii: ","), base[index + 1] == UInt8(ascii: " ") else {
+                return false
+            }
+            index += 2
+            sink.append(UInt8(ascii: ","))
+        }
+        sink.append(UInt8(ascii: "}"))
+        return true
+    }
+
+    /// Appends the quoted hstore token starting at `start` (after its opening quote) as a
+    /// JSON string.
+    ///
+    /// - Returns: The index of its closing quote, and whether it holds escapes; nil when it
+    ///   is not closed or holds an escape other than `\"` and `\\` (not output form).
+    @inline(__always)
+    private static func appendQuotedToken<Sink: ByteSink & ~Copyable>(
+        _ base: UnsafePointer<UInt8>, from start: Int, count: Int, to sink: inout Sink
+    ) -> (end: Int, escaped: Bool)? {
+        sink.append(UInt8(ascii: "\""))
+        var index = start
+        var runStart = start
+        var escaped = false
+        while true {
+            if count - index >= 8 {
+                let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+                let skipped = firstToEscape(word)
+                index += skipped
+                if skipped == 8 { continue }
+            }
+            guard index < count else { return nil }
+            let byte = base[index]
+            if byte >= 0x20, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
+                index += 1
+                continue
+            }
+            if byte == UInt8(ascii: "\\") {
+                // kept as it is: the same escape in JSON
+                guard index + 1 < count, base[index + 1] == UInt8(ascii: "\"") || base[index + 1] == UInt8(ascii: "\\")
+                else { return nil }
+                escaped = true
+                index += 2
+                continue
+            }
+            if index > runStart { sink.append(bytes: UnsafeBufferPointer(start: base + runStart, count: index - runStart)) }
+            if byte == UInt8(ascii: "\"") {
+                sink.append(UInt8(ascii: "\""))
+                return (index, escaped)
+            }
+            appendControlEscape(byte, to: &sink)
+            index += 1
+            runStart = index
+        }
     }
 
     /// Appends hstore pairs as an object, transcoded pair by pair from the text; when a
@@ -260,21 +339,66 @@ enum JSONEncoding {
                 continue
             }
             if index > runStart { sink.append(bytes: UnsafeBufferPointer(start: base + runStart, count: index - runStart)) }
-            sink.append(UInt8(ascii: "\\"))
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): sink.append(byte)
-            case 0x0A: sink.append(UInt8(ascii: "n"))
-            case 0x0D: sink.append(UInt8(ascii: "r"))
-            case 0x09: sink.append(UInt8(ascii: "t"))
-            default:
-                let hex = hexDigits.utf8Start
-                sink.append(literal: "u00")
-                sink.append(hex[Int(byte >> 4)])
-                sink.append(hex[Int(byte & 0xF)])
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                sink.append(UInt8(ascii: "\\"))
+                sink.append(byte)
+            } else {
+                appendControlEscape(byte, to: &sink)
             }
             index += 1
             runStart = index
         }
         if runStart < count { sink.append(bytes: UnsafeBufferPointer(start: base + runStart, count: count - runStart)) }
+    }
+
+    /// Appends the JSON escape of a control character (below 0x20).
+    private static func appendControlEscape<Sink: ByteSink & ~Copyable>(_ byte: UInt8, to sink: inout Sink) {
+        switch byte {
+        case 0x0A: sink.append(literal: "\\n")
+        case 0x0D: sink.append(literal: "\\r")
+        case 0x09: sink.append(literal: "\\t")
+        default:
+            let hex = hexDigits.utf8Start
+            sink.append(literal: "\\u00")
+            sink.append(hex[Int(byte >> 4)])
+            sink.append(hex[Int(byte & 0xF)])
+        }
+    }
+}
+
+/// hstore's order of keys (shorter first, then by bytes), on keys as they stand in the
+/// text, escapes and all.
+enum HStoreKeyOrder {
+    /// True when the first key comes strictly before the second.
+    static func precedes(
+        _ first: (bytes: UnsafeBufferPointer<UInt8>, escaped: Bool), _ second: (bytes: UnsafeBufferPointer<UInt8>, escaped: Bool)
+    ) -> Bool {
+        guard !first.escaped, !second.escaped else {
+            return precedes(decoded(first.bytes), decoded(second.bytes))
+        }
+        return precedes(first.bytes, second.bytes)
+    }
+
+    private static func precedes(_ first: UnsafeBufferPointer<UInt8>, _ second: UnsafeBufferPointer<UInt8>) -> Bool {
+        if first.count != second.count { return first.count < second.count }
+        guard let a = first.baseAddress, let b = second.baseAddress else { return false }
+        return memcmp(a, b, first.count) < 0
+    }
+
+    private static func precedes(_ first: [UInt8], _ second: [UInt8]) -> Bool {
+        first.withUnsafeBufferPointer { a in second.withUnsafeBufferPointer { b in precedes(a, b) } }
+    }
+
+    /// The key without its escapes (each `\\` drops, the byte after it stays).
+    private static func decoded(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        var result: [UInt8] = []
+        result.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "\\"), index + 1 < bytes.count { index += 1 }
+            result.append(bytes[index])
+            index += 1
+        }
+        return result
     }
 }
