@@ -5,7 +5,9 @@
 #   make test     start a throwaway PostgreSQL and run every test but the long fault suites
 #   make test-faults  the long fault, concurrency and hostile-input suites (*FaultTests)
 #   make bench    benchmark hcconnect against plain SQL run by psql; writes docs/benchmarks.md
-#                 (BENCH_ARGS=--quick: a smaller run of under two minutes, no report)
+#                 (BENCH_ARGS=--quick: a smaller run of a few minutes, no report;
+#                 BENCH_ARGS=--scale: the read cases at 0.2M, 2M and 20M archived entries,
+#                 about 20 minutes and 20 GB of disk, its own section of the report)
 #   make build    debug build
 #   make release  optimised build
 #   make install  install the binary, the man page and the bash and zsh completions under

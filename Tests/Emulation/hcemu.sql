@@ -19,6 +19,8 @@
 --       hcemu.generate_log(schema_name text, archived integer, live integer,
 --                          failed_fraction double precision DEFAULT 0.1) RETURNS void
 --       hcemu.generate_records(schema_name text, table_name text, n integer) RETURNS void
+--       hcemu.grow_archive(schema_name text, n integer,
+--                          rebuild_indexes boolean DEFAULT false) RETURNS void
 --     and helpers hcemu.qi(text), hcemu.sfid(text, bigint), hcemu.sfid18(text),
 --     hcemu.u(bigint, integer), and the installers' internal steps
 --     hcemu.require_log_tables(text, text), hcemu.add_id_sequence_and_indexes(text, text),
@@ -1189,3 +1191,133 @@ END;
 $fn$;
 
 RESET client_min_messages;
+
+------------------------------------------------------------------------------------------
+-- hcemu.grow_archive(schema_name, n, rebuild_indexes): n more finished entries in
+-- _trigger_log_archive, fast enough for tens of millions (bench.py --scale grows a log of
+-- 200,000 archived entries to 2M and 20M; hcemu.generate_log computes every row and takes
+-- about 2.5 minutes per million). Set-based: one INSERT ... SELECT of copies.
+--
+-- * Rows: copies, repeated in turn, of the archive's newest 10,000 finished entries
+--   (SUCCESS, MERGED, IGNORED: generate_log's proportions, about 97%, 2% and 1%), so the
+--   table, action, sfid, `values`, `old`, sf_result and sf_message (quotes, backslashes,
+--   newlines and all) and the row sizes are generated ones. No FAILED, REQUEUED, NEW or
+--   PENDING entry is added: the backlog and the failures stay as they are.
+-- * Ids: the n ids just below the lowest id of either log table; raises when they would go
+--   below 1, so leave room below the log when generating it (bench.py inserts a
+--   placeholder row with a high id first). created_at goes back 1 second per entry from
+--   the oldest created_at of either table (older entries have lower ids, as in a real
+--   log); updated_at = processed_at = created_at + the copied entry's delay; txid and
+--   processed_tx follow the id.
+-- * record_id: the copied entry's, moved above every record id the log names, into a
+--   range of its own for each round of copies, so the records the log already names keep
+--   their histories (related and history of them return the same entries at any size).
+-- * rebuild_indexes: drop the archive's indexes and its primary key and unique
+--   constraints before the load and recreate them afterwards with the same names and
+--   definitions (pg_get_indexdef, pg_get_constraintdef): several times faster for large n.
+--
+-- Runs in the caller's transaction; VACUUM ANALYZE the archive afterwards (a function
+-- cannot). n = 0 writes nothing. Raises on a NULL or negative n, a schema without a
+-- connection and an archive without finished entries to copy.
+------------------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION hcemu.grow_archive(schema_name text, n integer, rebuild_indexes boolean DEFAULT false)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET client_min_messages = warning
+    SET work_mem = '64MB'
+    SET maintenance_work_mem = '1GB'
+    -- the generated (id) order is kept by the hash join: the heap comes out in id order
+    SET enable_mergejoin = off
+    AS $fn$
+DECLARE
+    s text;
+    archive regclass;
+    lowest bigint;
+    oldest timestamptz;
+    record_base bigint;
+    shapes integer;
+    span bigint;
+    index_definitions text[];
+    constraint_names text[];
+    constraint_definitions text[];
+    i integer;
+BEGIN
+    IF n IS NULL OR n < 0 THEN
+        RAISE EXCEPTION 'hcemu.grow_archive: n must be >= 0';
+    END IF;
+    PERFORM hcemu.require_log_tables(schema_name, 'hcemu.grow_archive');
+    IF n = 0 THEN
+        RETURN;
+    END IF;
+    s := format('%I', schema_name);
+    archive := format('%s._trigger_log_archive', s)::regclass;
+    EXECUTE format('SELECT least((SELECT min(id) FROM %1$s._trigger_log), (SELECT min(id) FROM %1$s._trigger_log_archive)),'
+                   ' least((SELECT min(created_at) FROM %1$s._trigger_log), (SELECT min(created_at) FROM %1$s._trigger_log_archive)),'
+                   ' greatest((SELECT max(record_id) FROM %1$s._trigger_log), (SELECT max(record_id) FROM %1$s._trigger_log_archive))', s)
+        INTO lowest, oldest, record_base;
+    IF lowest IS NULL OR lowest - n < 1 THEN
+        RAISE EXCEPTION 'hcemu.grow_archive: no room for % ids below id % (generate the log above a placeholder id)',
+            n, coalesce(lowest, 0);
+    END IF;
+    EXECUTE format('SELECT count(*), coalesce(max(record_id), 0) + 1 FROM (SELECT record_id FROM %1$s._trigger_log_archive'
+                   ' WHERE state IN (''SUCCESS'', ''MERGED'', ''IGNORED'') ORDER BY id DESC LIMIT 10000) AS t', s)
+        INTO shapes, span;
+    IF shapes = 0 THEN
+        RAISE EXCEPTION 'hcemu.grow_archive: the archive of schema % has no finished entries to copy', quote_ident(schema_name);
+    END IF;
+    IF coalesce(record_base, 0) + span * (n / shapes + 1) > 2147483647 THEN
+        RAISE EXCEPTION 'hcemu.grow_archive: record ids would overflow integer';
+    END IF;
+
+    IF rebuild_indexes THEN
+        SELECT array_agg(pg_get_indexdef(x.indexrelid) ORDER BY x.indexrelid),
+               array_agg(format('DROP INDEX %s', x.indexrelid::regclass) ORDER BY x.indexrelid)
+            INTO index_definitions, constraint_names
+            FROM pg_index x
+            WHERE x.indrelid = archive
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid AND c.conrelid = archive);
+        FOR i IN 1 .. coalesce(array_length(constraint_names, 1), 0) LOOP
+            EXECUTE constraint_names[i];
+        END LOOP;
+        SELECT array_agg(c.conname::text ORDER BY c.oid), array_agg(pg_get_constraintdef(c.oid) ORDER BY c.oid)
+            INTO constraint_names, constraint_definitions
+            FROM pg_constraint c WHERE c.conrelid = archive AND c.contype IN ('p', 'u');
+        FOR i IN 1 .. coalesce(array_length(constraint_names, 1), 0) LOOP
+            EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', archive, constraint_names[i]);
+        END LOOP;
+    END IF;
+
+    -- $1 first id, $2 n, $3 shapes, $4 oldest created_at, $5 first record id, $6 span
+    EXECUTE format($ins$
+        INSERT INTO %1$s._trigger_log_archive (id, txid, created_at, updated_at, processed_at, processed_tx,
+                                               state, action, table_name, record_id, sfid, old, "values",
+                                               sf_result, sf_message)
+        WITH shape AS MATERIALIZED (
+            SELECT (row_number() OVER (ORDER BY id) - 1)::integer AS k,
+                   coalesce(processed_at - created_at, interval '1 minute') AS delay,
+                   state, action, table_name, record_id, sfid, old, "values", sf_result, sf_message
+            FROM (SELECT * FROM %1$s._trigger_log_archive
+                  WHERE state IN ('SUCCESS', 'MERGED', 'IGNORED') ORDER BY id DESC LIMIT 10000) AS t
+        )
+        SELECT ($1 + g.i)::integer, ($1 + g.i) / 3 + 1,
+               $4 - ($2 - g.i) * interval '1 second',
+               $4 - ($2 - g.i) * interval '1 second' + s.delay,
+               $4 - ($2 - g.i) * interval '1 second' + s.delay,
+               ($1 + g.i) / 3 + 40001,
+               s.state, s.action, s.table_name, ($5 + (g.i / $3) * $6 + s.record_id)::integer, s.sfid, s.old, s."values",
+               s.sf_result, s.sf_message
+        FROM generate_series(0::bigint, $2::bigint - 1) AS g(i)
+        JOIN shape AS s ON s.k = (g.i %% $3)::integer
+        $ins$, s)
+        USING lowest - n, n, shapes, oldest, coalesce(record_base, 0) + 1, span;
+
+    IF rebuild_indexes THEN
+        FOR i IN 1 .. coalesce(array_length(constraint_names, 1), 0) LOOP
+            EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', archive, constraint_names[i], constraint_definitions[i]);
+        END LOOP;
+        FOR i IN 1 .. coalesce(array_length(index_definitions, 1), 0) LOOP
+            EXECUTE index_definitions[i];
+        END LOOP;
+    END IF;
+END;
+$fn$;

@@ -3,6 +3,7 @@
 
     bench.py HCCONNECT SERVER_URL [--quick] [--archived N] [--live N] [--failed-fraction F]
              [--runs N] [--cases A,B] [--report FILE]
+    bench.py HCCONNECT SERVER_URL --scale [--scale-sizes A,B,C] [--live N] [--runs N] ...
 
 HCCONNECT is a release binary, SERVER_URL the URL of a throwaway PostgreSQL server (its
 `postgres` database) started with pg_stat_statements preloaded; Tests/Scripts/bench.sh
@@ -15,6 +16,11 @@ Read-only cases share one copy of the template (after one discarded warm-up run 
 side, whose output is checked: both sides must list the same rows in the same order);
 every run of a write case gets a fresh copy, and the resulting counts per table and state
 must be equal on both sides.
+
+--scale measures the read cases on one database whose archive grows in place (0.2M, 2M,
+20M entries, hcemu.grow_archive) with the same backlog and FAILED entries, reporting per
+size hcconnect's time, the shared buffers its statements touched (pg_stat_statements) and
+its memory, and whether each case stays flat; it writes its own section of the report.
 
 Exit status: 0 when every target is met, 1 when one is missed or a case could not be run
 or checked, 2 on a usage error. Python 3 standard library only.
@@ -169,11 +175,11 @@ def make_failures_retriable(server):
         server.psql(f"SET xmlbinary = 'hex'; UPDATE {SCHEMA}.{table} SET sfid = NULL WHERE id IN ({inserts})", SOURCE_DB)
 
 
-def retriable(log):
+def retriable(log, columns="e.id"):
     """The FAILED entries of `log` that a careful retry sends, as plain SQL (one SELECT of
-    ids): a read-write mapping's table; the record's row there for an INSERT (without an
-    sfid: not yet in Salesforce) or an UPDATE, gone for a DELETE; and no later SUCCESS entry
-    of the record (RepairDecision.swift; an UPDATE is superseded only when the later ones
+    `columns`, by default the ids): a read-write mapping's table; the record's row there
+    for an INSERT (without an sfid: not yet in Salesforce) or an UPDATE, gone for a DELETE;
+    and no later SUCCESS entry of the record (RepairDecision.swift; an UPDATE is superseded only when the later ones
     wrote its columns, which in the benchmark's data no later entry does)."""
     joins = " ".join(f"LEFT JOIN {SCHEMA}.{table} AS r_{table} ON e.table_name = '{table}' AND r_{table}.id = e.record_id"
                      for table in RECORD_TABLES)
@@ -182,7 +188,7 @@ def retriable(log):
     later = " AND ".join(
         f"NOT EXISTS (SELECT 1 FROM {other} AS s WHERE s.state = 'SUCCESS' AND s.table_name = e.table_name"
         f" AND s.record_id = e.record_id AND s.id > e.id)" for other in (LIVE, ARCHIVE))
-    return (f"SELECT e.id FROM {log} AS e {joins}"
+    return (f"SELECT {columns} FROM {log} AS e {joins}"
             f" WHERE e.state = 'FAILED' AND e.table_name IN ({', '.join(repr(table) for table in RECORD_TABLES)})"
             f" AND CASE e.action WHEN 'INSERT' THEN {row} IS NOT NULL AND {sfid} IS NULL"
             f" WHEN 'UPDATE' THEN {row} IS NOT NULL WHEN 'DELETE' THEN {row} IS NULL ELSE false END"
@@ -208,6 +214,88 @@ UPDATE {LIVE} SET state = 'IGNORED', updated_at = now() WHERE state = 'FAILED';
 UPDATE {ARCHIVE} SET state = 'IGNORED', updated_at = now() WHERE state = 'FAILED';
 COMMIT;
 """
+
+
+# Ordered writes (RepairDecision.swift, RepairPlan.swift, RepairStatements.swift): the same
+# checks choose the entries; an INSERT's record is captured whole with
+# hc_capture_insert_from_row, an UPDATE's with hc_capture_update_from_row for the columns
+# its `values` wrote, in id order (each failure has a record of its own, so nothing
+# coalesces), and the entry set to REQUEUED; a DELETE falls back to the merged procedure
+# (live: back to NEW; archived: copied to the live log as NEW and set to REQUEUED).
+def capture_sources():
+    branches = [f"SELECT c.id, c.archived, c.action, c.table_name, c.\"values\", public.hstore(r.*) AS record"
+                f" FROM chosen AS c JOIN {SCHEMA}.{table} AS r ON c.table_name = '{table}' AND r.id = c.record_id"
+                f" WHERE c.action <> 'DELETE'" for table in RECORD_TABLES]
+    return " UNION ALL ".join(branches)
+
+
+RETRY_ORDERED_SQL = f"""BEGIN;
+CREATE TEMP TABLE chosen ON COMMIT DROP AS
+{retriable(LIVE, 'e.id, false AS archived, e.action, e.table_name, e.record_id, e."values"')}
+UNION ALL
+{retriable(ARCHIVE, 'e.id, true AS archived, e.action, e.table_name, e.record_id, e."values"')};
+SELECT count(new_id) FROM (
+  SELECT CASE WHEN s.action = 'INSERT' THEN {SCHEMA}.hc_capture_insert_from_row(s.record, s.table_name::varchar)
+              ELSE {SCHEMA}.hc_capture_update_from_row(s.record, s.table_name::varchar,
+                                                        coalesce(public.akeys(s."values"::public.hstore), '{{}}'))
+         END AS new_id
+  FROM ({capture_sources()} ORDER BY id, archived) AS s
+) AS captured;
+UPDATE {LIVE} AS t SET state = 'REQUEUED', updated_at = now() FROM chosen AS c
+ WHERE NOT c.archived AND c.action <> 'DELETE' AND t.id = c.id;
+UPDATE {ARCHIVE} AS t SET state = 'REQUEUED', updated_at = now() FROM chosen AS c
+ WHERE c.archived AND c.action <> 'DELETE' AND t.id = c.id;
+UPDATE {LIVE} AS t SET state = 'NEW', updated_at = now() FROM chosen AS c
+ WHERE NOT c.archived AND c.action = 'DELETE' AND t.id = c.id;
+INSERT INTO {LIVE} (state, updated_at, {COPIED_COLUMNS.replace('updated_at, ', '')})
+SELECT 'NEW', now(), {', '.join('a.' + column for column in COPIED_COLUMNS.replace('updated_at, ', '').split(', '))}
+  FROM {ARCHIVE} AS a JOIN chosen AS c ON c.id = a.id AND c.archived AND c.action = 'DELETE' ORDER BY a.id;
+UPDATE {ARCHIVE} AS t SET state = 'REQUEUED', updated_at = now() FROM chosen AS c
+ WHERE c.archived AND c.action = 'DELETE' AND t.id = c.id;
+COMMIT;
+"""
+
+
+def new_entries_fingerprint(after_id):
+    """The live entries a write case added (ids above the template's highest): how many,
+    and an md5 of their contents in an order that does not depend on their ids."""
+    return (f"SELECT count(*) || ' ' || coalesce(md5(string_agg(concat_ws('|', action, table_name, record_id, sfid,"
+            f" state, \"values\", old), E'\\n' ORDER BY table_name, record_id, action, \"values\", old)), '-')"
+            f" FROM {LIVE} WHERE id > {after_id}")
+
+
+# `hcconnect errors` groups FAILED entries by Salesforce status code and message with the
+# record's values masked (SalesforceErrorMessage.swift) as they stream past. The psql side
+# runs the GROUP BY of the same rows on the server, masking with regular expressions that
+# give the same groups and texts on the generated log's messages (ids: 15 or 18 letters and
+# digits with a digit; numbers not after '='; the value of an invalid e-mail address and of
+# a too-long field), with each group's count, live and archive counts and first and last
+# failure time (processed_at, else created_at), largest group first as hcconnect orders.
+ERROR_MASK = r"""regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+      substring(sf_message FROM '^[A-Z_]+: (.*)$'),
+      '(data value too large: ).*( \(max length=[0-9]+\))$', '\1<value>\2'),
+      '(invalid email address: ).*$', '\1<value>'),
+      '\m(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]{15}([A-Za-z0-9]{3})?\M', '<id>', 'g'),
+      '(?<![=A-Za-z0-9])[0-9]+\M', '<n>', 'g')"""
+
+
+def errors_select():
+    branches = [f"SELECT sf_message, coalesce(processed_at, created_at) AS seen, {archived} AS archived"
+                f" FROM {log} WHERE state = 'FAILED'" for log, archived in ((LIVE, "false"), (ARCHIVE, "true"))]
+    mask = " ".join(line.strip() for line in ERROR_MASK.splitlines())
+    return (f"SELECT code, message, count(*) AS entries, count(*) FILTER (WHERE NOT archived),"
+            f" count(*) FILTER (WHERE archived), min(seen), max(seen)"
+            f" FROM (SELECT substring(sf_message FROM '^([A-Z_]+):') AS code, {mask} AS message, seen, archived"
+            f" FROM ({branches[0]} UNION ALL {branches[1]}) AS failed) AS e"
+            f" GROUP BY code, message ORDER BY entries DESC, max(seen) DESC, code, message")
+
+
+def export_select():
+    """Every entry of both log tables in id order (the live one first for an id in both),
+    every column, as `hcconnect export` writes them."""
+    branches = [f"SELECT {COLUMNS}, {archived} AS archived FROM {log}"
+                for log, archived in ((LIVE, "false"), (ARCHIVE, "true"))]
+    return f"SELECT * FROM ({branches[0]} UNION ALL {branches[1]}) AS entries ORDER BY id, archived"
 
 
 def capture_update_sql(ids, shown=False):
@@ -246,6 +334,15 @@ class Case:
     # a case of a few milliseconds, where a millisecond of noise moves the ratio by a tenth:
     # it is run as often as help and version, which costs a second
     brief: bool = False
+    # write cases: SQL answering one line that must be the same after both sides (the
+    # contents of the entries they added)
+    fingerprint: str = ""
+    # a target on hcconnect's peak memory, in MB (shown as a row of its own)
+    memory_mb: float = 0.0
+    # --scale: what grows with the log: "all" when the case returns every entry (export)
+    returns_all: bool = False
+    # --scale: the statements must read the same buffers at every size (within 1.2x)
+    flat_required: bool = False
 
     @property
     def psql_display(self):
@@ -264,37 +361,52 @@ def live_total(counts):
     return sum(n for (location, _, _), n in counts.items() if location == "live")
 
 
-def make_cases(capture_ids):
-    """Every case, in report order."""
+def make_cases(capture_ids, stats_args=("stats",), live_max=0):
+    """Every case, in report order. `stats_args`: `stats --exact` when hcconnect has it (the
+    count of everything the GROUP BY makes); `live_max`: the template's highest live id."""
     return [
         Case("failed-json", "every FAILED entry as JSON lines vs COPY of the same rows",
              ["failed", "--format", "json"], ["-c", f"COPY ({failed_select()}) TO STDOUT"],
-             target=1.3, hc_rows="json-ids", psql_rows="copy-ids"),
+             target=1.15, hc_rows="json-ids", psql_rows="copy-ids", memory_mb=30),
         Case("failed-csv", "every FAILED entry as CSV vs COPY ... CSV HEADER",
              ["failed", "--format", "csv"], ["-c", f"COPY ({failed_select()}) TO STDOUT WITH (FORMAT csv, HEADER)"],
-             target=1.3, hc_rows="csv-ids", psql_rows="csv-ids"),
+             target=1.15, hc_rows="csv-ids", psql_rows="csv-ids", memory_mb=30),
         Case("failed-table-limit", "the newest 50 FAILED account entries",
              ["failed", "--table", "account", "--limit", "50", "--format", "json"],
              ["-c", f"COPY ({failed_select(table='account', limit=50)}) TO STDOUT"],
-             target=1.5, hc_rows="json-ids", psql_rows="copy-ids", brief=True),
+             target=1.25, hc_rows="json-ids", psql_rows="copy-ids", brief=True),
+        Case("errors", "FAILED entries grouped by cause vs the GROUP BY of the same rows with the same masking",
+             ["errors", "--format", "json"], ["-c", f"COPY ({errors_select()}) TO STDOUT"],
+             target=1.5, hc_rows="errors-json", psql_rows="errors-copy", memory_mb=30),
+        Case("export-json", "every entry, live and archive, in id order as JSON lines vs COPY of the same rows",
+             ["export", "--format", "json"], ["-c", f"COPY ({export_select()}) TO STDOUT"],
+             target=1.3, hc_rows="json-keys", psql_rows="copy-keys", memory_mb=30, returns_all=True),
+        Case("export-csv", "every entry as CSV vs COPY ... CSV HEADER",
+             ["export", "--format", "csv"], ["-c", f"COPY ({export_select()}) TO STDOUT WITH (FORMAT csv, HEADER)"],
+             target=1.3, hc_rows="csv-keys", psql_rows="csv-keys", memory_mb=30, returns_all=True),
         Case("stats", "counts per table and state of both log tables vs the GROUP BY statement",
-             ["stats", "--format", "json"], ["-c", f"COPY ({statistics_select()}) TO STDOUT"],
-             target=1.2, hc_rows="stats-json", psql_rows="stats-copy"),
+             [*stats_args, "--format", "json"], ["-c", f"COPY ({statistics_select()}) TO STDOUT"],
+             target=1.15, hc_rows="stats-json", psql_rows="stats-copy"),
         Case("retry-live", "live FAILED entries back to NEW (merged writes) vs one UPDATE making the same checks",
-             ["retry", "--failed", "--in", "live", "--yes"], psql_script=RETRY_LIVE_SQL, kind="write", target=1.5,
+             ["retry", "--failed", "--in", "live", "--yes"], psql_script=RETRY_LIVE_SQL, kind="write", target=1.25,
              changed=lambda before, after: failed_count(before, ["live"]) - failed_count(after, ["live"])),
         Case("retry-archive", "archived FAILED entries copied to the live log as NEW and set to REQUEUED"
              " vs the same checks, INSERT ... SELECT + UPDATE",
              ["retry", "--failed", "--in", "archive", "--yes"], psql_script=RETRY_ARCHIVE_SQL, kind="write",
-             target=2.0,
+             target=1.15, fingerprint=new_entries_fingerprint(live_max),
              changed=lambda before, after: failed_count(before, ["archive"]) - failed_count(after, ["archive"])),
+        Case("retry-ordered", "every FAILED entry re-captured from its record (ordered writes; DELETEs re-queued)"
+             " vs the same checks and captures in one transaction",
+             ["retry", "--failed", "--write-mode", "ordered", "--yes"], psql_script=RETRY_ORDERED_SQL, kind="write",
+             target=1.25, fingerprint=new_entries_fingerprint(live_max),
+             changed=lambda before, after: failed_count(before) - failed_count(after)),
         Case("ignore", "every FAILED entry set to IGNORED vs one UPDATE per log table",
-             ["ignore", "--failed", "--yes"], psql_script=IGNORE_SQL, kind="write", target=1.5,
+             ["ignore", "--failed", "--yes"], psql_script=IGNORE_SQL, kind="write", target=1.25,
              changed=lambda before, after: failed_count(before) - failed_count(after)),
         Case("capture-update", f"hc_capture_update_from_row for {len(capture_ids):,} accounts vs one SELECT",
              ["capture-update", "account", "-"], psql_script=capture_update_sql(capture_ids), kind="write",
-             target=2.0, hc_stdin="".join(f"{i}\n" for i in capture_ids),
-             psql_shown=capture_update_sql(capture_ids, shown=True),
+             target=1.15, hc_stdin="".join(f"{i}\n" for i in capture_ids),
+             psql_shown=capture_update_sql(capture_ids, shown=True), fingerprint=new_entries_fingerprint(live_max),
              changed=lambda before, after: live_total(after) - live_total(before)),
         Case("help", "hcconnect --help, the whole process", ["--help"], kind="absolute", target=15.0),
         Case("version", "hcconnect --version, the whole process", ["--version"], kind="absolute", target=15.0),
@@ -350,6 +462,76 @@ def stats_copy(path):
     return sorted(groups)
 
 
+def json_keys(path):
+    """(id, archived) of each JSON line: an id can be in both log tables."""
+    with open(path, encoding="utf-8") as lines:
+        return [(entry["id"], entry["archived"]) for entry in map(json.loads, lines) if entry]
+
+
+def copy_keys(path):
+    """(id, archived) of each COPY row whose last column is `archived`. A value's newline
+    is written as \\n by COPY, so every line is one row."""
+    with open(path, encoding="utf-8") as lines:
+        return [(int(line.split("\t", 1)[0]), line.rstrip("\n").rsplit("\t", 1)[1] == "t") for line in lines if line.strip()]
+
+
+def csv_keys(path):
+    with open(path, encoding="utf-8", newline="") as text:
+        rows = csv.reader(text)
+        header = next(rows, None)
+        if not header or header[0] != "id" or header[-1] != "archived":
+            raise BenchError(f"{path}: no CSV header from id to archived")
+        return [(int(row[0]), row[-1] in ("t", "true")) for row in rows]
+
+
+def timestamp(text):
+    """A timestamp as JSON (2026-11-05T13:10:21.91235+00:00) or COPY (…13:10:21.91235+00)
+    write it."""
+    if text in (None, "\\N"):
+        return None
+    text = text.replace(" ", "T")
+    if re.search(r"[+-]\d\d$", text):
+        text += ":00"
+    return datetime.datetime.fromisoformat(text)
+
+
+def errors_json(path):
+    """(code, masked message, count, live, archive, first seen, last seen) of each group of
+    `hcconnect errors --format json`, in its order."""
+    with open(path, encoding="utf-8") as lines:
+        return [(g["code"], g["message"], g["count"], g["live"], g["archive"], timestamp(g["first_seen"]),
+                 timestamp(g["last_seen"])) for g in map(json.loads, lines) if g]
+
+
+def errors_copy(path):
+    with open(path, encoding="utf-8") as lines:
+        groups = []
+        for line in lines:
+            code, message, count, live, archive, first, last = line.rstrip("\n").split("\t")
+            groups.append((None if code == "\\N" else code, None if message == "\\N" else message, int(count),
+                           int(live), int(archive), timestamp(first), timestamp(last)))
+        return groups
+
+
+def same_csv_text(hc_path, psql_path):
+    """Compares every field but the times (formatted differently) of two CSV files with
+    the same header, streaming: the quoting of quotes, backslashes, newlines and NULLs.
+    Returns the number of records compared; raises on the first difference."""
+    with open(hc_path, encoding="utf-8", newline="") as hc_file, open(psql_path, encoding="utf-8", newline="") as psql_file:
+        hc_rows, psql_rows = csv.reader(hc_file), csv.reader(psql_file)
+        header = next(hc_rows)
+        if header != next(psql_rows):
+            raise BenchError("the two CSV headers differ")
+        compared = [i for i, name in enumerate(header) if not name.endswith("_at") and name != "archived"]
+        count = 0
+        for hc_row, psql_row in zip(hc_rows, psql_rows, strict=True):
+            if [hc_row[i] for i in compared] != [psql_row[i] for i in compared]:
+                different = [header[i] for i in compared if hc_row[i] != psql_row[i]]
+                raise BenchError(f"CSV record {count + 1} (id {hc_row[0]}) differs in {', '.join(different)}")
+            count += 1
+        return count
+
+
 def table_rows(path):
     """Data lines of hcconnect's table format: every line but the header."""
     with open(path, encoding="utf-8") as lines:
@@ -366,7 +548,8 @@ def psql_rows(path):
 
 
 ROW_READERS = {"json-ids": json_ids, "copy-ids": copy_ids, "csv-ids": csv_ids, "stats-json": stats_json,
-               "stats-copy": stats_copy, "table-rows": table_rows, "psql-rows": psql_rows}
+               "stats-copy": stats_copy, "table-rows": table_rows, "psql-rows": psql_rows, "json-keys": json_keys,
+               "copy-keys": copy_keys, "csv-keys": csv_keys, "errors-json": errors_json, "errors-copy": errors_copy}
 
 
 # ---------------------------------------------------------------------------------------
@@ -518,6 +701,8 @@ class Data:
     accounts: int = 0
     size: str = ""
     seconds: float = 0.0
+    # --scale: the log is generated above this id, leaving room for hcemu.grow_archive below
+    reserve: int = 0
 
 
 def build_databases(server, data, say):
@@ -534,8 +719,13 @@ def build_databases(server, data, say):
         server.psql("CREATE EXTENSION pg_stat_statements", name)
     say(f"generating the log: {data.archived:,} archived and {data.live:,} live entries, "
         f"{data.failed_fraction:.0%} FAILED")
+    if data.reserve:
+        # a placeholder: generate_log numbers its entries after the highest id present
+        server.psql(f"INSERT INTO {ARCHIVE} (id) VALUES ({data.reserve})", SOURCE_DB)
     server.psql(f"SELECT hcemu.generate_log('{SCHEMA}', {data.archived}, {data.live}, {data.failed_fraction})",
                 SOURCE_DB)
+    if data.reserve:
+        server.psql(f"DELETE FROM {ARCHIVE} WHERE id = {data.reserve}", SOURCE_DB)
     referenced = int(server.psql(
         f"SELECT coalesce(max(record_id), 0) FROM (SELECT record_id FROM {LIVE} WHERE table_name = 'account'"
         f" UNION ALL SELECT record_id FROM {ARCHIVE} WHERE table_name = 'account') AS r", SOURCE_DB))
@@ -660,9 +850,16 @@ class Bench:
         if hc_rows != psql_rows:
             raise BenchError(f"the two sides differ: hcconnect wrote {len(hc_rows)} rows, psql {len(psql_rows)}"
                              + (" (same count, different rows or order)" if len(hc_rows) == len(psql_rows) else ""))
-        what = "groups" if case.hc_rows.startswith("stats") else "rows"
-        order = " in the same order" if case.hc_rows.endswith("ids") else ""
-        result.checks.append(f"both sides return the same {len(hc_rows):,} {what}{order}")
+        what = "groups" if case.hc_rows.startswith(("stats", "errors")) else "rows"
+        order = " in the same order" if case.hc_rows.endswith(("ids", "keys")) or case.hc_rows.startswith("errors") else ""
+        detail = (" (code, masked message, count, live and archive counts, first and last failure)"
+                  if case.hc_rows.startswith("errors") else "")
+        result.checks.append(f"both sides return the same {len(hc_rows):,} {what}{detail}{order}")
+        if case.name == "export-csv":
+            compared = same_csv_text(hc_out, psql_out)
+            result.checks.append(f"every field but the times of all {compared:,} CSV records is the same on both sides")
+        if case.returns_all:
+            result.checks.append(self.awkward_values())
         result.extra["statements"] = statements_from_verbose(warm.stderr)
         for _ in range(self.options.help_runs if case.brief else self.options.runs):
             result.hc.append(self.timed("hcconnect", hc_argv))
@@ -673,14 +870,29 @@ class Bench:
         if case.name == "failed-table-limit":
             result.extra["plans"] = self.plans(result.extra["statements"])
 
+    def awkward_values(self):
+        """A sentence on the entries whose `values` or `old` hold a quote, a backslash or a
+        newline, which an export must escape; raises when there are none."""
+        counts = self.server.psql(
+            "SELECT " + ", ".join(f"count(*) FILTER (WHERE \"values\" LIKE {pattern} OR old LIKE {pattern})"
+                                  for pattern in ("'%\"%'", "'%\\\\%'", "E'%\\n%'"))
+            + f" FROM (SELECT \"values\", old FROM {LIVE} UNION ALL SELECT \"values\", old FROM {ARCHIVE}) AS e",
+            READ_DB).strip().split("|")
+        quotes, backslashes, newlines = map(int, counts)
+        if not (quotes and backslashes and newlines):
+            raise BenchError(f"the log lacks awkward values: {quotes} with quotes, {backslashes} with backslashes, "
+                             f"{newlines} with newlines")
+        return (f"the entries exported hold {quotes:,} values with quotes, {backslashes:,} with backslashes and "
+                f"{newlines:,} with newlines")
+
     def run_write(self, result):
         case = result.case
         stdin = self.stdin_for(case)
         for index in range(self.options.runs):
-            hc_counts, hc_changed, hc_statements, run = self.write_run(
+            hc_counts, hc_changed, hc_statements, hc_print, run = self.write_run(
                 "hcconnect", self.hc_argv(case, WRITE_DB), stdin, case)
             result.hc.append(run)
-            psql_counts, psql_changed, psql_statements, run = self.write_run(
+            psql_counts, psql_changed, psql_statements, psql_print, run = self.write_run(
                 "psql", self.psql_argv(case, WRITE_DB), None, case)
             result.psql.append(run)
             if hc_counts != psql_counts:
@@ -691,25 +903,34 @@ class Bench:
                     for key in differences))
             if hc_changed <= 0:
                 raise BenchError(f"run {index + 1}: no rows changed")
+            if hc_print != psql_print:
+                raise BenchError(f"run {index + 1}: the live entries added differ (count and md5 of their contents): "
+                                 f"hcconnect {hc_print}, psql {psql_print}")
             result.bulk.append((hc_changed, hc_statements, psql_statements))
         result.checks.append(f"every run changed {result.bulk[0][0]:,} rows; the counts per log table, table and "
                              "state after hcconnect and after psql are equal")
+        if case.fingerprint:
+            added = hc_print.split()[0]
+            result.checks.append(f"so are the {int(added):,} live entries each side added (every column but id, txid and "
+                                 "times, compared by md5)")
         if case.name == "retry-live":
-            _, changed, statements, _ = self.write_run(
+            _, changed, statements, _, _ = self.write_run(
                 "hcconnect", self.hc_argv(case, WRITE_DB, ["--batch-size", str(BATCH_SIZE // 2)]), stdin, case)
             result.extra["half_batches"] = (changed, statements)
 
     def write_run(self, side, argv, stdin, case):
-        """One run on a fresh copy: (counts after, rows changed, statements sent, Run)."""
+        """One run on a fresh copy: (counts after, rows changed, statements sent, the
+        fingerprint of what it added, Run)."""
         self.server.copy(WRITE_DB)
         self.server.reset_statements()
         try:
             run = self.timed(side, argv, stdin)
             statements = self.server.statements(WRITE_DB)
             counts = self.server.counts(WRITE_DB)
+            fingerprint = self.server.psql(case.fingerprint, WRITE_DB).strip() if case.fingerprint else ""
         finally:
             self.server.drop(WRITE_DB)
-        return counts, case.changed(self.before, counts), statements, run
+        return counts, case.changed(self.before, counts), statements, fingerprint, run
 
     def plans(self, statements):
         """EXPLAIN ANALYZE of the listing statement hcconnect sent and of psql's."""
@@ -800,20 +1021,30 @@ def timing_rows(results, floor):
         memory = memory_verdict(result)
         if memory:
             full, limited, ratio, met = memory
-            rows.append([f"{case.name} memory", f"{megabytes(full)} (all rows)",
-                         f"{megabytes(limited)} (--limit 1000)", f"{ratio:.2f}×", "≤ 30 MB, ≤ 1.5×", verdict(met),
-                         "", ""])
+            if limited is None:
+                rows.append([f"{case.name} memory", f"{megabytes(full)} (all rows)", "—", "—",
+                             f"≤ {case.memory_mb:g} MB", verdict(met), "", ""])
+            else:
+                rows.append([f"{case.name} memory", f"{megabytes(full)} (all rows)",
+                             f"{megabytes(limited)} (--limit 1000)", f"{ratio:.2f}×",
+                             f"≤ {case.memory_mb:g} MB, ≤ 1.5×", verdict(met), "", ""])
     return rows
 
 
 def memory_verdict(result):
-    """failed-json's memory target: peak ≤ 30 MB and ≤ 1.5× the peak with --limit 1000."""
-    limited = result.extra.get("limit_1000")
-    if not limited or not result.hc:
+    """The memory target of a case that has one: hcconnect's median peak ≤ memory_mb, and
+    for failed-json also ≤ 1.5× its peak with --limit 1000 (streaming keeps them close).
+    (peak, peak with --limit 1000 or None, their ratio or None, met)."""
+    if not result.case.memory_mb or not result.hc or result.error:
         return None
-    full, small = median_rss(result.hc), median_rss(limited)
+    full = median_rss(result.hc)
+    met = full <= result.case.memory_mb * 1024
+    limited = result.extra.get("limit_1000")
+    if not limited:
+        return full, None, None, met
+    small = median_rss(limited)
     ratio = full / small
-    return full, small, ratio, full <= 30 * 1024 and ratio <= 1.5
+    return full, small, ratio, met and ratio <= 1.5
 
 
 def statement_rows(results):
@@ -983,17 +1214,359 @@ def markdown_report(results, options, data, facts, started, floor):
     return "\n".join(out)
 
 
-def write_report(path, section):
-    """Replaces the generated section of the report (between the markers), keeping the
-    text around it; a file without the markers gets the section alone."""
+def write_report(path, section, markers=(REPORT_BEGIN, REPORT_END)):
+    """Replaces the generated section of the report (between the markers, each a line of
+    its own: prose may quote them), keeping the text around it; a file without the markers
+    gets the section at its end."""
     path = Path(path)
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if REPORT_BEGIN in text and REPORT_END in text:
-        head, rest = text.split(REPORT_BEGIN, 1)
-        text = head + section + rest.split(REPORT_END, 1)[1]
+    begin, end = markers
+    text = path.read_text(encoding="utf-8") if path.exists() else "# hcconnect benchmark\n"
+    found = re.search(rf"^{re.escape(begin)}$.*?^{re.escape(end)}$", text, re.M | re.S)
+    if found:
+        text = text[:found.start()] + section + text[found.end():]
     else:
-        text = "# hcconnect benchmark\n\n" + section + "\n"
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
     path.write_text(text, encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------
+# --scale: the read cases on a log whose archive grows from 0.2M to 2M and 20M entries
+# ---------------------------------------------------------------------------------------
+
+SCALE_SIZES = (200_000, 2_000_000, 20_000_000)
+SCALE_LIVE = 20_000
+SCALE_BEGIN = "<!-- bench-scale:begin -->"
+SCALE_END = "<!-- bench-scale:end -->"
+# A bulk load this large is faster with the archive's indexes dropped and built again.
+REBUILD_INDEXES_ABOVE = 500_000
+# Above this size a case that returns every entry runs once per side, with no warm-up
+# (and no check: the output would be gigabytes); its output is checked at the smaller sizes.
+SINGLE_RUN_ABOVE = 2_000_000
+CHECK_LIMITS = ["--max-failed", "10000000", "--max-failed-age", "1000d", "--max-backlog", "10000000",
+                "--max-backlog-age", "1000d"]
+
+
+def make_scale_cases(flags, record):
+    """The read cases of --scale. `flags`: the stats options hcconnect has (--exact,
+    --brief); `record`: (table, record id, entry id) of a record with a long history."""
+    table, record_id, entry_id = record
+    main = {case.name: case for case in make_cases([], ("stats", "--exact") if "--exact" in flags else ("stats",))}
+    exact = main["stats"]
+    exact.name = "stats-exact"
+    if "--exact" not in flags:
+        exact.summary = "plain stats: this hcconnect has no --exact"
+    cases = [main["failed-json"], main["failed-csv"], main["failed-table-limit"], main["errors"], main["export-json"],
+             main["export-csv"], exact]
+    cases.append(Case("stats", "stats as it runs by default (estimates on a large log)", ["stats", "--format", "json"]))
+    if "--brief" in flags:
+        cases.append(Case("stats-brief", "backlog, FAILED and last-processed figures only",
+                          ["stats", "--brief", "--format", "json"], flat_required=True))
+    for format_name in ("json", "prometheus"):
+        cases.append(Case(f"check-{format_name}", "four thresholds, none crossed",
+                          ["check", *CHECK_LIMITS, "--format", format_name], flat_required=True))
+    cases += [
+        Case("list-50", "the newest 50 entries in any state", ["list", "--limit", "50", "--format", "json"]),
+        Case("related", f"the history of entry {entry_id}'s record", ["related", str(entry_id), "--format", "json"]),
+        Case("history", f"the history of {table} {record_id}", ["history", table, str(record_id), "--format", "json"]),
+    ]
+    return cases
+
+
+SCALE_CASE_NAMES = ["failed-json", "failed-csv", "failed-table-limit", "errors", "export-json", "export-csv",
+                    "stats-exact", "stats", "stats-brief", "check-json", "check-prometheus", "list-50", "related",
+                    "history"]
+
+
+@dataclass
+class ScaleSize:
+    """What the database held when a size was measured."""
+    archived: int
+    live: int
+    failed: int
+    backlog: int
+    size: str
+    seconds: float  # to grow to this size, VACUUM ANALYZE included
+
+
+@dataclass
+class ScaleRuns:
+    """One case at one size."""
+    hc: list = field(default_factory=list)  # [Run]
+    psql: list = field(default_factory=list)  # [Run]
+    hc_buffers: list = field(default_factory=list)  # shared_blks_hit + shared_blks_read per run
+    psql_buffers: list = field(default_factory=list)
+    lines: int = 0  # lines hcconnect wrote (the warm-up run's), 0 when not counted
+    checks: list = field(default_factory=list)
+    error: str = ""
+    plan: str = ""  # failed-table-limit: EXPLAIN (ANALYZE, BUFFERS) of its statement
+
+
+class ScaleBench(Bench):
+    """Runs the read cases at each size of the grown log (READ_DB, grown in place)."""
+
+    def buffers(self):
+        """Shared buffers the statements of READ_DB touched since the last reset (hit + read)."""
+        return int(self.server.psql(
+            "SELECT coalesce(sum(s.shared_blks_hit + s.shared_blks_read), 0) FROM pg_stat_statements s"
+            f" JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = '{READ_DB}'"))
+
+    def grow(self, archived, say):
+        """Grows READ_DB's archive to `archived` entries (hcemu.grow_archive), then VACUUM
+        ANALYZE; what it holds then."""
+        start = time.monotonic()
+        present = int(self.server.psql(f"SELECT count(*) FROM {ARCHIVE}", READ_DB))
+        if archived > present:
+            say(f"growing the archive from {present:,} to {archived:,} entries")
+            self.server.psql(f"SELECT hcemu.grow_archive('{SCHEMA}', {archived - present},"
+                             f" {'true' if archived - present > REBUILD_INDEXES_ABOVE else 'false'})", READ_DB)
+            self.server.psql(f"VACUUM ANALYZE {ARCHIVE}", READ_DB)
+        seconds = time.monotonic() - start
+        figures = self.server.psql(
+            f"SELECT (SELECT count(*) FROM {ARCHIVE}), (SELECT count(*) FROM {LIVE}),"
+            f" (SELECT count(*) FROM {LIVE} WHERE state = 'FAILED') + (SELECT count(*) FROM {ARCHIVE} WHERE state = 'FAILED'),"
+            f" (SELECT count(*) FROM {LIVE} WHERE state IN ('NEW', 'PENDING', 'REQUEUE'))"
+            f" + (SELECT count(*) FROM {ARCHIVE} WHERE state = 'REQUEUE'),"
+            f" pg_size_pretty(pg_database_size('{READ_DB}'))", READ_DB).strip().split("|")
+        return ScaleSize(int(figures[0]), int(figures[1]), int(figures[2]), int(figures[3]), figures[4], seconds)
+
+    def measure(self, case, size):
+        """A case at the current size: a checked warm-up run of each side (except for the
+        cases returning every entry above SINGLE_RUN_ABOVE), then runs alternated, with the
+        buffers each run's statements touched."""
+        runs = ScaleRuns()
+        try:
+            self.measure_runs(case, size, runs)
+        except BenchError as error:
+            runs.error = str(error)
+        return runs
+
+    def measure_runs(self, case, size, runs):
+        hc_argv = self.hc_argv(case, READ_DB)
+        psql_argv = self.psql_argv(case, READ_DB) if case.psql_args else None
+        single = case.returns_all and size > SINGLE_RUN_ABOVE
+        if not single:
+            hc_out, psql_out = self.scratch / "scale.hc.out", self.scratch / "scale.psql.out"
+            self.timed("hcconnect", hc_argv, stdout=hc_out)
+            with open(hc_out, "rb") as output:
+                runs.lines = sum(chunk.count(b"\n") for chunk in iter(lambda: output.read(1 << 20), b""))
+            if psql_argv:
+                self.timed("psql", psql_argv, stdout=psql_out)
+                hc_rows, psql_rows = ROW_READERS[case.hc_rows](hc_out), ROW_READERS[case.psql_rows](psql_out)
+                if hc_rows != psql_rows:
+                    raise BenchError(f"the two sides differ: hcconnect wrote {len(hc_rows)} rows, psql {len(psql_rows)}")
+                what = "groups" if case.hc_rows.startswith(("stats", "errors")) else "rows"
+                runs.checks.append(f"{len(hc_rows):,} {what}")
+                if case.name == "export-csv":
+                    same_csv_text(hc_out, psql_out)
+                    runs.checks.append("every field but the times")
+            for path in (hc_out, psql_out):
+                path.unlink(missing_ok=True)
+        if case.name == "failed-table-limit":
+            # the statement hcconnect sends, with its values (the default run's plans show both)
+            runs.plan = self.server.psql(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {failed_select(table='account', limit=50)}",
+                                         READ_DB).rstrip()
+        for _ in range(1 if single else self.options.runs):
+            self.server.reset_statements()
+            runs.hc.append(self.timed("hcconnect", hc_argv))
+            runs.hc_buffers.append(self.buffers())
+            if psql_argv:
+                self.server.reset_statements()
+                runs.psql.append(self.timed("psql", psql_argv))
+                runs.psql_buffers.append(self.buffers())
+
+
+def scale_record(server):
+    """The account record with the most entries, and its newest entry: for related and history."""
+    row = server.psql(
+        f"SELECT table_name, record_id, max(id) FROM (SELECT table_name, record_id, id FROM {LIVE}"
+        f" UNION ALL SELECT table_name, record_id, id FROM {ARCHIVE}) AS e WHERE table_name = 'account'"
+        " GROUP BY 1, 2 ORDER BY count(*) DESC, 2 LIMIT 1", READ_DB).strip().split("|")
+    return row[0], int(row[1]), int(row[2])
+
+
+def growth(case, sizes, measured):
+    """(buffer ratio from the second-largest to the largest size, verdict, met)."""
+    if len(sizes) < 2:
+        return None, "one size only", True
+    before, after = (measured[size] for size in sizes[-2:])
+    if before.error or after.error or not before.hc_buffers or not after.hc_buffers:
+        return None, "not measured", False
+    ratio = statistics.median(after.hc_buffers) / max(1, statistics.median(before.hc_buffers))
+    if ratio <= 1.2:
+        return ratio, "flat", True
+    entries = sizes[-1] / sizes[-2]
+    returned = entries if case.returns_all else (after.lines / before.lines if before.lines and after.lines else 1)
+    if returned > 1.2 and ratio <= 1.2 * returned:
+        verdict_text = "linear in what it returns"
+    else:
+        verdict_text = f"GROWS with the log ({ratio:.1f}× buffers for {entries:g}× entries)"
+    return ratio, verdict_text + (" — must be flat: MISSED" if case.flat_required else ""), not case.flat_required
+
+
+def scale_memory(case, sizes, measured):
+    """(largest median peak over the sizes, met): ≤ memory_mb at every size."""
+    peaks = [median_rss(measured[size].hc) for size in sizes if measured[size].hc]
+    if not peaks:
+        return None, False
+    return max(peaks), max(peaks) <= case.memory_mb * 1024
+
+
+def size_label(n):
+    return f"{n / 1_000_000:g}M" if n >= 1_000_000 else f"{n / 1000:g}k"
+
+
+def scale_tables(cases, sizes, measured, facts_by_size, floor):
+    """The report's tables: (title, header, rows) each."""
+    labels = [size_label(size) for size in sizes]
+    time_rows, buffer_rows, memory_rows = [], [], []
+    for case in cases:
+        cells, buffer_cells, memory_cells = [case.name], [case.name], [case.name]
+        for size in sizes:
+            runs = measured[case.name][size]
+            if runs.error:
+                cells.append("ERROR")
+                buffer_cells.append("ERROR")
+                memory_cells.append("ERROR")
+                continue
+            hc = milliseconds(median_wall(runs.hc)) if runs.hc else "—"
+            psql = milliseconds(median_wall(runs.psql)) if runs.psql else ""
+            ratio = f", {median_wall(runs.hc) / median_wall(runs.psql):.2f}×" if runs.hc and runs.psql else ""
+            cells.append(hc + (f" (psql {psql}{ratio})" if psql else ""))
+            buffer_cells.append(f"{statistics.median(runs.hc_buffers):,.0f}" if runs.hc_buffers else "—")
+            memory_cells.append(rss_cell(runs.hc, floor))
+        ratio, text, _ = growth(case, sizes, measured[case.name])
+        buffer_cells += [f"{ratio:.2f}×" if ratio is not None else "—", text]
+        if case.memory_mb:
+            peak, met = scale_memory(case, sizes, measured[case.name])
+            memory_cells += [f"≤ {case.memory_mb:g} MB", verdict(met) if peak is not None else "—"]
+        else:
+            memory_cells += ["—", ""]
+        time_rows.append(cells)
+        buffer_rows.append(buffer_cells)
+        memory_rows.append(memory_cells)
+    growth_label = f"{labels[-2]} → {labels[-1]}" if len(labels) > 1 else "growth"
+    data_rows = [[size_label(size), f"{facts.archived:,}", f"{facts.live:,}", f"{facts.failed:,}", f"{facts.backlog:,}",
+                  facts.size, f"{facts.seconds:.0f} s"] for size, facts in zip(sizes, facts_by_size)]
+    return [
+        ("Data at each size", ["size", "archived", "live", "FAILED", "backlog", "database", "grown in"], data_rows),
+        ("Median wall time (hcconnect, and psql where the case has a psql side)", ["case", *labels], time_rows),
+        ("Shared buffers touched by hcconnect's statements (median per run)",
+         ["case", *labels, f"buffers {growth_label}", "growth"], buffer_rows),
+        ("hcconnect's peak memory (median)", ["case", *labels, "target", "result"], memory_rows),
+    ]
+
+
+def scale_outcome(cases, sizes, measured):
+    """(cases with an error, targets missed)."""
+    errors = [case.name for case in cases if any(measured[case.name][size].error for size in sizes)]
+    missed = [case.name for case in cases if case.name not in errors and not growth(case, sizes, measured[case.name])[2]]
+    missed += [f"{case.name} memory" for case in cases
+               if case.memory_mb and case.name not in errors and not scale_memory(case, sizes, measured[case.name])[1]]
+    return errors, missed
+
+
+def scale_markdown(cases, sizes, measured, facts_by_size, options, facts, started, floor, flags):
+    errors, missed = scale_outcome(cases, sizes, measured)
+    summary = ("Every case ran and was checked; the cases that must be flat are, and memory stayed within its target."
+               if not errors and not missed else
+               " ".join(part for part in (f"Missed: {', '.join(missed)}." if missed else "",
+                                          f"Could not be measured or checked: {', '.join(errors)}." if errors else "")
+                        if part))
+    out = [SCALE_BEGIN, "",
+           f"Measured {started:%Y-%m-%d %H:%M} UTC with `{reproduce_command(options.bench_arguments)}`: "
+           f"{options.runs} run{'s' if options.runs != 1 else ''} per side and size after a checked warm-up run (the export cases above "
+           f"{size_label(SINGLE_RUN_ABOVE)}: one run, no warm-up). hcconnect "
+           f"{'has' if flags else 'has neither'} {' and '.join(sorted(flags)) if flags else '--exact nor --brief'} "
+           f"for stats. **{summary}**", ""]
+    for title, header, rows in scale_tables(cases, sizes, measured, facts_by_size, floor):
+        out += [f"### {title}", "", markdown_table(header, rows), ""]
+    failures = [(case.name, size, measured[case.name][size].error) for case in cases for size in sizes
+                if measured[case.name][size].error]
+    for name, size, error in failures:
+        out += [f"**{name} at {size_label(size)} could not be measured:**", "", "```", error, "```", ""]
+    plans = [(size, measured[case.name][size].plan) for case in cases for size in sizes if measured[case.name][size].plan]
+    if plans:
+        out += ["### Plans of failed-table-limit", "",
+                "`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)` of its statement (the same as hcconnect's, with the values) "
+                "at each size:", ""]
+        for size, plan in plans:
+            out += [f"{size_label(size)}:", "", "```", plan, "```", ""]
+    out += ["### Checks", ""]
+    for case in cases:
+        checked = [f"{size_label(size)}: {', '.join(measured[case.name][size].checks)}" for size in sizes
+                   if measured[case.name][size].checks]
+        written = [f"{size_label(size)}: {measured[case.name][size].lines:,}" for size in sizes
+                   if measured[case.name][size].lines]
+        out.append(f"- {case.name}: every run exited 0"
+                   + (f"; both sides returned the same (in the same order) — {'; '.join(checked)}" if checked else "")
+                   + (f"; lines hcconnect wrote — {'; '.join(written)}" if written else "") + ".")
+    out += ["", "### Commands", ""]
+    for case in cases:
+        out.append(f"- **{case.name}** ({case.summary}): `hcconnect {' '.join(case.hc_args)}`"
+                   + (" vs psql: the statement of the same case above" if case.psql_args else ""))
+    out += ["", "### Machine", "", markdown_table(["machine", ""], [list(fact) for fact in facts]), "", SCALE_END]
+    return "\n".join(out)
+
+
+def run_scale(options, server, say):
+    """--scale: builds the base log, then per size grows it, measures every case, reports."""
+    started = datetime.datetime.now(datetime.timezone.utc)
+    sizes = options.scale_sizes
+    data = Data(sizes[0], options.live, options.failed_fraction, reserve=sizes[-1] + 1)
+    try:
+        before = build_databases(server, data, say)
+        server.drop(SOURCE_DB)  # READ_DB is grown in place; the template is not needed
+        server.drop(EMPTY_DB)
+        facts = machine(server, options)
+        floor = measure_floor()
+        record = scale_record(server)
+    except BenchError as error:
+        print(f"bench.py: could not prepare the databases: {error}", file=sys.stderr)
+        return 1
+    flags = stats_flags(options.hcconnect)
+    if "--brief" not in flags:
+        say("this hcconnect has no stats --brief: that case is left out")
+    cases = [case for case in make_scale_cases(flags, record)
+             if options.cases is None or case.name in options.selected]
+    bench = ScaleBench(options, server, before)
+    measured = {case.name: {} for case in cases}
+    facts_by_size = []
+    for size in sizes:
+        try:
+            facts_by_size.append(bench.grow(size, say))
+        except BenchError as error:
+            print(f"bench.py: could not grow the archive to {size:,}: {error}", file=sys.stderr)
+            return 1
+        grown = facts_by_size[-1]
+        if (grown.failed, grown.backlog) != (facts_by_size[0].failed, facts_by_size[0].backlog):
+            print(f"bench.py: the FAILED and backlog counts changed with the size: {facts_by_size}", file=sys.stderr)
+            return 1
+        say(f"{size_label(size)}: {grown.archived:,} archived entries, database {grown.size}, grown in {grown.seconds:.0f} s")
+        for case in cases:
+            say(f"{size_label(size)}: {case.name}")
+            measured[case.name][size] = bench.measure(case, size)
+            if measured[case.name][size].error:
+                print(f"bench.py: {case.name} at {size_label(size)} FAILED:\n{measured[case.name][size].error}",
+                      file=sys.stderr)
+    print()
+    for title, header, rows in scale_tables(cases, sizes, measured, facts_by_size, floor):
+        print(title)
+        print(text_table(header, rows))
+        print()
+    errors, missed = scale_outcome(cases, sizes, measured)
+    if options.report:
+        write_report(options.report,
+                     scale_markdown(cases, sizes, measured, facts_by_size, options, facts, started, floor, flags),
+                     (SCALE_BEGIN, SCALE_END))
+        print(f"report written to {options.report}")
+    if errors:
+        print(f"ERROR (could not be measured or checked): {', '.join(errors)}")
+    if missed:
+        print(f"MISSED: {', '.join(missed)}")
+    if errors or missed:
+        return 1
+    print("every case measured and checked; every target met")
+    return 0
 
 
 # ---------------------------------------------------------------------------------------
@@ -1015,8 +1588,19 @@ def parse_arguments(argv):
     parser.add_argument("--cases", metavar="A,B", help="comma-separated cases to run (default all): " + ", ".join(CASE_NAMES))
     parser.add_argument("--report", metavar="FILE", help="write the markdown report to FILE (default docs/benchmarks.md, "
                                          "except with --quick or --cases)")
+    parser.add_argument("--scale", action="store_true",
+                        help="measure the read cases at 0.2M, 2M and 20M archived entries (same backlog and FAILED "
+                             "entries; 20,000 live), with the shared buffers their statements touch; writes its own "
+                             "section of docs/benchmarks.md; takes about 20 minutes and 20 GB of disk")
+    parser.add_argument("--scale-sizes", metavar="A,B,C",
+                        help="with --scale: archived entries at each size, increasing (default 200000,2000000,20000000; "
+                             "no report unless --report)")
     parser.add_argument("--check-arguments", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
+    if options.scale:
+        return scale_arguments(parser, options, argv)
+    if options.scale_sizes:
+        parser.error("--scale-sizes needs --scale")
 
     options.archived = options.archived if options.archived is not None else (100_000 if options.quick else 1_000_000)
     options.live = options.live if options.live is not None else (10_000 if options.quick else 100_000)
@@ -1045,6 +1629,53 @@ def parse_arguments(argv):
     return options
 
 
+def stats_flags(hcconnect):
+    """The options `hcconnect help stats` mentions among --exact and --brief (added in
+    issue 15: stats estimates the counts of finished states on a large log unless --exact)."""
+    try:
+        text = subprocess.run([hcconnect, "help", "stats"], capture_output=True, text=True, timeout=60, env=CHILD_ENV).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return set()
+    return {flag for flag in ("--exact", "--brief") if flag in text}
+
+
+def exact_stats_arguments(hcconnect):
+    """`stats --exact` when hcconnect has it (every count exact, as the GROUP BY), else `stats`."""
+    return ("stats", "--exact") if "--exact" in stats_flags(hcconnect) else ("stats",)
+
+
+def scale_arguments(parser, options, argv):
+    """The options of --scale: sizes, live entries, runs, cases, report."""
+    if options.quick or options.archived is not None:
+        parser.error("--scale sets its own sizes: use --scale-sizes instead of --quick or --archived")
+    try:
+        options.scale_sizes = ([int(size.replace("_", "")) for size in options.scale_sizes.split(",")]
+                               if options.scale_sizes else list(SCALE_SIZES))
+    except ValueError:
+        parser.error("--scale-sizes takes whole numbers separated by commas")
+    if not options.scale_sizes or options.scale_sizes != sorted(set(options.scale_sizes)) or options.scale_sizes[0] < 1000:
+        parser.error("--scale-sizes must be increasing, each at least 1000")
+    if options.scale_sizes[-1] * 2 + SCALE_LIVE > 2_000_000_000:
+        parser.error("--scale-sizes: the largest must stay below 1,000,000,000 (integer ids)")
+    options.live = options.live if options.live is not None else SCALE_LIVE
+    options.runs = options.runs if options.runs is not None else 3
+    if options.live < 0 or options.runs < 1 or not 0 < options.failed_fraction <= 1:
+        parser.error("--live must be >= 0, --runs at least 1, --failed-fraction in (0, 1]")
+    options.help_runs = options.runs
+    if options.cases is not None:
+        options.selected = [name.strip() for name in options.cases.split(",") if name.strip()]
+        unknown = [name for name in options.selected if name not in SCALE_CASE_NAMES]
+        if unknown or not options.selected:
+            parser.error(f"unknown case {', '.join(unknown) or '(none given)'} for --scale; cases: "
+                         + ", ".join(SCALE_CASE_NAMES))
+    if options.report is None and options.cases is None and options.scale_sizes == list(SCALE_SIZES):
+        options.report = str(DEFAULT_REPORT)
+    if not options.check_arguments and (not options.hcconnect or not options.server_url):
+        parser.error("HCCONNECT and SERVER_URL are required (make bench passes them)")
+    options.bench_arguments = [arg for arg in argv if arg not in (options.hcconnect, options.server_url)]
+    return options
+
+
 def main(argv):
     options = parse_arguments(argv)
     if options.check_arguments:
@@ -1052,6 +1683,9 @@ def main(argv):
 
     def say(message):
         print(f"==> {message}", file=sys.stderr, flush=True)
+
+    if options.scale:
+        return run_scale(options, Server(options.server_url), say)
 
     started = datetime.datetime.now(datetime.timezone.utc)
     server = Server(options.server_url)
@@ -1068,7 +1702,11 @@ def main(argv):
     capture_ids = list(range(1, min(CAPTURED_RECORDS, data.accounts) + 1))
     bench = Bench(options, server, before)
     results = []
-    for case in make_cases(capture_ids):
+    stats_args = exact_stats_arguments(options.hcconnect)
+    if "--exact" not in stats_args:
+        say("this hcconnect has no stats --exact: the stats case measures plain stats")
+    live_max = int(server.psql(f"SELECT coalesce(max(id), 0) FROM {LIVE}", SOURCE_DB))
+    for case in make_cases(capture_ids, stats_args, live_max):
         if case.name not in options.selected:
             continue
         say(f"{case.name}: {case.summary}")

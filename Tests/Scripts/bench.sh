@@ -3,6 +3,11 @@
 #
 #   bench.sh [--quick] [--archived N] [--live N] [--failed-fraction F] [--runs N]
 #            [--cases A,B] [--report FILE]
+#   bench.sh --scale [--scale-sizes A,B,C] [--live N] [--failed-fraction F] [--runs N]
+#            [--cases A,B] [--report FILE]
+#
+# --scale measures the read cases at 0.2M, 2M and 20M archived entries (one database grown
+# in place; about 20 minutes and 20 GB of disk) and writes its own section of the report.
 #
 # Checks the arguments, makes sure the dependencies are there (deps.sh), builds a release
 # binary, starts a throwaway PostgreSQL server in .build/pg-bench with pg_stat_statements
