@@ -68,8 +68,8 @@ public struct TriggerLogStatistics: Sendable, Equatable {
         /// The oldest FAILED entry's `created_at` (live or archived); nil when there are
         /// none, or none with a creation time.
         public var failedOldest: Moment?
-        /// Entries waiting for Heroku Connect: live NEW and PENDING, and REQUEUE (which
-        /// Connect copies back to the live log) in either table.
+        /// Entries waiting for Heroku Connect: the live log's NEW, PENDING and REQUEUE
+        /// (``TriggerLogStatistics/isWaiting(_:in:)``).
         public var backlog = 0
         /// When the backlog entry that has waited longest began to wait (the later of its
         /// `created_at` and `updated_at`): a backlog that keeps getting older is a stuck

@@ -45,7 +45,7 @@ enum CheckCommand: Command {
     static let maxFailed = OptionSpec("max-failed", .value("N"), "At most N FAILED entries, live and archived")
     static let maxFailedAge = OptionSpec(
         "max-failed-age", .value("DUR"), "The oldest FAILED entry at most DUR old (30m, 6h, 2d, 1w)")
-    static let maxBacklog = OptionSpec("max-backlog", .value("N"), "At most N entries waiting for Connect (live NEW and PENDING, REQUEUE)")
+    static let maxBacklog = OptionSpec("max-backlog", .value("N"), "At most N entries waiting for Connect (the live log's NEW, PENDING and REQUEUE)")
     static let maxBacklogAge = OptionSpec(
         "max-backlog-age", .value("DUR"), "No backlog entry waiting longer than DUR (since capture or retry): catches a stuck sync")
     static let options: [OptionSpec] = [maxFailed, maxFailedAge, maxBacklog, maxBacklogAge, StatsCommand.table]

@@ -8,7 +8,7 @@ enum StatsCommand: Command {
         usage: ["stats [--table T] [--brief | --exact]"],
         description: """
             The monitoring view of the trigger log. Per table and in total: the backlog \
-            (entries waiting for Heroku Connect: live NEW and PENDING, and REQUEUE) and how \
+            (entries waiting for Heroku Connect: the live log's NEW, PENDING and REQUEUE) and how \
             long its oldest entry has waited, which tells a stuck sync (an old backlog) from \
             a busy one (a large but young backlog); an entry waits since the later of its \
             created_at and updated_at, so a retried entry waits since its retry; the FAILED \

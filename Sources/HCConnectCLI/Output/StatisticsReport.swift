@@ -62,7 +62,11 @@ enum StatisticsReport {
                 TextTable.Cell(
                     ReadableFigure.count(figures.failed), style: figures.failed > 0 ? { style.red($0) } : nil),
                 TextTable.Cell(age(figures.failedOldest)),
-                TextTable.Cell(figures.lastProcessed.map { age($0) + " ago" } ?? "never"), TextTable.Cell(""),
+                // with estimates, the last processing comes from the newest entries only: a table
+                // without one among them was processed before them, not never
+                TextTable.Cell(
+                    figures.lastProcessed.map { age($0) + " ago" } ?? (figures.estimated.isEmpty ? "never" : "-")),
+                TextTable.Cell(""),
             ])
         }
         return render(&table, width: width, style: style)
@@ -289,7 +293,7 @@ enum StatisticsReport {
             help: "Age of the oldest FAILED entry (live or archived), by created_at.",
             perTable { $0.failedOldest?.ageSeconds })
         writer.gauge(
-            "hcconnect_backlog_entries", help: "Entries waiting for Heroku Connect (live NEW and PENDING, REQUEUE).",
+            "hcconnect_backlog_entries", help: "Entries waiting for Heroku Connect (the live log's NEW, PENDING and REQUEUE).",
             perTable { Double($0.backlog) })
         writer.gauge(
             "hcconnect_backlog_oldest_age_seconds", help: "How long the backlog entry waiting longest has waited, since the later of created_at and updated_at.",
