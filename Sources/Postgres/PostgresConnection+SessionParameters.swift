@@ -85,21 +85,8 @@ extension PostgresConnection {
     func sendAfterDeferredParameters(_ sql: String, _ parameters: [PostgresParameter]) throws(PostgresError) -> PostgresError? {
         let settings = deferredParameters
         deferredParameters = []
-        guard PQenterPipelineMode(handle) == 1 else { throw lastConnectionError() }
         let (settingsSQL, settingsValues) = Self.setConfigStatement(settings)
-        var sent = try withParameters(settingsSQL, settingsValues) { sqlPointer, count, values in
-            PQsendQueryParams(handle, sqlPointer, count, nil, values, nil, nil, 0)
-        } == 1 && PQpipelineSync(handle) == 1
-        if sent {
-            sent = try withParameters(sql, parameters) { sqlPointer, count, values in
-                PQsendQueryParams(handle, sqlPointer, count, nil, values, nil, nil, 0)
-            } == 1 && PQpipelineSync(handle) == 1
-        }
-        guard sent else {
-            let failure = lastConnectionError()
-            endPipeline()
-            throw failure
-        }
+        try sendPipelined([(settingsSQL, settingsValues, true), (sql, parameters, true)])
         let start = ContinuousClock.now
         var refusal: PostgresError?
         // the set_config row, the NULL that ends it, and its sync

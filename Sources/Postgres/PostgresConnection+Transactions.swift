@@ -11,18 +11,7 @@ extension PostgresConnection {
     func queryAfterBegin(_ sql: String, _ parameters: [PostgresParameter]) throws(PostgresError) -> PostgresRows {
         beginIsPending = false
         let start = ContinuousClock.now
-        guard PQenterPipelineMode(handle) == 1 else { throw lastConnectionError() }
-        var sent = PQsendQueryParams(handle, "BEGIN", 0, nil, nil, nil, nil, 0) == 1
-        if sent {
-            sent = try withParameters(sql, parameters) { sqlPointer, count, values in
-                PQsendQueryParams(handle, sqlPointer, count, nil, values, nil, nil, 0)
-            } == 1 && PQpipelineSync(handle) == 1
-        }
-        guard sent else {
-            let failure = lastConnectionError()
-            endPipeline()
-            throw failure
-        }
+        try sendPipelined([("BEGIN", [], false), (sql, parameters, true)])
         // BEGIN's result and the NULL that ends it, then the statement's
         let begin = PQgetResult(handle)
         while let extra = PQgetResult(handle) { PQclear(extra) }
@@ -39,14 +28,7 @@ extension PostgresConnection {
         }
         // (BEGIN's result comes when the statement's does: the statement has the time)
         report("BEGIN", since: begun, until: begun, rows: 0)
-        do {
-            let rows = PostgresRows(result: try check(result))
-            report(sql, since: start, rows: rows.count)
-            return rows
-        } catch {
-            report(sql, since: start, rows: 0, failure: error)
-            throw error
-        }
+        return try rows(of: result, sql: sql, since: start)
     }
 
     /// Sends a pending `BEGIN` on its own, for statements that do not go out through

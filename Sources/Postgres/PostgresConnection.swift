@@ -199,6 +199,12 @@ public final class PostgresConnection {
         } else {
             result = try queryAfterDeferredParameters(sql, parameters)
         }
+        return try rows(of: result, sql: sql, since: start)
+    }
+
+    /// The rows of a statement's result, reported to the statement observer with the time
+    /// since `start`, or its error, reported and thrown.
+    func rows(of result: OpaquePointer?, sql: String, since start: ContinuousClock.Instant) throws(PostgresError) -> PostgresRows {
         do {
             let rows = PostgresRows(result: try check(result))
             report(sql, since: start, rows: rows.count)
@@ -206,6 +212,25 @@ public final class PostgresConnection {
         } catch {
             report(sql, since: start, rows: 0, failure: error)
             throw error
+        }
+    }
+
+    /// Enters pipeline mode and sends the statements in order, each followed by a sync
+    /// when its `sync` says so (a sync ends an implicit transaction, and an error skips the
+    /// statements up to the next sync); on failure, ends the pipeline and throws.
+    func sendPipelined(
+        _ statements: [(sql: String, parameters: [PostgresParameter], sync: Bool)]
+    ) throws(PostgresError) {
+        guard PQenterPipelineMode(handle) == 1 else { throw lastConnectionError() }
+        for statement in statements {
+            let sent = try withParameters(statement.sql, statement.parameters) { sqlPointer, count, values in
+                PQsendQueryParams(handle, sqlPointer, count, nil, values, nil, nil, 0)
+            } == 1 && (!statement.sync || PQpipelineSync(handle) == 1)
+            guard sent else {
+                let failure = lastConnectionError()
+                endPipeline()
+                throw failure
+            }
         }
     }
 
