@@ -29,7 +29,9 @@ extension TriggerLogStore {
         var mapped = try schema.mappedTables
         var statement = StatisticsStatement(schema: schemaName)
         if let tables {
-            let chosen = try tables.map { try loggedTable(named: $0) }.uniqued()
+            // what actionable counting reads of the archive is its FAILED entries: a table
+            // named is looked for there through the FAILED index alone, never by a scan
+            let chosen = try tables.map { try loggedTable(named: $0, failedOnly: counting == .actionable) }.uniqued()
             mapped = mapped.filter { table in chosen.contains { $0.mapping == table } }
             statement.restrict(to: chosen.map(\.name))
         }
