@@ -239,10 +239,8 @@ public final class TriggerLogStore {
 
     /// Entry counts per table, location and state, over the whole log, ordered by table,
     /// location (live first) and state: the counts of ``statistics(tables:counting:)``.
-    public func stateCounts(
-        counting: TriggerLogStatistics.Counting = .exact
-    ) throws -> [StateCount] {
-        try statistics(counting: counting).totals.counts
+    public func stateCounts() throws -> [StateCount] {
+        try statistics().totals.counts
     }
 
     private func qualified(_ table: MappedTable) throws -> String {

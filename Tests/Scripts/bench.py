@@ -1214,6 +1214,19 @@ def markdown_report(results, options, data, facts, started, floor):
     return "\n".join(out)
 
 
+def conclusion(errors, missed, success):
+    """Prints what could not be measured and which targets were missed, or `success`;
+    returns the exit status (1 when anything went wrong, 0 otherwise)."""
+    if errors:
+        print(f"ERROR (could not be measured or checked): {', '.join(errors)}")
+    if missed:
+        print(f"MISSED: {', '.join(missed)}")
+    if errors or missed:
+        return 1
+    print(success)
+    return 0
+
+
 def write_report(path, section, markers=(REPORT_BEGIN, REPORT_END)):
     """Replaces the generated section of the report (between the markers, each a line of
     its own: prose may quote them), keeping the text around it; a file without the markers
@@ -1559,14 +1572,7 @@ def run_scale(options, server, say):
                      scale_markdown(cases, sizes, measured, facts_by_size, options, facts, started, floor, flags),
                      (SCALE_BEGIN, SCALE_END))
         print(f"report written to {options.report}")
-    if errors:
-        print(f"ERROR (could not be measured or checked): {', '.join(errors)}")
-    if missed:
-        print(f"MISSED: {', '.join(missed)}")
-    if errors or missed:
-        return 1
-    print("every case measured and checked; every target met")
-    return 0
+    return conclusion(errors, missed, "every case measured and checked; every target met")
 
 
 # ---------------------------------------------------------------------------------------
@@ -1729,14 +1735,7 @@ def main(argv):
     if options.report:
         write_report(options.report, markdown_report(results, options, data, facts, started, floor))
         print(f"report written to {options.report}")
-    if errors:
-        print(f"ERROR (could not be measured or checked): {', '.join(errors)}")
-    if missed:
-        print(f"MISSED: {', '.join(missed)}")
-    if errors or missed:
-        return 1
-    print("every target met")
-    return 0
+    return conclusion(errors, missed, "every target met")
 
 
 if __name__ == "__main__":

@@ -125,11 +125,7 @@ enum StatsCommand: Command {
             context.output.write(StatisticsReport.summaryTable(statistics, style: context.style, width: width))
             context.output.line()
             context.output.write(StatisticsReport.countsTable(statistics, style: context.style, width: width))
-            if case .estimatingAbove(let threshold) = counting,
-                let note = StatisticsReport.estimateNote(statistics, threshold: threshold)
-            {
-                for line in DisplayText.wrapped(note, width: width ?? Int.max) { context.output.line(context.style.dim(line)) }
-            }
+            context.output.write(StatisticsReport.estimateNote(statistics, width: width, style: context.style))
         }
         return .success
     }

@@ -82,12 +82,8 @@ enum TablesCommand: Command {
             }
         case .table, .ids, .prometheus:
             writeTable(tables, estimated: statistics.estimated, context)
-            if case .estimatingAbove(let threshold) = counting,
-                let note = StatisticsReport.estimateNote(statistics, threshold: threshold)
-            {
-                let width = context.output.tableWidth ?? Int.max
-                for line in DisplayText.wrapped(note, width: width) { context.output.line(context.style.dim(line)) }
-            }
+            context.output.write(
+                StatisticsReport.estimateNote(statistics, width: context.output.tableWidth, style: context.style))
         }
         return .success
     }

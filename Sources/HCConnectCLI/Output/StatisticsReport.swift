@@ -76,10 +76,16 @@ enum StatisticsReport {
     static func render(_ table: inout TextTable, width: Int?, style: TextStyle) -> String {
         var text = table.render(header: true, maxWidth: width, style: style)
         if !table.droppedTitles.isEmpty {
-            let note = "(not shown at this width: " + table.droppedTitles.joined(separator: ", ") + "; --format csv has them)"
-            for line in DisplayText.wrapped(note, width: width ?? Int.max) { text += style.dim(line) + "\n" }
+            text += dimmed(
+                "(not shown at this width: " + table.droppedTitles.joined(separator: ", ") + "; --format csv has them)",
+                width: width, style: style)
         }
         return text
+    }
+
+    /// A note under a table: dim, wrapped to `width`, each line ended.
+    static func dimmed(_ note: String, width: Int?, style: TextStyle) -> String {
+        DisplayText.wrapped(note, width: width ?? Int.max).map { style.dim($0) + "\n" }.joined()
     }
 
     /// The state columns of a count table, in the order they go on a narrow terminal (FAILED
@@ -109,16 +115,18 @@ enum StatisticsReport {
         return "~\(rounded)"
     }
 
-    /// The line under a table with estimated counts: which log table, about how large, and
-    /// how to count instead.
-    static func estimateNote(_ statistics: TriggerLogStatistics, threshold: Int) -> String? {
-        guard !statistics.estimated.isEmpty else { return nil }
+    /// The lines under a table with estimated counts (none without estimates): which log
+    /// table, about how large, and how to count instead.
+    static func estimateNote(_ statistics: TriggerLogStatistics, width: Int?, style: TextStyle) -> String {
+        guard case .estimatingAbove(let threshold) = statistics.counting, !statistics.estimated.isEmpty else { return "" }
         let tables = TriggerLogLocation.allCases.filter(statistics.estimated.contains).map { location in
             "the \(location == .live ? "live log" : "archive") (\(estimate(statistics.totals.total(in: location))) entries)"
         }
-        return "~ estimated from the planner's statistics: " + tables.joined(separator: " and ")
-            + " holds more than \(ReadableFigure.count(threshold)); FAILED and the backlog are exact."
-            + " --exact counts every entry"
+        return dimmed(
+            "~ estimated from the planner's statistics: " + tables.joined(separator: " and ")
+                + " holds more than \(ReadableFigure.count(threshold)); FAILED and the backlog are exact."
+                + " --exact counts every entry",
+            width: width, style: style)
     }
 
     /// Entry counts per table, place and state: one row per table and place, one column
