@@ -66,6 +66,7 @@ public struct RepairPlan: Sendable, Equatable {
         requeues.reserveCapacity(decided.count)
         var requeueOrder: [RequeueKey] = []
         var captured: [CaptureKey: [(RepairCandidate, CaptureProcedure, WrittenColumns)]] = [:]
+        captured.reserveCapacity(decided.count)
         var captureOrder: [CaptureKey] = []
         for (entry, decision) in decided {
             switch decision {

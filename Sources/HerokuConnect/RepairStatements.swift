@@ -170,11 +170,18 @@ struct RepairStatements {
     // MARK: - Ignoring
 
     /// Ignore's batch in one statement: sets the entries among `live` and `archive` that are
-    /// FAILED, still match `recheck` and are not locked by another session to IGNORED (the
-    /// decision ``RepairDecision`` makes for ignore, as a statement), and answers the
-    /// changed entries (`id`, `archived`, `table_name`, `record_id`). Only the log tables the batch has entries in are
-    /// touched.
-    func ignore(live liveEntries: [Int], archive archiveEntries: [Int], recheck: [TriggerLogQuery]) -> SQLStatement {
+    /// FAILED and still match `recheck` to IGNORED (the decision ``RepairDecision`` makes for
+    /// ignore, as a statement), and answers the changed entries (`id`, `archived`,
+    /// `table_name`, `record_id`). Only the log tables the batch has entries in are touched.
+    ///
+    /// - Parameter lockingFirst: Lock the entries first with ``locking``'s clause, skipping
+    ///   (or failing on) those another session holds. Without it the statement is a plain
+    ///   `UPDATE`, which finds and changes each entry in one look-up (the locking read costs
+    ///   a second one and a WAL record per entry), and waits for a held entry: its caller
+    ///   runs it with a lock timeout of a millisecond and falls back to the locking form.
+    func ignore(live liveEntries: [Int], archive archiveEntries: [Int], recheck: [TriggerLogQuery], lockingFirst: Bool)
+        -> SQLStatement
+    {
         var statement = SQLStatement()
         let matches = Self.matches(recheck, &statement)
         var ctes: [String] = []
@@ -182,17 +189,28 @@ struct RepairStatements {
         for (ids, location) in [(liveEntries, TriggerLogLocation.live), (archiveEntries, .archive)] where !ids.isEmpty {
             let table = location.qualifiedName(in: schemaName)
             let name = location.rawValue
-            ctes.append(
-                """
-                \(name)_target AS (
-                  SELECT id FROM \(table) WHERE id = ANY(\(statement.bind(.array(ids)))::int[]) AND \(matches)
-                  ORDER BY id \(locking.clause)
-                ), \(name)_ignored AS (
-                  UPDATE \(table) AS t SET state = 'IGNORED', updated_at = now() FROM \(name)_target AS target
-                  WHERE t.id = target.id AND t.state = 'FAILED'
-                  RETURNING t.id, t.table_name, t.record_id
-                )
-                """)
+            let chosen = "id = ANY(\(statement.bind(.array(ids)))::int[]) AND \(matches)"
+            if lockingFirst {
+                ctes.append(
+                    """
+                    \(name)_target AS (
+                      SELECT id FROM \(table) WHERE \(chosen)
+                      ORDER BY id \(locking.clause)
+                    ), \(name)_ignored AS (
+                      UPDATE \(table) AS t SET state = 'IGNORED', updated_at = now() FROM \(name)_target AS target
+                      WHERE t.id = target.id AND t.state = 'FAILED'
+                      RETURNING t.id, t.table_name, t.record_id
+                    )
+                    """)
+            } else {
+                ctes.append(
+                    """
+                    \(name)_ignored AS (
+                      UPDATE \(table) AS t SET state = 'IGNORED', updated_at = now() WHERE t.\(chosen)
+                      RETURNING t.id, t.table_name, t.record_id
+                    )
+                    """)
+            }
             answers.append("SELECT id, \(location == .archive), table_name, record_id FROM \(name)_ignored")
         }
         statement.append("WITH " + ctes.joined(separator: ",\n") + "\n" + answers.joined(separator: "\nUNION ALL\n"))

@@ -191,6 +191,9 @@ public final class TriggerLogRepair {
     public static func batches(_ entries: [Candidate], size: Int) -> [[Candidate]] {
         // Each entry's group: the first entry of its record (or of its id), by position.
         var first: [GroupKey: Int] = [:]
+        // (sized up front: growing a dictionary of a hundred thousand keys rehashes them all
+        // at every doubling, which was a tenth of a bulk retry's client time)
+        first.reserveCapacity(entries.count)
         var groupOf: [Int] = []
         groupOf.reserveCapacity(entries.count)
         for (index, entry) in entries.enumerated() {
@@ -398,17 +401,22 @@ public final class TriggerLogRepair {
         }
     }
 
-    /// Ignore's batch: one statement, a transaction of its own (locks, re-check and change
-    /// need no other: no BEGIN and COMMIT to wait for), sets what it can to IGNORED; the
+    /// Ignore's batch: one statement sets what it can to IGNORED, re-checking each entry; the
     /// entries it did not change (usually none) are then read and decided as a dry run
     /// would, not held.
+    ///
+    /// The statement is first a plain `UPDATE`, in a transaction whose lock timeout is a
+    /// millisecond: no entry is held by another session (the usual case), and each is found
+    /// and changed in one look-up. When one is held, that transaction fails at once and the
+    /// batch runs again as a statement that locks first, skipping the held entries (or, for
+    /// a single explicit entry, failing on it), its own transaction under the session's lock
+    /// timeout.
     private func ignore(_ rule: Rule, _ batch: [Candidate], _ statements: RepairStatements) throws -> [RepairOutcome] {
         let targets = batch.map(\.target)
-        let statement = statements.ignore(
-            live: targets.filter { $0.location == .live }.map(\.id), archive: targets.filter { $0.location == .archive }.map(\.id),
-            recheck: rule.recheck)
+        let live = targets.filter { $0.location == .live }.map(\.id)
+        let archive = targets.filter { $0.location == .archive }.map(\.id)
         var outcomes: [RepairOutcome] = []
-        let rows = try connection.query(statement.sql, statement.parameters)
+        let rows = try ignoring(live: live, archive: archive, recheck: rule.recheck, statements)
         outcomes.reserveCapacity(rows.count)
         for row in rows {
             guard let id = try row.int(0) else { continue }
@@ -434,11 +442,26 @@ public final class TriggerLogRepair {
         return outcomes.sorted { RepairPlan.entryOrder(.init(id: $0.id, location: $0.location), .init(id: $1.id, location: $1.location)) }
     }
 
+    /// The rows of ignore's batch statement: the plain form under a lock timeout of a
+    /// millisecond, else (an entry or the table held) the form that locks first.
+    private func ignoring(
+        live: [Int], archive: [Int], recheck: [TriggerLogQuery], _ statements: RepairStatements
+    ) throws(PostgresError) -> PostgresRows {
+        let plain = statements.ignore(live: live, archive: archive, recheck: recheck, lockingFirst: false)
+        do {
+            return try connection.queryInOwnTransaction(plain.sql, plain.parameters, settings: [("lock_timeout", "1ms")])
+        } catch where error.sqlState == "55P03" {
+            let locking = statements.ignore(live: live, archive: archive, recheck: recheck, lockingFirst: true)
+            return try connection.query(locking.sql, locking.parameters)
+        }
+    }
+
     /// The later entries of the candidates' records when the run starts (see
     /// ``LaterSuccesses``).
     private func laterSuccesses(of entries: [Candidate], _ statements: RepairStatements) throws -> LaterSuccesses {
         // each record with its first entry (the candidates are in id order)
         var first: [RecordKey: Int] = [:]
+        first.reserveCapacity(entries.count)
         for entry in entries {
             guard let table = entry.tableName, let record = entry.recordID else { continue }
             let key = RecordKey(table: table, id: record)
@@ -599,12 +622,15 @@ extension RepairPlan {
     /// the entries it did not change reported as they are (a capture whose record's row
     /// went away: record missing; anything else: changed by another session).
     func carriedOut(_ rows: ChangeRows) throws -> [RepairOutcome] {
-        var captureOf: [TriggerLogRepair.Target: Capture] = [:]
-        for capture in captures { for member in capture.members { captureOf[member] = capture } }
+        // each member's capture, by position (a Capture is not copied per member)
+        var captureOf: [TriggerLogRepair.Target: Int] = [:]
+        captureOf.reserveCapacity(outcomes.count)
+        for (index, capture) in captures.enumerated() { for member in capture.members { captureOf[member] = index } }
         return outcomes.map { planned in
             let target = TriggerLogRepair.Target(id: planned.id, location: planned.location)
             let result: RepairOutcome.Result
-            if let capture = captureOf[target] {
+            if let index = captureOf[target] {
+                let capture = captures[index]
                 if let newID = rows.captures[capture.key] {
                     if !rows.members.contains(target) {
                         result = .locked

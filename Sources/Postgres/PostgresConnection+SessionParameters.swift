@@ -39,8 +39,10 @@ extension PostgresConnection {
     }
 
     /// The `set_config` statement for parameters, and its parameter values.
-    static func setConfigStatement(_ parameters: [(name: String, value: String)]) -> (String, [PostgresParameter]) {
-        let calls = parameters.indices.map { "set_config($\($0 * 2 + 1), $\($0 * 2 + 2), false)" }
+    static func setConfigStatement(
+        _ parameters: [(name: String, value: String)], local: Bool = false
+    ) -> (String, [PostgresParameter]) {
+        let calls = parameters.indices.map { "set_config($\($0 * 2 + 1), $\($0 * 2 + 2), \(local))" }
         return ("SELECT " + calls.joined(separator: ", "), parameters.flatMap { [.text($0.name), .text($0.value)] })
     }
 

@@ -39,4 +39,71 @@ extension PostgresConnection {
         beginIsPending = false
         try execute("BEGIN")
     }
+
+    /// Runs one statement in a transaction of its own, with `settings` in force for that
+    /// transaction only (`set_config(..., true)`, as `SET LOCAL`), in one round trip:
+    /// `BEGIN`, the settings, the statement and `COMMIT`, pipelined up to one sync. When the
+    /// statement fails, the server skips the `COMMIT`, the transaction is rolled back and
+    /// the statement's error thrown: nothing of it stays.
+    ///
+    /// Not inside ``withTransaction(_:)``.
+    ///
+    /// - Throws: ``PostgresError``; a connection lost while committing is
+    ///   ``PostgresError/Kind/commitOutcomeUnknown``.
+    public func queryInOwnTransaction(
+        _ sql: String, _ parameters: [PostgresParameter] = [], settings: [(name: String, value: String)]
+    ) throws(PostgresError) -> PostgresRows {
+        precondition(!isInTransaction && !beginIsPending, "queryInOwnTransaction inside a transaction")
+        try applySessionParameters(deferredParameters)
+        let start = ContinuousClock.now
+        let (settingSQL, settingValues) = Self.setConfigStatement(settings, local: true)
+        var statements: [(sql: String, parameters: [PostgresParameter], sync: Bool)] = [("BEGIN", [], false)]
+        if !settings.isEmpty { statements.append((settingSQL, settingValues, false)) }
+        let index = statements.count
+        statements.append((sql, parameters, false))
+        statements.append(("COMMIT", [], true))
+        try sendPipelined(statements)
+        // each statement's result (an aborted one's too) and the NULL that ends it
+        var results: [OpaquePointer?] = []
+        for _ in statements {
+            results.append(PQgetResult(handle))
+            while let extra = PQgetResult(handle) { PQclear(extra) }
+        }
+        endPipeline()
+        var failure: PostgresError?
+        var rows: PostgresRows?
+        for (position, result) in results.enumerated() {
+            guard failure == nil else {
+                if let result { PQclear(result) }
+                continue
+            }
+            do throws(PostgresError) {
+                if position == index {
+                    rows = try self.rows(of: result, sql: sql, since: start)
+                } else {
+                    let handle = try check(result)
+                    if position == results.count - 1, String(cString: PQcmdStatus(handle.pointer)) != "COMMIT" {
+                        throw PostgresError(.server, message: "the transaction was rolled back instead of committed")
+                    }
+                    // (their results come with the statement's, which has the time)
+                    let now = ContinuousClock.now
+                    report(statements[position].sql, since: now, until: now, rows: 0)
+                }
+            } catch {
+                failure =
+                    position == results.count - 1 && error.kind == .connectionLost
+                    ? PostgresError(
+                        .commitOutcomeUnknown, message: "the connection was lost while committing: " + error.message,
+                        hint: error.hint)
+                    : error
+            }
+        }
+        if let failure {
+            if PQtransactionStatus(handle) == PQTRANS_INERROR || PQtransactionStatus(handle) == PQTRANS_INTRANS {
+                _ = try? execute("ROLLBACK")
+            }
+            throw failure
+        }
+        return rows!
+    }
 }

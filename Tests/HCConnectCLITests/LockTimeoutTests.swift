@@ -166,8 +166,11 @@ import Testing
     // MARK: - The session's timeouts
 
     /// The timeouts in effect while a batch changes the archive, as a trigger sees them.
+    ///
+    /// - Parameter holdingFirstEntry: Hold the first entry locked in another session while
+    ///   the command runs (which then leaves it alone and exits 1).
     private func timeoutsSeenByABatch(
-        _ schema: ConnectTestSchema, _ options: [String], command: String = "retry"
+        _ schema: ConnectTestSchema, _ options: [String], command: String = "retry", holdingFirstEntry: Bool = false
     ) throws -> [String] {
         let fixture = TriggerLogFixture(schema)
         try fixture.fillArchivedFailures(3)
@@ -182,8 +185,20 @@ import Testing
             CREATE TRIGGER record_timeouts AFTER UPDATE ON _trigger_log_archive
             FOR EACH STATEMENT EXECUTE FUNCTION record_timeouts()
             """)
-        let result = try hcconnect([command, "--failed", "--yes"] + options, schema: schema.name)
-        #expect(result.status == 0, "\(result.stderr)")
+        let run = { try hcconnect([command, "--failed", "--yes"] + options, schema: schema.name) }
+        if holdingFirstEntry {
+            let other = try TestDatabase.connect()
+            let result = try other.withTransaction {
+                let held = try other.query(
+                    "SELECT id FROM \(schema.quoted)._trigger_log_archive ORDER BY id LIMIT 1 FOR UPDATE")
+                #expect(held.count == 1)
+                return try run()
+            }
+            #expect(result.status == 1, "\(result.stderr)")
+        } else {
+            let result = try run()
+            #expect(result.status == 0, "\(result.stderr)")
+        }
         let rows = try schema.connection.query("SELECT lock_timeout, statement_timeout FROM \(schema.quoted).seen_timeouts")
         return rows.flatMap { [$0.string(0) ?? "NULL", $0.string(1) ?? "NULL"] }
     }
@@ -192,7 +207,26 @@ import Testing
     func commandsThatChangeDataRunWithTheDefaultTimeoutsForChanges(_ command: String) throws {
         try TestDatabase.withConnectSchema { schema in
             let seen = try timeoutsSeenByABatch(schema, [], command: command)
-            #expect(seen == ["10s", "5min"])
+            // ignore's batch is first a plain UPDATE that does not wait for a held entry
+            #expect(seen == [command == "ignore" ? "1ms" : "10s", "5min"])
+        }
+    }
+
+    /// When another session holds one of its entries, ignore's plain UPDATE gives up after a
+    /// millisecond (its change rolled back, the trigger's row with it) and the batch runs
+    /// again, locking first, under the session's lock timeout: the held entry is skipped and
+    /// the others ignored, without waiting for the holder.
+    @Test func ignoreRunsAgainUnderTheSessionsLockTimeoutWhenAnEntryIsHeld() throws {
+        try TestDatabase.withConnectSchema { schema in
+            let start = ContinuousClock.now
+            let seen = try timeoutsSeenByABatch(
+                schema, ["--lock-timeout", "20s"], command: "ignore", holdingFirstEntry: true)
+            #expect(seen == ["20s", "5min"])
+            #expect(ContinuousClock.now - start < .seconds(10))
+            let states = try schema.connection.query(
+                "SELECT state FROM \(schema.quoted)._trigger_log_archive ORDER BY id"
+            ).map { $0.string(0) }
+            #expect(states == ["FAILED", "IGNORED", "IGNORED"])
         }
     }
 
