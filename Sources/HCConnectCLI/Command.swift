@@ -180,7 +180,7 @@ final class CommandContext {
                         "sql": .string(Self.oneLine(event.sql)), "duration_ms": .milliseconds(event.duration),
                         "rows": .int(event.rowCount), "failed": .bool(event.failed), "sqlstate": .string(event.sqlState),
                     ])
-                if event.sqlState == "55P03" {
+                if event.sqlState == SQLState.lockNotAvailable {
                     events.record(
                         "lock_wait", "a lock was not granted within lock_timeout (\(Self.milliseconds(event.duration)))",
                         ["duration_ms": .milliseconds(event.duration)])

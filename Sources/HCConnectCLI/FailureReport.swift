@@ -82,7 +82,7 @@ struct FailureReport: Equatable {
             self.init(status: .usage, message: error.message, hint: hint)
         case .unexpectedResult:
             self.init(status: .internalError, message: "unexpected answer from the database: \(error.message)", hint: hint)
-        case .server where error.sqlState == "25006":
+        case .server where error.sqlState == SQLState.readOnlySQLTransaction:
             // default_transaction_read_only, a follower, a hot standby: waiting will not help
             self.init(
                 status: .permissionDenied,
@@ -98,10 +98,13 @@ struct FailureReport: Equatable {
     static func status(forSQLState sqlState: String?) -> ExitStatus {
         guard let sqlState else { return .internalError }
         switch sqlState {
-        case "42501", "25006": return .permissionDenied
-        case "55P03", "40001", "40P01", "57014", "57P01", "57P02", "57P03", "55006": return .temporaryFailure
-        case "3D000": return .unavailable
-        case "42P01", "3F000", "42883", "42703": return .unusableSchema
+        case SQLState.insufficientPrivilege, SQLState.readOnlySQLTransaction: return .permissionDenied
+        case SQLState.lockNotAvailable, SQLState.serializationFailure, SQLState.deadlockDetected, SQLState.queryCanceled,
+            SQLState.adminShutdown, SQLState.crashShutdown, SQLState.cannotConnectNow, SQLState.objectInUse:
+            return .temporaryFailure
+        case SQLState.invalidCatalogName: return .unavailable
+        case SQLState.undefinedTable, SQLState.invalidSchemaName, SQLState.undefinedFunction, SQLState.undefinedColumn:
+            return .unusableSchema
         default: break
         }
         switch sqlState.prefix(2) {

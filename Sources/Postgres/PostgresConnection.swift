@@ -135,7 +135,9 @@ public final class PostgresConnection {
         // A database that does not exist will not appear by waiting: SQLSTATE 3D000 tells
         // the retry policy so.
         if lowered.containsUTF8("database \""), lowered.containsUTF8("does not exist") {
-            return PostgresError(.connectionFailed, message: error.message, sqlState: "3D000", hint: error.hint, isPermanent: true)
+            return PostgresError(
+                .connectionFailed, message: error.message, sqlState: SQLState.invalidCatalogName, hint: error.hint,
+                isPermanent: true)
         }
         // Nor will a host name resolve, or SSL appear on a server without it, or a
         // certificate start to verify (libpq's own wording: it sends no SQLSTATE for these).

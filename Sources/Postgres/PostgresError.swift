@@ -69,7 +69,7 @@ public struct PostgresError: Error, Sendable, Equatable, CustomStringConvertible
     /// True when the server refused the operation for lack of privileges (`42501`) or
     /// refused the login (class `28`).
     public var isPermissionDenied: Bool {
-        kind == .authenticationFailed || sqlState == "42501" || sqlStateClass == "28"
+        kind == .authenticationFailed || sqlState == SQLState.insufficientPrivilege || sqlStateClass == "28"
     }
 }
 

@@ -78,15 +78,15 @@ public struct RetryPolicy: Sendable, Equatable {
         switch error.kind {
         case .connectionLost, .connectionFailed:
             // an unknown database (3D000) or host stays unknown however long one waits
-            return error.sqlState == "3D000" || error.isPermanent ? nil : .connection
+            return error.sqlState == SQLState.invalidCatalogName || error.isPermanent ? nil : .connection
         case .commitOutcomeUnknown:
             return safety == .idempotent ? .connection : nil
         case .server:
             switch error.sqlState {
-            case "40001": return .serializationFailure
-            case "40P01": return .deadlock
-            case "55P03": return isBulk ? .lockTimeout : nil
-            case "57P01", "57P02", "57P03": return .connection
+            case SQLState.serializationFailure: return .serializationFailure
+            case SQLState.deadlockDetected: return .deadlock
+            case SQLState.lockNotAvailable: return isBulk ? .lockTimeout : nil
+            case SQLState.adminShutdown, SQLState.crashShutdown, SQLState.cannotConnectNow: return .connection
             default: return error.sqlStateClass == "08" ? .connection : nil
             }
         case .authenticationFailed, .invalidConnectionString, .invalidInput, .unexpectedResult:

@@ -244,7 +244,6 @@ import Testing
         }
         try #require(complete, "the statement log was written")
         let byName = Dictionary(grouping: log.lines, by: \.applicationName)
-        let schemas = ["salesforce", "other", Self.weirdSchema].map { try! SQLIdentifier($0).quoted }
         // The schema's name, quoted, is the one name a statement may hold as given: a read
         // that checks nothing first (`failed`) names the schema straight away, and the
         // server's own error says whether it exists. So in a statement, the quoted --schema

@@ -30,7 +30,6 @@ extension RepairCommandTests {
             let text = try hcconnect([command, String(f.liveSuccess), String(f.liveNew)], schema: schema.name)
             #expect(text.status == 1)
             let title = command == "retry" ? "retry (merged writes)" : "ignore"
-            let what = { (count: String) in command == "retry" ? "retry \(count) (merged writes)" : "ignore \(count)" }
             #expect(text.stderr == """
                 \(title): 2 requested, 0 changed, 2 left alone
                   skipped, not FAILED: 2 (\(f.liveSuccess) SUCCESS, \(f.liveNew) NEW)
@@ -50,7 +49,6 @@ extension RepairCommandTests {
             #expect(result.status == 3)
             #expect(result.stdout == "")
             let title = command == "retry" ? "retry (merged writes)" : "ignore"
-            let what = { (count: String) in command == "retry" ? "retry \(count) (merged writes)" : "ignore \(count)" }
             let step = command == "retry" ? "live FAILED → NEW" : "FAILED → IGNORED"
             #expect(result.stderr == """
                 \(title): 2 requested, 1 changed, 1 not found

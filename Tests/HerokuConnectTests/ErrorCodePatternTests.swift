@@ -38,7 +38,7 @@ import Testing
         #expect(rows.count == messages.count)
         for (message, row) in zip(messages, rows) {
             #expect(
-                try row.string(0) == SalesforceErrorMessage(message).code,
+                row.string(0) == SalesforceErrorMessage(message).code,
                 "\(message.debugDescription) (seed \(seed), HCCONNECT_CODE_SEED replays it)")
         }
     }

@@ -127,7 +127,10 @@ public final class TriggerLogStore {
     }
 
     /// The SQLSTATEs of a statement naming something the database does not have.
-    private static let missingObjectStates: Set<String> = ["3F000", "42P01", "42703", "42704", "42883"]
+    private static let missingObjectStates: Set<String> = [
+        SQLState.invalidSchemaName, SQLState.undefinedTable, SQLState.undefinedColumn, SQLState.undefinedObject,
+        SQLState.undefinedFunction,
+    ]
 
     /// Every entry with this id, the live one first: usually one, two when the id is in
     /// both tables (a move under way, or a row copied back by hand); none when it is unknown.

@@ -396,7 +396,9 @@ public final class TriggerLogRepair {
                 let rows = try connection.query(statement.sql, statement.parameters)
                 return try plan.carriedOut(ChangeRows(rows))
             }
-        } catch let error as PostgresError where error.sqlState == "55P03" && statements.locking == .noWait {
+        } catch let error as PostgresError
+            where error.sqlState == SQLState.lockNotAvailable && statements.locking == .noWait
+        {
             throw HerokuConnectError.entryLocked(id: batch[0].target.id)
         }
     }
@@ -450,7 +452,7 @@ public final class TriggerLogRepair {
         let plain = statements.ignore(live: live, archive: archive, recheck: recheck, lockingFirst: false)
         do {
             return try connection.queryInOwnTransaction(plain.sql, plain.parameters, settings: [("lock_timeout", "1ms")])
-        } catch where error.sqlState == "55P03" {
+        } catch where error.sqlState == SQLState.lockNotAvailable {
             let locking = statements.ignore(live: live, archive: archive, recheck: recheck, lockingFirst: true)
             return try connection.query(locking.sql, locking.parameters)
         }

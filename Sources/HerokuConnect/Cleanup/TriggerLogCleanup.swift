@@ -141,7 +141,7 @@ public struct TriggerLogCleanup {
             do throws(PostgresError) {
                 try store.connection.query("SELECT '' ~ $1", [.text(pattern.regex)])
             } catch {
-                guard error.sqlState == "2201B" else { throw error }
+                guard error.sqlState == SQLState.invalidRegularExpression else { throw error }
                 return (pattern, error.message)
             }
         }
