@@ -309,13 +309,11 @@ final class CommandContext {
 
     /// A duration as PostgreSQL's GUC text: whole milliseconds (`0` turns the timeout off).
     static func postgresDuration(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        return "\(seconds * 1000 + attoseconds / 1_000_000_000_000_000)ms"
+        "\(duration.inWholeMilliseconds)ms"
     }
 
     static func milliseconds(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        let milliseconds = Double(seconds) * 1000 + Double(attoseconds) / 1e15
+        let milliseconds = duration.inMilliseconds
         return milliseconds < 10
             ? "\(Double(Int(milliseconds * 100)) / 100) ms" : "\(Int(milliseconds.rounded())) ms"
     }

@@ -48,7 +48,11 @@ struct FailureReport: Equatable {
 
     private init(_ error: HerokuConnectError) {
         switch error {
-        case .schemaNotFound, .notAConnectSchema, .hstoreMissing, .captureProcedureMissing:
+        case .schemaNotFound, .notAConnectSchema:
+            // the domain lists the schemas to choose from; how to choose one is the CLI's to say
+            let choice = error.schemasToChooseFrom?.isEmpty == false ? " (use --schema or HEROKU_CONNECT_SCHEMA)" : ""
+            self.init(status: .unusableSchema, message: error.description + choice)
+        case .hstoreMissing, .captureProcedureMissing:
             self.init(status: .unusableSchema, message: error.description)
         case .tableNotMapped, .tableNotFound, .entryNotFound, .sfidNotFound, .recordNotFound, .columnNotFound:
             self.init(status: .notFound, message: error.description)

@@ -33,9 +33,9 @@ public enum HerokuConnectError: Error, Sendable, Equatable, CustomStringConverti
         switch self {
         case .schemaNotFound(let schema, let connectSchemas):
             return "schema \"\(schema)\" does not exist" + Self.hint(connectSchemas)
-        case .notAConnectSchema(let schema, let missing, let connectSchemas):
+        case .notAConnectSchema(let schema, let missing, _):
             return "schema \"\(schema)\" is not a Heroku Connect schema (no "
-                + missing.map { "\($0)" }.joined(separator: ", ") + ")" + Self.hint(connectSchemas.filter { $0 != schema })
+                + missing.map { "\($0)" }.joined(separator: ", ") + ")" + Self.hint(schemasToChooseFrom ?? [])
         case .hstoreMissing(let schema):
             return "the hstore extension is not installed in this database, so schema \"\(schema)\" cannot be a working Heroku Connect schema (CREATE EXTENSION hstore)"
         case .tableNotMapped(let table, let schema, let suggestions):
@@ -66,18 +66,27 @@ public enum HerokuConnectError: Error, Sendable, Equatable, CustomStringConverti
         }
     }
 
+    /// For a schema that cannot be used, the Heroku Connect schemas of the database to use
+    /// instead (possibly none); nil for the other errors.
+    public var schemasToChooseFrom: [String]? {
+        switch self {
+        case .schemaNotFound(_, let connectSchemas): connectSchemas
+        case .notAConnectSchema(let schema, _, let connectSchemas): connectSchemas.filter { $0 != schema }
+        default: nil
+        }
+    }
+
     /// `; did you mean "a" or "b"?`, or nothing without suggestions.
     private static func didYouMean(_ suggestions: [String]) -> String {
         suggestions.isEmpty ? "" : "; did you mean " + suggestions.map { "\"\($0)\"" }.joined(separator: " or ") + "?"
     }
 
+    /// The schemas to choose from instead (how to choose one is the caller's to say).
     private static func hint(_ connectSchemas: [String]) -> String {
         switch connectSchemas.count {
         case 0: return "; this database has no Heroku Connect schema"
-        case 1: return "; the Heroku Connect schema here is \"\(connectSchemas[0])\" (use --schema or HEROKU_CONNECT_SCHEMA)"
-        default:
-            return "; Heroku Connect schemas here: " + connectSchemas.map { "\"\($0)\"" }.joined(separator: ", ")
-                + " (use --schema or HEROKU_CONNECT_SCHEMA)"
+        case 1: return "; the Heroku Connect schema here is \"\(connectSchemas[0])\""
+        default: return "; Heroku Connect schemas here: " + connectSchemas.map { "\"\($0)\"" }.joined(separator: ", ")
         }
     }
 }

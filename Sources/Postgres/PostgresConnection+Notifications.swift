@@ -126,10 +126,6 @@ extension PostgresConnection {
     /// A timeout in whole milliseconds for `poll`, rounded up (so a wait never spins on a
     /// remainder below a millisecond) and capped at `Int32.max`.
     static func pollMilliseconds(_ timeout: Duration) -> Int32 {
-        let (seconds, attoseconds) = timeout.components
-        guard seconds >= 0, attoseconds >= 0 || seconds > 0 else { return 0 }
-        guard seconds < Int64(Int32.max) / 1000 else { return Int32.max }
-        let milliseconds = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
-        return Int32(min(milliseconds, Int64(Int32.max)))
+        timeout.inWholeMillisecondsRoundedUp(cappedAt: Int32.max)
     }
 }

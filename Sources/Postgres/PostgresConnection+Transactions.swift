@@ -107,3 +107,64 @@ extension PostgresConnection {
         return rows!
     }
 }
+
+extension PostgresConnection {
+    /// Runs `body` in a transaction: `COMMIT` when it returns, `ROLLBACK` when it throws.
+    /// Inside an open transaction it uses a savepoint instead, so calls nest.
+    ///
+    /// `BEGIN` goes out with the transaction's first statement, in the same round trip
+    /// (libpq's pipeline mode): a transaction of two statements costs three exchanges with
+    /// the server, not four. A transaction that sent no statement sends nothing.
+    ///
+    /// - Throws: What `body` throws, or a ``PostgresError`` from `BEGIN`/`COMMIT` (a
+    ///   commit that the server turns into a rollback is an error too).
+    public func withTransaction<T>(_ body: () throws -> T) throws -> T {
+        let nested = isInTransaction
+        if nested { try execute("SAVEPOINT hcconnect_nested") } else { beginIsPending = true }
+        let value: T
+        do {
+            value = try body()
+        } catch {
+            if beginIsPending, !nested {
+                beginIsPending = false
+            } else {
+                _ = try? execute(nested ? "ROLLBACK TO SAVEPOINT hcconnect_nested" : "ROLLBACK")
+            }
+            throw error
+        }
+        if !nested, beginIsPending {
+            beginIsPending = false
+            return value
+        }
+        if nested {
+            try execute("RELEASE SAVEPOINT hcconnect_nested")
+        } else {
+            let rows = try commit()
+            let status = String(cString: PQcmdStatus(rows.result.pointer))
+            guard status == "COMMIT" else {
+                throw PostgresError(.server, message: "the transaction was rolled back instead of committed")
+            }
+        }
+        return value
+    }
+
+    /// Sends `COMMIT`; a connection lost on the way is ``PostgresError/Kind/commitOutcomeUnknown``.
+    private func commit() throws(PostgresError) -> PostgresRows {
+        let result: Result<PostgresRows, PostgresError>
+        do throws(PostgresError) {
+            result = .success(try query("COMMIT"))
+        } catch {
+            result = .failure(error)
+        }
+        switch result {
+        case .success(let rows):
+            return rows
+        case .failure(let error) where error.kind == .connectionLost:
+            throw PostgresError(
+                .commitOutcomeUnknown, message: "the connection was lost while committing: " + error.message,
+                hint: error.hint)
+        case .failure(let error):
+            throw error
+        }
+    }
+}

@@ -155,7 +155,7 @@ public struct RetriesExhausted: Error, Sendable, CustomStringConvertible {
     /// are used up`; `gave up batch 7 after 1 retry (5 in the run) in 2 s`.
     public var summary: String {
         func count(_ number: Int) -> String { "\(number) \(number == 1 ? "retry" : "retries")" }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         if retriesOfThis == 0 { return "gave up \(operation): the run's \(count(retries)) are used up" }
         let inRun = retriesOfThis == retries ? "" : " (\(retries) in the run)"
         return "gave up \(operation) after \(count(retriesOfThis))\(inRun) in \(Int(seconds.rounded())) s"
@@ -239,9 +239,6 @@ public final class RetryingExecutor {
 
     /// Sleeps (`nanosleep`), returning early when a signal arrives so that Ctrl-C is seen.
     static func sleep(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        guard seconds > 0 || attoseconds > 0 else { return }
-        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
-        _ = nanosleep(&request, nil)
+        duration.sleep()
     }
 }

@@ -3,7 +3,7 @@
 #
 #   output-compare.sh [BASE]      (BASE: a git revision, default HEAD)
 #
-# Builds hcconnect from BASE (in a worktree under .build/output-base) and from the working
+# Builds hcconnect from BASE (in a temporary git worktree) and from the working
 # tree, loads the demo data (Tests/Emulation/demo.sql) into a throwaway server, and runs
 # every command in every output format, with good and bad input, on both binaries:
 # standard output, standard error and the exit status must be equal. A command that
@@ -30,8 +30,8 @@ fi
 
 bash Tests/Scripts/deps.sh
 state=.build/pg-output
-worktree=.build/output-base
 work=$(mktemp -d)
+worktree=$work/base
 cleanup() {
     bash Tests/Scripts/pg.sh stop "$state" >/dev/null 2>&1 || true
     git worktree remove --force "$worktree" >/dev/null 2>&1 || true
@@ -42,12 +42,10 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 echo "==> building $(git rev-parse --short "$base") (base) and the working tree" >&2
-git worktree remove --force "$worktree" >/dev/null 2>&1 || true
-rm -rf "$worktree"
 git worktree add --detach "$worktree" "$base" >/dev/null
 (cd "$worktree" && "$swift" build --product hcconnect >/dev/null)
 "$swift" build --product hcconnect >/dev/null
-old="$root/$worktree/.build/debug/hcconnect"
+old="$worktree/.build/debug/hcconnect"
 new="$root/.build/debug/hcconnect"
 
 echo "==> loading the demo data" >&2

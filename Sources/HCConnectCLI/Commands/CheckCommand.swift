@@ -163,10 +163,9 @@ enum CheckCommand: Command {
         writer.gauge(
             "hcconnect_check_healthy", help: "1 when no limit is crossed, else 0.",
             [.init([("schema", schema)], check.isHealthy ? 1 : 0)])
-        let (seconds, attoseconds) = duration.components
         writer.gauge(
             "hcconnect_check_duration_seconds", help: "Time taken to load the figures from the database.",
-            [.init([("schema", schema)], Double(seconds) + Double(attoseconds) / 1e18)])
+            [.init([("schema", schema)], duration.inSeconds)])
         return writer.text
     }
 }

@@ -101,7 +101,7 @@ enum WatchCommand: Command {
 
     /// A delay as people read it: `0.5 s`, `12.3 s`.
     static func seconds(_ duration: Duration) -> String {
-        let tenths = Int((Double(duration.components.seconds) * 10 + Double(duration.components.attoseconds) / 1e17).rounded())
+        let tenths = duration.inTenthsOfASecondRounded
         return "\(tenths / 10).\(tenths % 10) s"
     }
 

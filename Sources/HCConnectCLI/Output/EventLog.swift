@@ -90,8 +90,7 @@ final class EventLog {
 
     /// A duration in milliseconds with up to three decimals, as JSON number text.
     static func milliseconds(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        let micros = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+        let micros = duration.inWholeMicroseconds
         let whole = micros / 1000
         let fraction = micros % 1000
         guard fraction != 0 else { return String(whole) }

@@ -83,7 +83,7 @@ public struct TriggerLogExport {
             WHERE state IN ('NEW', 'PENDING') AND id > $1 AND id <= $2
               AND greatest(created_at, updated_at) >= statement_timestamp() - $3::interval
             """
-        let seconds = String(stuckAfter.components.seconds) + " seconds"
+        let seconds = String(stuckAfter.inWholeSeconds) + " seconds"
         let rows = try store.connection.query(sql, [.int(afterID), .int(horizon), .text(seconds)])
         guard let unprocessed = try rows.first?.int(0) else { return (horizon, nil) }
         return (max(unprocessed - 1, afterID), unprocessed)
@@ -220,7 +220,7 @@ public struct TriggerLogWritersStillRunning: Error, Sendable, Equatable, CustomS
     public let waited: Duration
 
     public var description: String {
-        let seconds = waited.components.seconds
+        let seconds = waited.inWholeSeconds
         let list = writers.prefix(3).map { writer in
             var text = writer.pid.map { "pid \($0)" } ?? "prepared transaction \(writer.virtualTransaction)"
             if let state = writer.sessionState { text += ", \(state)" }
@@ -298,8 +298,7 @@ extension TriggerLogStore {
 
     /// Waits on the server (`pg_sleep`), so no thread of this process is involved.
     func pause(_ duration: Duration) throws {
-        let (seconds, attoseconds) = duration.components
-        let text = String(Double(seconds) + Double(attoseconds) / 1e18)
+        let text = String(duration.inSeconds)
         _ = try connection.query("SELECT pg_sleep($1::float8)", [.text(text)])
     }
 }

@@ -94,9 +94,7 @@ extension TriggerLogWatcher {
         while !stop() {
             let remaining = end - ContinuousClock.now
             guard remaining > .zero else { return true }
-            let step = min(remaining, .milliseconds(100)).components
-            var request = timespec(tv_sec: Int(step.seconds), tv_nsec: Int(step.attoseconds / 1_000_000_000))
-            _ = nanosleep(&request, nil)
+            min(remaining, .milliseconds(100)).sleep()
         }
         return false
     }
