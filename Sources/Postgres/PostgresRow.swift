@@ -18,6 +18,17 @@ final class ResultHandle {
     func columnName(_ column: Int) -> String {
         String(cString: PQfname(pointer, Int32(column)))
     }
+
+    /// The position of the column named `name` (`PQfnumber`; a lowercase name as written).
+    ///
+    /// - Throws: ``PostgresError/Kind/unexpectedResult`` when the result has no such column.
+    func column(named name: String) throws(PostgresError) -> Int {
+        let position = Int(PQfnumber(pointer, name))
+        guard position >= 0 else {
+            throw PostgresError(.unexpectedResult, message: "the server's result has no column \(name)")
+        }
+        return position
+    }
 }
 
 /// One row of a result, read in PostgreSQL's text format.
@@ -41,6 +52,12 @@ public struct PostgresRow {
 
     /// The names of all columns, in order.
     public var columnNames: [String] { (0..<columnCount).map(columnName) }
+
+    /// The position of the column named `name` in this row's result (see
+    /// ``PostgresRows/column(_:)``).
+    public func column(_ name: String) throws(PostgresError) -> Int {
+        try result.column(named: name)
+    }
 
     /// True when the value in `column` is SQL NULL (`PQgetisnull`).
     public func isNull(_ column: Int) -> Bool {
@@ -157,6 +174,14 @@ public struct PostgresRows: RandomAccessCollection {
 
     /// The names of the result's columns.
     public var columnNames: [String] { (0..<result.columnCount).map(result.columnName) }
+
+    /// The position of the column named `name`, to read it by name: look it up once per
+    /// result, then read each row at that position (`PQfnumber`).
+    ///
+    /// - Throws: ``PostgresError/Kind/unexpectedResult`` when the result has no such column.
+    public func column(_ name: String) throws(PostgresError) -> Int {
+        try result.column(named: name)
+    }
 }
 
 extension PostgresRow {

@@ -55,25 +55,27 @@ extension TriggerLogStore {
             }
         }
         let rows = try connection.query(statement.sql, statement.parameters)
-        guard let first = rows.first, let measuredAt = try first.timestamp(0) else {
+        let column = try StatisticsStatement.Columns(rows)
+        guard let first = rows.first, let measuredAt = try first.timestamp(column.now) else {
             throw PostgresError(.unexpectedResult, message: "the statistics statement returned no time")
         }
         let groups = try rows.compactMap { row -> TriggerLogStatistics.Group? in
-            guard let kind = row.string(1) else { return nil }  // the time alone: an empty log
-            let tableName = row.string(2)
-            let location: TriggerLogLocation = try row.bool(4) == true ? .archive : .live
+            guard let kind = row.string(column.kind) else { return nil }  // the time alone: an empty log
+            let tableName = row.string(column.tableName)
+            let location: TriggerLogLocation = try row.bool(column.archived) == true ? .archive : .live
             var count: StateCount?
             if kind != StatisticsStatement.newestKind {
-                guard let entries = try row.int(5) else { return nil }
+                guard let entries = try row.int(column.entries) else { return nil }
                 count = StateCount(
-                    tableName: tableName, location: location, state: row.string(3).map(TriggerLogState.init(rawValue:)),
+                    tableName: tableName, location: location,
+                    state: row.string(column.state).map(TriggerLogState.init(rawValue:)),
                     count: entries, isEstimate: kind == StatisticsStatement.estimateKind)
             }
             return TriggerLogStatistics.Group(
                 count: count, tableName: tableName,
-                oldestCreated: try Self.moment(row, time: 6, age: 7),
-                oldestWaiting: try Self.moment(row, time: 10, age: 11),
-                newestProcessed: try Self.moment(row, time: 8, age: 9))
+                oldestCreated: try Self.moment(row, column.oldestCreated),
+                oldestWaiting: try Self.moment(row, column.oldestWaiting),
+                newestProcessed: try Self.moment(row, column.newestProcessed))
         }
         return TriggerLogStatistics(
             measuredAt: measuredAt, mappedTables: mapped, groups: groups, counting: counting, estimated: estimated)
@@ -102,9 +104,9 @@ extension TriggerLogStore {
         }
     }
 
-    private static func moment(_ row: PostgresRow, time: Int, age: Int) throws -> TriggerLogStatistics.Moment? {
-        guard let timestamp = try row.timestamp(time) else { return nil }
-        return TriggerLogStatistics.Moment(time: timestamp, ageSeconds: row.string(age).flatMap(Double.init))
+    private static func moment(_ row: PostgresRow, _ columns: (time: Int, age: Int)) throws -> TriggerLogStatistics.Moment? {
+        guard let timestamp = try row.timestamp(columns.time) else { return nil }
+        return TriggerLogStatistics.Moment(time: timestamp, ageSeconds: row.string(columns.age).flatMap(Double.init))
     }
 }
 
@@ -118,7 +120,9 @@ struct StatisticsStatement {
     static let newestKind = "n"
 
     let schema: SQLIdentifier
-    private(set) var parameters: [PostgresParameter] = []
+    /// The values the branches bind (the text is assembled by ``sql``).
+    private var values = SQLStatement()
+    var parameters: [PostgresParameter] { values.parameters }
     private var branches: [String] = []
     /// `AND table_name = ANY($n)` when the figures are restricted to some tables.
     private var tableCondition = ""
@@ -129,8 +133,7 @@ struct StatisticsStatement {
 
     /// Binds a value and returns its placeholder.
     private mutating func bind(_ value: PostgresParameter) -> String {
-        parameters.append(value)
-        return "$\(parameters.count)"
+        values.bind(value)
     }
 
     mutating func restrict(to tables: [String]) {
@@ -187,18 +190,40 @@ struct StatisticsStatement {
             + " WHERE \(condition)\(tableCondition) GROUP BY table_name, state"
     }
 
+    /// The positions of the statement's columns in a result, looked up by name once.
+    struct Columns {
+        let now, kind, tableName, state, archived, entries: Int
+        let oldestCreated, newestProcessed, oldestWaiting: (time: Int, age: Int)
+
+        init(_ rows: PostgresRows) throws(PostgresError) {
+            func moment(_ name: String) throws(PostgresError) -> (time: Int, age: Int) {
+                (try rows.column(name), try rows.column(name + "_age"))
+            }
+            now = try rows.column("now")
+            kind = try rows.column("kind")
+            tableName = try rows.column("table_name")
+            state = try rows.column("state")
+            archived = try rows.column("archived")
+            entries = try rows.column("entries")
+            oldestCreated = try moment("oldest_created")
+            newestProcessed = try moment("newest_processed")
+            oldestWaiting = try moment("oldest_waiting")
+        }
+    }
+
     /// The statement: `now()`, then per row the kind, table, state, archived, entries, and
     /// the three times each with its age against `now()` (NULL for infinities, which cannot
-    /// be subtracted).
+    /// be subtracted), named as ``Columns`` reads them.
     var sql: String {
         func age(_ column: String) -> String {
-            "CASE WHEN isfinite(\(column)) THEN greatest(0, extract(epoch FROM clock.now - \(column)))::text END"
+            "CASE WHEN isfinite(g.\(column)) THEN greatest(0, extract(epoch FROM clock.now - g.\(column)))::text END"
+                + " AS \(column)_age"
         }
         let union = branches.map { "(\($0))" }.joined(separator: " UNION ALL ")
         return """
             SELECT clock.now, g.kind, g.table_name, g.state, g.archived, g.entries,
-                   g.oldest_created, \(age("g.oldest_created")), g.newest_processed, \(age("g.newest_processed")),
-                   g.oldest_waiting, \(age("g.oldest_waiting"))
+                   g.oldest_created, \(age("oldest_created")), g.newest_processed, \(age("newest_processed")),
+                   g.oldest_waiting, \(age("oldest_waiting"))
             FROM (SELECT now() AS now) AS clock
             LEFT JOIN (SELECT * FROM (\(union)) AS b(kind, table_name, state, archived, entries, oldest_created,
                                                        newest_processed, oldest_waiting)) AS g ON true

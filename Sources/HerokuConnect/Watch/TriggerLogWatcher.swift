@@ -118,7 +118,7 @@ public final class TriggerLogWatcher {
         let candidates = selection == .inserted ? [:] : try readCandidates()
         let look = try readLive { parameters in
             guard includesExisting, case .reaching(let states) = selection else { return [] }
-            return ["state = ANY(\(parameters.add(.array(states.map(\.rawValue).sorted())))::text[])"]
+            return ["state = ANY(\(parameters.bind(.array(states.map(\.rawValue).sorted())))::text[])"]
         }
         var top = look.top
         if top == nil {
@@ -141,10 +141,10 @@ public final class TriggerLogWatcher {
         let pending = candidates.filter { $0.value.state != .new }.keys.sorted()
         let tracksCandidates = selection != .inserted
         let look = try readLive(vanishedAmong: tracksCandidates ? waiting + pending : nil) { parameters in
-            var arms = ["id > " + parameters.add(.int(windowStart))]
+            var arms = ["id > " + parameters.bind(.int(windowStart))]
             guard tracksCandidates else { return arms }
-            let newIDs = parameters.add(.array(waiting))
-            let pendingIDs = parameters.add(.array(pending))
+            let newIDs = parameters.bind(.array(waiting))
+            let pendingIDs = parameters.bind(.array(pending))
             // Candidates whose state changed, and entries that became NEW or PENDING since
             // (a retry): only what changed comes back, whatever the size of the backlog.
             arms.append("(id = ANY(\(newIDs)::int[]) AND state IS DISTINCT FROM 'NEW')")
@@ -214,35 +214,22 @@ public final class TriggerLogWatcher {
 
     // MARK: - Statements
 
-    /// A statement's parameters, collected as its text is written.
-    private struct Parameters {
-        private(set) var values: [PostgresParameter] = []
-
-        init(_ values: [PostgresParameter]) { self.values = values }
-
-        /// Adds a value and returns its placeholder (`$n`).
-        mutating func add(_ value: PostgresParameter) -> String {
-            values.append(value)
-            return "$\(values.count)"
-        }
-    }
-
     /// A row read by a look: the entry, and whether it matches the message filter.
     private typealias Row = (entry: TriggerLogEntry, matches: Bool)
 
     /// One look at the live log: the filtered rows matching any of the conditions `arms`
     /// writes, by id; the horizon; and which of `vanishedAmong` are no longer in the live log
     /// (whatever the filters), all from the same snapshot.
-    private func readLive(vanishedAmong ids: [Int]? = nil, _ arms: (inout Parameters) -> [String]) throws -> (
+    private func readLive(vanishedAmong ids: [Int]? = nil, _ arms: (inout SQLStatement) -> [String]) throws -> (
         rows: [Row], top: Int?, xmin: Int, xmax: Int, vanished: Set<Int>
     ) {
-        var parameters = Parameters([])
+        var parameters = SQLStatement()
         let selected = filteredSelect(.live, &parameters, arms)
         let live = TriggerLogLocation.live.qualifiedName(in: store.schemaName)
-        let table = parameters.add(.text(live))
+        let table = parameters.bind(.text(live))
         var vanished = "NULL::int[]"
         if let ids {
-            vanished = "ARRAY(SELECT k FROM unnest(\(parameters.add(.array(ids)))::int[]) AS k"
+            vanished = "ARRAY(SELECT k FROM unnest(\(parameters.bind(.array(ids)))::int[]) AS k"
                 + " WHERE NOT EXISTS (SELECT FROM \(live) AS l WHERE l.id = k))"
         }
         // The newest id allocated: the sequence's last value (when it may be read), or the
@@ -259,17 +246,20 @@ public final class TriggerLogWatcher {
             LEFT JOIN (\(selected)) AS e ON true
             ORDER BY e.id
             """
-        let result = try store.connection.query(sql, parameters.values)
-        guard let first = result.first, let xmin = try first.int(17), let xmax = try first.int(18) else {
+        let result = try store.connection.query(sql, parameters.parameters)
+        let id = try result.column("id"), matches = try result.column("matches")
+        guard let first = result.first, let xmin = try first.int(try result.column("xmin")),
+            let xmax = try first.int(try result.column("xmax"))
+        else {
             throw PostgresError(.unexpectedResult, message: "the server did not report its transaction snapshot")
         }
         var rows: [Row] = []
         for row in result {
-            guard try row.int(0) != nil else { continue }
-            rows.append((try TriggerLogEntry(row: row), try row.bool(16) ?? false))
+            guard try row.int(id) != nil else { continue }
+            rows.append((try TriggerLogEntry(row: row), try row.bool(matches) ?? false))
         }
-        let vanishedIDs = try first.stringArray(20)?.compactMap { $0.flatMap { Int($0) } } ?? []
-        return (rows, try first.int(19), xmin, xmax, Set(vanishedIDs))
+        let vanishedIDs = try first.stringArray(try result.column("vanished"))?.compactMap { $0.flatMap { Int($0) } } ?? []
+        return (rows, try first.int(try result.column("top")), xmin, xmax, Set(vanishedIDs))
     }
 
     /// The ids, states and record ids of the live entries that are NEW or PENDING and match
@@ -293,23 +283,23 @@ public final class TriggerLogWatcher {
         let traceable = vanished.filter { $0.value.recordID != nil }
         let searchesFailures = searchesArchivedFailures && selection == .failures
         guard !traceable.isEmpty || searchesFailures else { return [] }
-        var parameters = Parameters([])
+        var parameters = SQLStatement()
         let windowStart = self.windowStart
         let sql = filteredSelect(.archive, &parameters) { parameters in
             var arms: [String] = []
             if !traceable.isEmpty {
-                let ids = parameters.add(.array(traceable.keys.sorted()))
-                let records = parameters.add(.array(Set(traceable.values.compactMap(\.recordID)).sorted()))
+                let ids = parameters.bind(.array(traceable.keys.sorted()))
+                let records = parameters.bind(.array(Set(traceable.values.compactMap(\.recordID)).sorted()))
                 arms.append("(id = ANY(\(ids)::int[]) AND record_id = ANY(\(records)::int[]))")
             }
             if searchesFailures {
-                arms.append("(state = 'FAILED' AND id > \(parameters.add(.int(windowStart))))")
+                arms.append("(state = 'FAILED' AND id > \(parameters.bind(.int(windowStart))))")
             }
             return arms
         }
-        return try store.connection.query(sql + " ORDER BY id", parameters.values).map { row in
-            (try TriggerLogEntry(row: row), try row.bool(16) ?? false)
-        }
+        let result = try store.connection.query(sql + " ORDER BY id", parameters.parameters)
+        let matches = try result.column("matches")
+        return try result.map { row in (try TriggerLogEntry(row: row), try row.bool(matches) ?? false) }
     }
 
     /// The filter as the watch applies it to one table: without states, which the watch
@@ -329,14 +319,14 @@ public final class TriggerLogWatcher {
     /// row matches the message filter, which is left out of the conditions because a row's
     /// message changes when it fails.
     private func filteredSelect(
-        _ location: TriggerLogLocation, _ parameters: inout Parameters, _ arms: (inout Parameters) -> [String]
+        _ location: TriggerLogLocation, _ parameters: inout SQLStatement, _ arms: (inout SQLStatement) -> [String]
     ) -> String {
         let inner = trackedQuery(location).selectStatement(schema: store.schemaName)
-        parameters = Parameters(inner.parameters)
+        parameters = SQLStatement(parameters: inner.parameters)
         let conditions = arms(&parameters)
         var matches = "true"
         if let message = filter.messageContains {
-            let pattern = parameters.add(.text("%" + TriggerLogQuery.escapeLike(message) + "%"))
+            let pattern = parameters.bind(.text("%" + TriggerLogQuery.escapeLike(message) + "%"))
             matches = "COALESCE(f.sf_message ILIKE \(pattern), false)"
         }
         let condition = conditions.isEmpty ? "false" : conditions.joined(separator: " OR ")
