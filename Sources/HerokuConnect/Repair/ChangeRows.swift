@@ -11,14 +11,17 @@ struct ChangeRows {
     /// Entries captures set to REQUEUED.
     var members: Set<TriggerLogRepair.Target> = []
 
+    private typealias Column = RepairStatements.ChangeColumn
+
     init(_ rows: PostgresRows) throws {
         for row in rows {
-            guard let id = try row.int(1) else { continue }
-            let target = TriggerLogRepair.Target(id: id, location: try row.bool(2) == true ? .archive : .live)
-            switch row.string(0) {
+            guard let id = try row.int(Column.id.rawValue) else { continue }
+            let location: TriggerLogLocation = try row.bool(Column.archived.rawValue) == true ? .archive : .live
+            let target = TriggerLogRepair.Target(id: id, location: location)
+            switch row.string(Column.tag.rawValue) {
             case "state": changed.insert(target)
-            case "copy": copies[id] = try row.int(3)
-            case "capture": if let newID = try row.int(3) { captures[id] = newID }
+            case "copy": copies[id] = try row.int(Column.newID.rawValue)
+            case "capture": if let newID = try row.int(Column.newID.rawValue) { captures[id] = newID }
             default: members.insert(target)
             }
         }

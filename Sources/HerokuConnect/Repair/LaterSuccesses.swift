@@ -18,16 +18,20 @@ struct LaterSuccesses {
 
     init() {}
 
+    private typealias Column = RepairStatements.LaterColumn
+
     init(_ rows: PostgresRows) throws {
         for row in rows {
-            horizon = try row.int(7) ?? 0
-            guard let id = try row.int(0), let table = row.string(3), let record = try row.int(4) else { continue }
+            horizon = try row.int(Column.horizon.rawValue) ?? 0
+            guard let id = try row.int(Column.id.rawValue), let table = row.string(Column.tableName.rawValue),
+                let record = try row.int(Column.recordID.rawValue)
+            else { continue }
             let key = RecordKey(table: table, id: record)
-            if row.string(1) == "SUCCESS" {
+            if row.string(Column.state.rawValue) == "SUCCESS" {
                 later[key, default: []].append(
                     LaterEntry(
-                        id: id, action: row.string(2).map(TriggerLogAction.init(rawValue:)),
-                        columns: WrittenColumns(values: row.string(5))))
+                        id: id, action: row.string(Column.action.rawValue).map(TriggerLogAction.init(rawValue:)),
+                        columns: WrittenColumns(values: row.string(Column.values.rawValue))))
             } else {
                 tracked[key, default: []].append(id)
             }

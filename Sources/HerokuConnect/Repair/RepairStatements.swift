@@ -211,13 +211,18 @@ struct RepairStatements {
                     )
                     """)
             }
-            answers.append("SELECT id, \(location == .archive), table_name, record_id FROM \(name)_ignored")
+            answers.append("SELECT id, \(location == .archive) AS archived, table_name, record_id FROM \(name)_ignored")
         }
         statement.append("WITH " + ctes.joined(separator: ",\n") + "\n" + answers.joined(separator: "\nUNION ALL\n"))
         return statement
     }
 
     // MARK: - Carrying out a plan
+
+    /// The columns of ``change(_:sequence:tables:hstoreSchema:)``'s rows, by position.
+    enum ChangeColumn: Int {
+        case tag, id, archived, newID
+    }
 
     /// Carries out `plan` in one statement; answers one row per change it made:
     ///
@@ -342,6 +347,11 @@ struct RepairStatements {
         answers.append("SELECT 'member', id, archived, new_id FROM members_archive")
     }
 
+    /// The columns of ``laterSuccesses(_:)``'s rows, by position.
+    enum LaterColumn: Int {
+        case id, state, action, tableName, recordID, values, archived, horizon
+    }
+
     /// The later entries of the `records` (each with the first id of its own to be
     /// repaired) when the run starts: their SUCCESS entries above that id in either log
     /// table, and the ids of their live entries then still waiting (NEW, PENDING) or FAILED,
@@ -352,6 +362,7 @@ struct RepairStatements {
     /// `table_name`, `record_id`, `values`, `archived`, `horizon` (a row of NULLs but the
     /// horizon when nothing matches).
     func laterSuccesses(_ records: [(key: RecordKey, first: Int)]) -> SQLStatement {
+        // (the columns in the order of ``LaterColumn``)
         var statement = SQLStatement()
         let tables = statement.bind(.array(records.map { Optional($0.key.table) }))
         let ids = statement.bind(.array(records.map(\.key.id)))

@@ -64,19 +64,16 @@ extension TriggerLogRepair {
                 "DECLARE hcconnect_selection NO SCROLL CURSOR FOR " + statement.sql, statement.parameters)
             while true {
                 let rows = try connection.query("FETCH \(Self.selectionChunk) FROM hcconnect_selection")
+                // (the select list's own columns first, then the flag selectStatement adds)
+                let archived = try rows.column("archived")
                 for row in rows {
                     guard let id = try row.int(0) else { continue }
+                    let target = Target(id: id, location: try row.bool(archived) == true ? .archive : .live)
                     guard records else {
-                        entries.append(
-                            Candidate(
-                                target: Target(id: id, location: try row.bool(1) == true ? .archive : .live), tableName: nil,
-                                recordID: nil))
+                        entries.append(Candidate(target: target, tableName: nil, recordID: nil))
                         continue
                     }
-                    entries.append(
-                        Candidate(
-                            target: Target(id: id, location: try row.bool(3) == true ? .archive : .live),
-                            tableName: row.string(1), recordID: try row.int(2)))
+                    entries.append(Candidate(target: target, tableName: row.string(1), recordID: try row.int(2)))
                 }
                 if rows.count < Self.selectionChunk { break }
             }

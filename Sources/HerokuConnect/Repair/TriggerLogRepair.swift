@@ -289,12 +289,14 @@ public final class TriggerLogRepair {
         var outcomes: [RepairOutcome] = []
         let rows = try ignoring(live: live, archive: archive, recheck: rule.recheck, statements)
         outcomes.reserveCapacity(rows.count)
+        let (idColumn, archived) = (try rows.column("id"), try rows.column("archived"))
+        let (tableName, recordID) = (try rows.column("table_name"), try rows.column("record_id"))
         for row in rows {
-            guard let id = try row.int(0) else { continue }
+            guard let id = try row.int(idColumn) else { continue }
             outcomes.append(
                 RepairOutcome(
-                    id: id, location: try row.bool(1) == true ? .archive : .live, tableName: row.string(2),
-                    recordID: try row.int(3), result: .changed(.ignored, newID: nil)))
+                    id: id, location: try row.bool(archived) == true ? .archive : .live, tableName: row.string(tableName),
+                    recordID: try row.int(recordID), result: .changed(.ignored, newID: nil)))
         }
         // (each entry is changed once: when every one was, there is no rest to look for)
         let ignored = outcomes.count == batch.count ? [] : Set(outcomes.map { Target(id: $0.id, location: $0.location) })
