@@ -36,15 +36,7 @@ public struct TriggerLogQuery: Sendable, Equatable {
     }
 
     /// A mapped record: table name and record id.
-    public struct RecordKey: Sendable, Equatable {
-        public var tableName: String
-        public var recordID: Int
-
-        public init(tableName: String, recordID: Int) {
-            self.tableName = tableName
-            self.recordID = recordID
-        }
-    }
+    public typealias RecordKey = HerokuConnect.RecordKey
 
     public var source: Source = .all
     /// Entries in any of these states; empty means any state.

@@ -18,12 +18,12 @@ struct BatchFacts {
             switch row.string(Column.kind.rawValue) {
             case "r":
                 guard let tableName, let recordID else { continue }
-                records[RecordKey(table: tableName, id: recordID)] =
+                records[RecordKey(tableName: tableName, recordID: recordID)] =
                     RecordState(hasSalesforceID: try row.bool(Column.hasSFID.rawValue) == true)
             case "l":
                 guard let tableName, let recordID else { continue }
                 let action = row.string(Column.action.rawValue).map(TriggerLogAction.init(rawValue:))
-                laterByRecord[RecordKey(table: tableName, id: recordID), default: []].append(
+                laterByRecord[RecordKey(tableName: tableName, recordID: recordID), default: []].append(
                     LaterEntry(id: id, action: action, columns: WrittenColumns(values: row.string(Column.values.rawValue))))
             default:
                 let action = row.string(Column.action.rawValue).map(TriggerLogAction.init(rawValue:))
@@ -43,26 +43,14 @@ struct BatchFacts {
     /// not a read-write mapping).
     func record(of entry: RepairCandidate) -> RecordState? {
         guard let table = entry.tableName, let record = entry.recordID else { return nil }
-        return records[RecordKey(table: table, id: record)]
+        return records[RecordKey(tableName: table, recordID: record)]
     }
 
     /// The record's later SUCCESS entries found by this batch's statement, and those found
     /// when the run started.
     func later(for entry: RepairCandidate, atStart: [RecordKey: [LaterEntry]]) -> [LaterEntry] {
         guard let table = entry.tableName, let record = entry.recordID else { return [] }
-        let key = RecordKey(table: table, id: record)
+        let key = RecordKey(tableName: table, recordID: record)
         return (laterByRecord[key] ?? []) + (atStart[key] ?? [])
-    }
-}
-
-/// A record of a mapped table: its table's name and its id.
-struct RecordKey: Hashable {
-    let table: String
-    let id: Int
-
-    /// The id alone: records of different tables with one id are told apart by `==`, and
-    /// hashing the table's name for every lookup cost a tenth of a bulk retry's client time.
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(id)
     }
 }

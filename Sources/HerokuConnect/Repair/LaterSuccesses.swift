@@ -26,7 +26,7 @@ struct LaterSuccesses {
             guard let id = try row.int(Column.id.rawValue), let table = row.string(Column.tableName.rawValue),
                 let record = try row.int(Column.recordID.rawValue)
             else { continue }
-            let key = RecordKey(table: table, id: record)
+            let key = RecordKey(tableName: table, recordID: record)
             if row.string(Column.state.rawValue) == "SUCCESS" {
                 later[key, default: []].append(
                     LaterEntry(

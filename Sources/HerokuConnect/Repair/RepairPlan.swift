@@ -80,7 +80,7 @@ public struct RepairPlan: Sendable, Equatable {
                 if requeues[key] == nil { requeueOrder.append(key) }
                 requeues[key, default: []].append(entry)
             case .capture(let procedure, let columns):
-                let key = CaptureKey(table: entry.tableName ?? "", id: entry.recordID ?? 0)
+                let key = CaptureKey(tableName: entry.tableName ?? "", recordID: entry.recordID ?? 0)
                 if captured[key] == nil { captureOrder.append(key) }
                 captured[key, default: []].append((entry, procedure, columns))
             }
@@ -149,7 +149,7 @@ public struct RepairPlan: Sendable, Equatable {
     /// record; an UPDATE per id (both tables' twins of one id are one).
     private static func requeueKey(_ entry: RepairCandidate) -> RequeueKey {
         if entry.action == .update || entry.tableName == nil || entry.recordID == nil { return .entry(entry.id) }
-        return .record(entry.action?.rawValue ?? "", RecordKey(table: entry.tableName!, id: entry.recordID!))
+        return .record(entry.action?.rawValue ?? "", RecordKey(tableName: entry.tableName!, recordID: entry.recordID!))
     }
 
     /// What makes merged-writes retries one: an entry, or an action on a record.

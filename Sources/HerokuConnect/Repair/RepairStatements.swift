@@ -105,7 +105,7 @@ struct RepairStatements {
             let first = statement.bind(.int(batch.map(\.target.id).min() ?? 0))
             let horizon = statement.bind(.int(start.horizon))
             let tracked = statement.bind(.array(named.flatMap { entry in
-                start.tracked[RecordKey(table: entry.tableName!, id: entry.recordID!)] ?? []
+                start.tracked[RecordKey(tableName: entry.tableName!, recordID: entry.recordID!)] ?? []
             }.uniqued()))
             for table in tables {
                 let ids = named.filter { $0.tableName == table.name }.compactMap(\.recordID).uniqued()
@@ -364,8 +364,8 @@ struct RepairStatements {
     func laterSuccesses(_ records: [(key: RecordKey, first: Int)]) -> SQLStatement {
         // (the columns in the order of ``LaterColumn``)
         var statement = SQLStatement()
-        let tables = statement.bind(.array(records.map { Optional($0.key.table) }))
-        let ids = statement.bind(.array(records.map(\.key.id)))
+        let tables = statement.bind(.array(records.map { Optional($0.key.tableName) }))
+        let ids = statement.bind(.array(records.map(\.key.recordID)))
         let firsts = statement.bind(.array(records.map(\.first)))
         // Grouped, so that the server knows each record is there once: it then hashes the
         // records and reads the log table once (many records), or looks each one up through

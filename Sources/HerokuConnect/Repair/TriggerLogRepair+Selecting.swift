@@ -99,7 +99,7 @@ extension TriggerLogRepair {
         for (index, entry) in entries.enumerated() {
             let key =
                 if let table = entry.tableName, let record = entry.recordID {
-                    GroupKey.record(RecordKey(table: table, id: record))
+                    GroupKey.record(RecordKey(tableName: table, recordID: record))
                 } else { GroupKey.entry(entry.target.id) }
             if let group = first[key] { groupOf.append(group) } else {
                 first[key] = index

@@ -337,7 +337,7 @@ public final class TriggerLogRepair {
         first.reserveCapacity(entries.count)
         for entry in entries {
             guard let table = entry.tableName, let record = entry.recordID else { continue }
-            let key = RecordKey(table: table, id: record)
+            let key = RecordKey(tableName: table, recordID: record)
             if first[key] == nil { first[key] = entry.target.id }
         }
         let statement = statements.laterSuccesses(first.map { (key: $0.key, first: $0.value) })
