@@ -60,7 +60,7 @@ struct FailureReport: Equatable {
             self.init(
                 status: .usage,
                 message: error.description + " (hcconnect ignore --failed --table \(table) silences them)")
-        case .entryLocked:
+        case .entryLocked, .cleanupRunning:
             self.init(status: .temporaryFailure, message: error.description)
         }
     }

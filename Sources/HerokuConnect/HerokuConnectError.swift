@@ -28,6 +28,9 @@ public enum HerokuConnectError: Error, Sendable, Equatable, CustomStringConverti
     /// Another session holds the lock on this entry (Heroku Connect's worker, or another
     /// hcconnect), so it cannot be changed now.
     case entryLocked(id: Int)
+    /// Another cleanup of the schema holds its lock; `holder` names its session (application,
+    /// pid, address, since when) when it could be found.
+    case cleanupRunning(schema: String, holder: String?)
 
     public var description: String {
         switch self {
@@ -63,6 +66,8 @@ public enum HerokuConnectError: Error, Sendable, Equatable, CustomStringConverti
             return "schema \"\(schema)\" has no \(procedure) procedure, which Heroku Connect creates in every connection's schema"
         case .entryLocked(let id):
             return "trigger log entry \(id) is locked by another session (Heroku Connect's worker or another hcconnect is working on it); try again in a moment"
+        case .cleanupRunning(let schema, let holder):
+            return "another cleanup\(holder.map { " (\($0))" } ?? "") is running on schema \(schema); try again when it is done"
         }
     }
 
