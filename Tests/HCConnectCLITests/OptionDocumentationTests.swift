@@ -69,8 +69,8 @@ import Testing
         let all = OptionSpec("all", .flag, "")
         let pattern = OptionSpec("matching", .repeated("PATTERN"), "")
         let usage = Usage(
-            .argument("ID..."), .required(all), .optionals([table, pattern]), .oneOf([table.usage("T[,T...]"), all]),
-            .optionalWith(all, table))
+            .argument("ID..."), .required(all), .optionals([table, pattern]),
+            .oneOf([table.shown(as: "T[,T...]"), all]), .optionalWith(all, table))
         #expect(
             usage.text
                 == "ID... --all [--table T] [--matching PATTERN]... [--table T[,T...] | --all] [--all [--table T]]")

@@ -63,8 +63,9 @@ struct OptionSpec: Sendable, Equatable {
         }
     }
 
-    /// The same option, its value shown as `value` in usage lines (`S[,S...]`).
-    func usage(_ value: String) -> OptionSpec {
+    /// The same option, its value shown as `value` in usage lines (`S[,S...]`); it is
+    /// read as the option itself.
+    func shown(as value: String) -> OptionSpec {
         var copy = self
         copy.usageValue = value
         return copy

@@ -8,7 +8,7 @@ enum CheckCommand: Command {
         usage: [
             Usage(
                 .optionals(options),
-                .optional(GlobalOptions.format.usage(formats.map(\.rawValue).joined(separator: "|"))))
+                .optional(GlobalOptions.format.shown(as: formats.map(\.rawValue).joined(separator: "|"))))
         ],
         description: """
             For monitors and cron. Loads the figures of 'hcconnect stats --brief' (in total, \

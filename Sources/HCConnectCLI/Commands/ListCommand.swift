@@ -7,7 +7,7 @@ enum ListCommand: Command {
         summary: "List trigger log entries in any state, newest first",
         usage: [
             Usage(
-                .optional(EntryFilters.state.usage("S[,S...]")), .optionals(EntryFilters.selectionSpecs),
+                .optional(EntryFilters.state.shown(as: "S[,S...]")), .optionals(EntryFilters.selectionSpecs),
                 .oneOf([EntryFilters.limit, EntryFilters.all]))
         ],
         description: """
