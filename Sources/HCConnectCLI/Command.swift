@@ -7,12 +7,16 @@ struct CommandHelp {
     let name: String
     /// One line for the command list.
     let summary: String
-    /// Usage lines, without the leading `hcconnect `.
-    let usage: [String]
+    /// The ways to write the command's arguments, made from its option specs: one usage
+    /// line each.
+    let usage: [Usage]
     /// What the command does, in a few sentences.
     let description: String
     /// Example command lines and what they do.
     let examples: [(command: String, explanation: String)]
+
+    /// The usage lines, without the leading `hcconnect `: `retry ID... [--dry-run]`.
+    var usageLines: [String] { usage.map { ([name] + ($0.parts.isEmpty ? [] : [$0.text])).joined(separator: " ") } }
 }
 
 /// A subcommand of hcconnect.

@@ -25,42 +25,51 @@ struct GlobalOptions {
     /// `--no-pager`: help and listings straight to the terminal.
     var noPager: Bool
 
+    static let databaseURL = OptionSpec(
+        "database-url", .value("URL"), "Database to connect to (else DATABASE_URL, else libpq's PG* variables)")
+    static let schema = OptionSpec(
+        "schema", .value("NAME"), "Heroku Connect schema (else HEROKU_CONNECT_SCHEMA, else salesforce)")
+    static let format = OptionSpec("format", .value("FORMAT"), "Output format: table, json, csv, ids or prometheus (check)")
+    static let json = OptionSpec("json", .flag, "Same as --format json")
+    static let noColor = OptionSpec("no-color", .flag, "Do not colour the output (also NO_COLOR=1 or TERM=dumb)")
+    static let verbose = OptionSpec(
+        "verbose", .flag, "Log events on standard error: connection, statements, timings, retries, batches")
+    static let logFormat = OptionSpec("log-format", .value("FORMAT"), "Event log lines as text (default) or json")
+    static let retries = OptionSpec(
+        "retries", .value("N"), "Retry transient database errors at most N times (default: for 2 minutes; 0: never)")
+    static let auditLog = OptionSpec(
+        "audit-log", .value("FILE"), "Append a JSON line per committed batch of changes to FILE (else HCCONNECT_AUDIT_LOG)")
+    static let lockTimeout = OptionSpec(
+        "lock-timeout", .value("DURATION"), "Give up waiting for a lock after DURATION (default 10s; 0: wait)")
+    static let statementTimeout = OptionSpec(
+        "statement-timeout", .value("DURATION"),
+        "Cancel a statement after DURATION (default 5min for changes, none for reads; 0: none)")
+    static let noPager = OptionSpec(
+        "no-pager", .flag, "Do not page help and listings on a terminal (else HCCONNECT_PAGER, PAGER, less -FRX)")
+    static let help = OptionSpec("help", short: "h", .flag, "Show help")
+    static let version = OptionSpec("version", .flag, "Show hcconnect's version")
+
+    /// The global options, in the order help lists them.
     static let specs: [OptionSpec] = [
-        OptionSpec("database-url", .value("URL"), "Database to connect to (else DATABASE_URL, else libpq's PG* variables)"),
-        OptionSpec("schema", .value("NAME"), "Heroku Connect schema (else HEROKU_CONNECT_SCHEMA, else salesforce)"),
-        OptionSpec("format", .value("FORMAT"), "Output format: table, json, csv, ids or prometheus (check)"),
-        OptionSpec("json", .flag, "Same as --format json"),
-        OptionSpec("no-color", .flag, "Do not colour the output (also NO_COLOR=1 or TERM=dumb)"),
-        OptionSpec("verbose", .flag, "Log events on standard error: connection, statements, timings, retries, batches"),
-        OptionSpec("log-format", .value("FORMAT"), "Event log lines as text (default) or json"),
-        OptionSpec("retries", .value("N"), "Retry transient database errors at most N times (default: for 2 minutes; 0: never)"),
-        OptionSpec(
-            "audit-log", .value("FILE"),
-            "Append a JSON line per committed batch of changes to FILE (else HCCONNECT_AUDIT_LOG)"),
-        OptionSpec("lock-timeout", .value("DURATION"), "Give up waiting for a lock after DURATION (default 10s; 0: wait)"),
-        OptionSpec(
-            "statement-timeout", .value("DURATION"),
-            "Cancel a statement after DURATION (default 5min for changes, none for reads; 0: none)"),
-        OptionSpec("no-pager", .flag, "Do not page help and listings on a terminal (else HCCONNECT_PAGER, PAGER, less -FRX)"),
-        OptionSpec("help", short: "h", .flag, "Show help"),
-        OptionSpec("version", .flag, "Show hcconnect's version"),
+        databaseURL, schema, format, json, noColor, verbose, logFormat, retries,
+        auditLog, lockTimeout, statementTimeout, noPager, help, version,
     ]
 
     /// Reads the options, falling back to `DATABASE_URL` and `HEROKU_CONNECT_SCHEMA`.
     ///
     /// - Throws: ``ArgumentError`` for a bad format or an empty schema name.
     init(_ arguments: ParsedArguments, environment: [String: String]) throws(ArgumentError) {
-        let url = arguments.value("database-url") ?? environment["DATABASE_URL"]
+        let url = arguments.value(Self.databaseURL) ?? environment["DATABASE_URL"]
         databaseURL = (url?.isEmpty ?? true) ? nil : url
         if let url = databaseURL, let scheme = Self.foreignScheme(url) {
             // named without the rest, which may hold a password
             throw .invalidCombination(
-                "\(arguments.value("database-url") != nil ? "--database-url" : "DATABASE_URL") is not a PostgreSQL URL"
+                "\(arguments.value(Self.databaseURL) != nil ? Self.databaseURL.longForm : "DATABASE_URL") is not a PostgreSQL URL"
                     + " (its scheme is '\(ArgumentError.printable(scheme))'); use postgres://USER:PASSWORD@HOST:PORT/DATABASE")
         }
-        if let schema = arguments.value("schema") {
+        if let schema = arguments.value(Self.schema) {
             guard !schema.isEmpty else {
-                throw .invalidValue(option: "--schema", value: schema, reason: "is empty; name a schema")
+                throw .invalidValue(option: Self.schema.longForm, value: schema, reason: "is empty; name a schema")
             }
             self.schema = schema
         } else if let schema = environment["HEROKU_CONNECT_SCHEMA"], !schema.isEmpty {
@@ -68,46 +77,53 @@ struct GlobalOptions {
         } else {
             schema = "salesforce"
         }
-        if let name = arguments.value("format") {
+        if let name = arguments.value(Self.format) {
             guard let format = OutputFormat(rawValue: name.lowercased()) else {
                 throw .invalidValue(
-                    option: "--format", value: name,
+                    option: Self.format.longForm, value: name,
                     reason: "is not a format; use " + OutputFormat.allCases.map(\.rawValue).joined(separator: ", "))
             }
-            if arguments.flag("json"), format != .json { throw .conflictingOptions("--json", "--format \(name)") }
+            if arguments.flag(Self.json), format != .json {
+                throw .conflictingOptions(Self.json.longForm, "\(Self.format.longForm) \(name)")
+            }
             self.format = format
         } else {
-            format = arguments.flag("json") ? .json : nil
+            format = arguments.flag(Self.json) ? .json : nil
         }
-        noColor = arguments.flag("no-color")
-        noPager = arguments.flag("no-pager")
-        verbose = arguments.flag("verbose")
-        if let name = arguments.value("log-format") {
+        noColor = arguments.flag(Self.noColor)
+        noPager = arguments.flag(Self.noPager)
+        verbose = arguments.flag(Self.verbose)
+        if let name = arguments.value(Self.logFormat) {
             guard let format = EventLog.Format(rawValue: name.lowercased()) else {
-                throw .invalidValue(option: "--log-format", value: name, reason: "is not a log format; use text or json")
+                throw .invalidValue(option: Self.logFormat.longForm, value: name, reason: "is not a log format; use text or json")
             }
             logFormat = format
         } else {
             logFormat = .text
         }
-        if let path = arguments.value("audit-log") {
-            guard !path.isEmpty else { throw .invalidValue(option: "--audit-log", value: path, reason: "is empty; name a file") }
+        if let path = arguments.value(Self.auditLog) {
+            guard !path.isEmpty else {
+                throw .invalidValue(option: Self.auditLog.longForm, value: path, reason: "is empty; name a file")
+            }
             auditLog = path
         } else if let path = environment["HCCONNECT_AUDIT_LOG"], !path.isEmpty {
             auditLog = path
         }
         retryPolicy = .standard
-        if let text = arguments.value("retries") {
+        if let text = arguments.value(Self.retries) {
             guard let retries = Int(text), retries >= 0, retries <= 100 else {
-                throw .invalidValue(option: "--retries", value: text, reason: "is not a number of retries from 0 to 100")
+                throw .invalidValue(
+                    option: Self.retries.longForm, value: text, reason: "is not a number of retries from 0 to 100")
             }
             retryPolicy = retryPolicy.limited(to: retries)
         }
         lockTimeout = nil
         statementTimeout = nil
-        if let text = arguments.value("lock-timeout") { lockTimeout = try Self.timeout(text, option: "--lock-timeout") }
-        if let text = arguments.value("statement-timeout") {
-            statementTimeout = try Self.timeout(text, option: "--statement-timeout")
+        if let text = arguments.value(Self.lockTimeout) {
+            lockTimeout = try Self.timeout(text, option: Self.lockTimeout.longForm)
+        }
+        if let text = arguments.value(Self.statementTimeout) {
+            statementTimeout = try Self.timeout(text, option: Self.statementTimeout.longForm)
         }
     }
 

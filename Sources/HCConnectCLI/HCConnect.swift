@@ -101,9 +101,10 @@ public enum HCConnect {
         var rest = arguments
         if let commandIndex { rest.remove(at: commandIndex) }
         let specs = GlobalOptions.specs + (command?.options ?? [])
-        let helpRequested = rest.prefix { $0 != "--" }.contains { $0 == "--help" || $0 == "-h" }
+        let help = GlobalOptions.help
+        let helpRequested = rest.prefix { $0 != "--" }.contains { $0 == help.longForm || $0 == help.short.map { "-\($0)" } }
         if helpRequested {
-            if paging.isAllowed, !rest.contains("--no-pager"), output.isTerminal {
+            if paging.isAllowed, !rest.contains(GlobalOptions.noPager.longForm), output.isTerminal {
                 paging.pager = Pager.start(environment: environment)
             }
             let width = output.tableWidth ?? 80
@@ -111,7 +112,7 @@ public enum HCConnect {
             return .success
         }
         let parsed = try parse(rest, specs, command)
-        if parsed.flag("version") {
+        if parsed.flag(GlobalOptions.version) {
             output.line("hcconnect \(version)")
             return .success
         }
@@ -126,7 +127,7 @@ public enum HCConnect {
         let format = options.format ?? command.formats[0]
         guard command.formats.contains(format) else {
             throw ArgumentError.invalidValue(
-                option: "--format", value: format.rawValue,
+                option: GlobalOptions.format.longForm, value: format.rawValue,
                 reason: "is not available for \(command.help.name); use "
                     + command.formats.map(\.rawValue).joined(separator: ", "))
         }
@@ -141,7 +142,8 @@ public enum HCConnect {
             paging.pager = Pager.start(environment: environment)
         }
         if command.changesData, format == .json {
-            jsonResult = JSONResult(command: command.help.name, dryRun: parsed.flag("dry-run"))
+            // every command that changes data has a --dry-run (capture's own spec, or repair's)
+            jsonResult = JSONResult(command: command.help.name, dryRun: parsed.flag(RepairRequest.dryRun))
         }
         return try command.run(context)
     }

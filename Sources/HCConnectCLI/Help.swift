@@ -22,20 +22,11 @@ enum Help {
         let help = command.help
         var text = wrapLines("hcconnect \(help.name) — \(help.summary)", width: width, indent: "", continuation: "  ")
         text += "\nUsage:\n"
-        // lines starting with spaces continue the one before: one usage, its bracket groups
-        // kept whole when it wraps
-        var usages: [String] = []
-        for line in help.usage {
-            if line.hasPrefix(" "), !usages.isEmpty {
-                usages[usages.count - 1] += " " + line.trimmingWhitespace()
-            } else {
-                usages.append(line)
-            }
-        }
-        for usage in usages {
+        // one line per usage, its bracket groups kept whole when it wraps
+        for usage in help.usage {
             let lead = "  hcconnect " + help.name + " "
             text += fill(
-                usageTokens(String(usage.dropFirst(help.name.count + 1))), width: width, indent: lead,
+                usageTokens(usage.text), width: width, indent: lead,
                 continuation: String(repeating: " ", count: min(lead.count, max(4, width / 3))))
         }
         text += "\n" + wrap(help.description, indent: "  ", width: width) + "\n"

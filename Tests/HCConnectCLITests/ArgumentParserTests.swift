@@ -2,32 +2,34 @@
 import Testing
 
 @Suite struct ArgumentParserTests {
-    let specs: [OptionSpec] = [
-        OptionSpec("table", .list("T"), ""), OptionSpec("limit", .value("N"), ""), OptionSpec("all", .flag, ""),
-        OptionSpec("help", short: "h", .flag, ""), OptionSpec("message", .value("TEXT"), ""),
-    ]
+    let table = OptionSpec("table", .list("T"), "")
+    let limit = OptionSpec("limit", .value("N"), "")
+    let all = OptionSpec("all", .flag, "")
+    let help = OptionSpec("help", short: "h", .flag, "")
+    let message = OptionSpec("message", .value("TEXT"), "")
+    var specs: [OptionSpec] { [table, limit, all, help, message] }
 
     @Test func valuesFlagsListsAndPositionals() throws {
         let parsed = try ArgumentParser.parse(
             ["4711", "--table", "account,contact", "--table=opportunity", "--limit=5", "--all", "-", "-h"], options: specs)
         #expect(parsed.positionals == ["4711", "-"])
-        #expect(parsed.list("table") == ["account", "contact", "opportunity"])
-        #expect(parsed.value("limit") == "5")
-        #expect(parsed.flag("all") && parsed.flag("help"))
-        #expect(!parsed.has("message"))
+        #expect(parsed.list(table) == ["account", "contact", "opportunity"])
+        #expect(parsed.value(limit) == "5")
+        #expect(parsed.flag(all) && parsed.flag(help))
+        #expect(!parsed.has(message))
     }
 
     @Test func doubleDashEndsOptions() throws {
         let parsed = try ArgumentParser.parse(["--limit", "1", "--", "--all", "-h"], options: specs)
         #expect(parsed.positionals == ["--all", "-h"])
-        #expect(!parsed.flag("all"))
+        #expect(!parsed.flag(all))
     }
 
     @Test func valuesMayLookOdd() throws {
-        #expect(try ArgumentParser.parse(["--message", "-x"], options: specs).value("message") == "-x")
-        #expect(try ArgumentParser.parse(["--message=--all"], options: specs).value("message") == "--all")
-        #expect(try ArgumentParser.parse(["--message="], options: specs).value("message") == "")
-        #expect(try ArgumentParser.parse(["--message", "a=b"], options: specs).value("message") == "a=b")
+        #expect(try ArgumentParser.parse(["--message", "-x"], options: specs).value(message) == "-x")
+        #expect(try ArgumentParser.parse(["--message=--all"], options: specs).value(message) == "--all")
+        #expect(try ArgumentParser.parse(["--message="], options: specs).value(message) == "")
+        #expect(try ArgumentParser.parse(["--message", "a=b"], options: specs).value(message) == "a=b")
     }
 
     @Test(arguments: [

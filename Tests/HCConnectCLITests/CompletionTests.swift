@@ -289,9 +289,11 @@ import Testing
 
 /// A command with a file option, as `export --checkpoint FILE` will have.
 private enum CheckpointCommand: Command {
+    static let checkpoint = OptionSpec("checkpoint", .value("FILE"), "Where the export keeps its position")
     static let help = CommandHelp(
-        name: "export", summary: "Export entries", usage: ["export TABLE [--checkpoint FILE]"], description: "", examples: [])
-    static let options = [OptionSpec("checkpoint", .value("FILE"), "Where the export keeps its position")]
+        name: "export", summary: "Export entries", usage: [Usage(.argument("TABLE"), .optional(checkpoint))], description: "",
+        examples: [])
+    static let options = [checkpoint]
     static let formats: [OutputFormat] = [.csv, .json]
     static func run(_ context: CommandContext) throws -> HCConnectCLI.ExitStatus { .success }
 }

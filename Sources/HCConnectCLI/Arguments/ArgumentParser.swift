@@ -2,36 +2,43 @@ import HerokuConnect
 import Postgres
 
 /// The options and positional arguments of a command line, after parsing.
+///
+/// Options are read with their ``OptionSpec``, never with a name typed again:
+/// `arguments.value(CheckCommand.maxFailed)`. They are kept by long name, so specs of one
+/// name read the same option (``EntryFilters`` reads errors' own `--limit`).
 struct ParsedArguments: Sendable, Equatable {
     /// Arguments that are not options, in order (`-` included: it means standard input).
     var positionals: [String] = []
     /// Option values by long name: one for a value option, all items for a list option.
-    private(set) var values: [String: [String]] = [:]
-    /// The flags that were given.
-    private(set) var flags: Set<String> = []
-    /// The options in the order they were given, by long name (for conflict messages).
-    private(set) var order: [String] = []
+    fileprivate var values: [String: [String]] = [:]
+    /// The flags that were given, by long name.
+    fileprivate var flags: Set<String> = []
 
     /// True when the flag was given.
-    func flag(_ name: String) -> Bool { flags.contains(name) }
-
-    /// The value of a value option, or nil.
-    func value(_ name: String) -> String? { values[name]?.last }
-
-    /// All items of a list option (empty when not given).
-    func list(_ name: String) -> [String] { values[name] ?? [] }
-
-    /// True when the option (flag or value) was given.
-    func has(_ name: String) -> Bool { flags.contains(name) || values[name] != nil }
-
-    mutating func setFlag(_ name: String) {
-        flags.insert(name)
-        order.append(name)
+    func flag(_ spec: OptionSpec) -> Bool {
+        assert(spec.kind == .flag, "\(spec.longForm) takes a value: read it with value(_:) or list(_:)")
+        return flags.contains(spec.name)
     }
 
-    mutating func append(_ name: String, _ items: [String]) {
-        values[name, default: []].append(contentsOf: items)
-        order.append(name)
+    /// The value of a value option, or nil.
+    func value(_ spec: OptionSpec) -> String? {
+        assert(spec.takesValue, "\(spec.longForm) is a flag: read it with flag(_:)")
+        return values[spec.name]?.last
+    }
+
+    /// All items of a list option, or every value of a repeated one (empty when not given).
+    func list(_ spec: OptionSpec) -> [String] {
+        assert(spec.takesValue, "\(spec.longForm) is a flag: read it with flag(_:)")
+        return values[spec.name] ?? []
+    }
+
+    /// True when the option (flag or value) was given.
+    func has(_ spec: OptionSpec) -> Bool { flags.contains(spec.name) || values[spec.name] != nil }
+
+    fileprivate mutating func setFlag(_ spec: OptionSpec) { flags.insert(spec.name) }
+
+    fileprivate mutating func append(_ spec: OptionSpec, _ items: [String]) {
+        values[spec.name, default: []].append(contentsOf: items)
     }
 }
 
@@ -61,11 +68,11 @@ enum ArgumentParser {
                 continue
             }
             let (spec, inlineValue) = try lookUp(argument, in: options)
-            let display = "--" + spec.name
+            let display = spec.longForm
             switch spec.kind {
             case .flag:
                 guard inlineValue == nil else { throw .unexpectedValue(option: display) }
-                parsed.setFlag(spec.name)
+                parsed.setFlag(spec)
             case .value, .list, .repeated:
                 let value: String
                 if let inlineValue {
@@ -84,12 +91,12 @@ enum ArgumentParser {
                     guard !items.contains(where: \.isEmpty) else {
                         throw .invalidValue(option: display, value: value, reason: "has an empty item")
                     }
-                    parsed.append(spec.name, items)
+                    parsed.append(spec, items)
                 } else if case .repeated = spec.kind {
-                    parsed.append(spec.name, [value])
+                    parsed.append(spec, [value])
                 } else {
                     guard parsed.values[spec.name] == nil else { throw .duplicateOption(display) }
-                    parsed.append(spec.name, [value])
+                    parsed.append(spec, [value])
                 }
             }
         }

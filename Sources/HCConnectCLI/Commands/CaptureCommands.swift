@@ -5,8 +5,7 @@ enum CaptureInsertCommand: Command {
     static let help = CommandHelp(
         name: "capture-insert",
         summary: "Capture records' current state as INSERT entries (hc_capture_insert_from_row)",
-        usage: ["capture-insert TABLE RECORD_ID... [--exclude FIELDS] [--dry-run]",
-                "capture-insert TABLE --sfid SFID [...]"],
+        usage: RecordCaptureRun.usage([RecordCaptureRun.exclude]),
         description: """
             Writes a NEW INSERT entry to the live log for each record, with Heroku Connect's \
             hc_capture_insert_from_row, so Connect inserts the record into Salesforce: \
@@ -22,19 +21,18 @@ enum CaptureInsertCommand: Command {
         ])
 
     static let options = [
-        OptionSpec("exclude", .list("FIELD"), "Fields not to capture (Salesforce API names, any case)"),
-        RecordCaptureRun.sfid, RecordCaptureRun.dryRun, RecordCaptureRun.batchSize,
+        RecordCaptureRun.exclude, RecordCaptureRun.sfid, RecordCaptureRun.dryRun, RecordCaptureRun.batchSize,
         RecordCaptureRun.fields.hidden(), RecordCaptureRun.columns.hidden(),
     ]
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
     static var changesData: Bool { true }
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
-        for name in ["fields", "columns"] where context.arguments.has(name) {
+        for option in [RecordCaptureRun.fields, RecordCaptureRun.columns] where context.arguments.has(option) {
             throw ArgumentError.invalidCombination(
-                "--\(name) is for capture-update; capture-insert captures every column except those named by --exclude")
+                "\(option.longForm) is for capture-update; capture-insert captures every column except those named by --exclude")
         }
-        return try RecordCaptureRun.run(context, .insert, fields: context.arguments.list("exclude"), columns: [])
+        return try RecordCaptureRun.run(context, .insert, fields: context.arguments.list(RecordCaptureRun.exclude), columns: [])
     }
 }
 
@@ -43,8 +41,7 @@ enum CaptureUpdateCommand: Command {
     static let help = CommandHelp(
         name: "capture-update",
         summary: "Capture records' current state as UPDATE entries (hc_capture_update_from_row)",
-        usage: ["capture-update TABLE RECORD_ID... [--fields FIELDS] [--columns COLUMNS] [--dry-run]",
-                "capture-update TABLE --sfid SFID [...]"],
+        usage: RecordCaptureRun.usage([RecordCaptureRun.fields, RecordCaptureRun.columns]),
         description: """
             Writes a NEW UPDATE entry to the live log for each record, with Heroku Connect's \
             hc_capture_update_from_row, so Connect writes the record's current values to \
@@ -63,48 +60,62 @@ enum CaptureUpdateCommand: Command {
 
     static let options = [
         RecordCaptureRun.fields, RecordCaptureRun.columns, RecordCaptureRun.sfid, RecordCaptureRun.dryRun,
-        RecordCaptureRun.batchSize, OptionSpec("exclude", .list("FIELD"), "").hidden(),
+        RecordCaptureRun.batchSize, RecordCaptureRun.exclude.hidden(),
     ]
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
     static var changesData: Bool { true }
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
-        if context.arguments.has("exclude") {
+        if context.arguments.has(RecordCaptureRun.exclude) {
             throw ArgumentError.invalidCombination(
                 "--exclude is for capture-insert; capture-update captures the columns named by --fields or --columns (all when none)")
         }
         return try RecordCaptureRun.run(
-            context, .update, fields: context.arguments.list("fields"), columns: context.arguments.list("columns"))
+            context, .update, fields: context.arguments.list(RecordCaptureRun.fields),
+            columns: context.arguments.list(RecordCaptureRun.columns))
     }
 }
 
 /// What both capture commands share: reading table, records and names, checking them
 /// against the catalog before anything is written, and reporting.
 enum RecordCaptureRun {
-    static let fields = OptionSpec("fields", .list("FIELD"), "Fields to capture (Salesforce API names, any case); default all")
-    static let columns = OptionSpec("columns", .list("COLUMN"), "Columns to capture, by exact column name")
+    static let exclude = OptionSpec(
+        "exclude", .list("FIELD"), "Fields not to capture (Salesforce API names, any case)", usageValue: "FIELDS")
+    static let fields = OptionSpec(
+        "fields", .list("FIELD"), "Fields to capture (Salesforce API names, any case); default all", usageValue: "FIELDS")
+    static let columns = OptionSpec("columns", .list("COLUMN"), "Columns to capture, by exact column name", usageValue: "COLUMNS")
     static let sfid = OptionSpec("sfid", .list("SFID"), "Records by Salesforce id, in place of or besides RECORD_IDs")
     static let dryRun = OptionSpec("dry-run", .flag, "Show the values that would be captured, and write nothing")
     static let batchSize = RepairRequest.batchSize
+
+    /// How the capture commands are written: records by id, or by `--sfid`; the first form
+    /// shows `options`, the command's own.
+    static func usage(_ options: [OptionSpec]) -> [Usage] {
+        [
+            Usage(.argument("TABLE RECORD_ID..."), .optionals(options + [dryRun, batchSize])),
+            Usage(.argument("TABLE"), .required(sfid), .argument("[...]")),
+        ]
+    }
 
     static func run(
         _ context: CommandContext, _ procedure: CaptureProcedure, fields: [String], columns: [String]
     ) throws -> ExitStatus {
         let arguments = context.arguments
-        if !arguments.flag("dry-run"), context.format == .csv {
+        if !arguments.flag(Self.dryRun), context.format == .csv {
             throw ArgumentError.invalidValue(
-                option: "--format", value: "csv", reason: "lists records, which only --dry-run does; use table, json or ids")
+                option: GlobalOptions.format.longForm, value: "csv",
+                reason: "lists records, which only --dry-run does; use table, json or ids")
         }
         guard let tableName = arguments.positionals.first else { throw ArgumentError.missingArgument("TABLE (a mapped table)") }
         let recordIDs = try RepairRequest.ids(
             Array(arguments.positionals.dropFirst()), input: context.input, argumentName: "RECORD_ID", noun: "record id")
-        let sfids = try arguments.list("sfid").map { text throws(ArgumentError) in try EntryFilters.salesforceID(text) }
+        let sfids = try arguments.list(Self.sfid).map { text throws(ArgumentError) in try EntryFilters.salesforceID(text) }
         if recordIDs.isEmpty, sfids.isEmpty, !arguments.positionals.contains("-") {
             throw ArgumentError.missingArgument("RECORD_ID (the table's id; - reads them from standard input) or --sfid SFID")
         }
         let batchSize = try RepairRequest.batchSize(arguments)
-        let fieldOption = procedure == .insert ? "--exclude" : "--fields"
-        for (option, name) in fields.map({ (fieldOption, $0) }) + columns.map({ ("--columns", $0) }) {
+        let fieldOption = (procedure == .insert ? Self.exclude : Self.fields).longForm
+        for (option, name) in fields.map({ (fieldOption, $0) }) + columns.map({ (Self.columns.longForm, $0) }) {
             if name.trimmingWhitespace().isEmpty {
                 throw ArgumentError.invalidValue(option: option, value: name, reason: "is an empty name")
             }
@@ -118,7 +129,7 @@ enum RecordCaptureRun {
             }
         }
 
-        let audit = arguments.flag("dry-run") ? nil : try context.openAuditLog()
+        let audit = arguments.flag(Self.dryRun) ? nil : try context.openAuditLog()
         let store = try context.triggerLog(inspected: true)
         let table = try store.schema.requireMappedTable(named: tableName)
         if table.isReadOnly {
@@ -142,7 +153,7 @@ enum RecordCaptureRun {
         for sfid in sfids {
             if let id = try store.recordID(in: table, sfid: sfid) { ids.append(id) } else { unknownSFIDs.append(sfid.typed) }
         }
-        let dryRun = arguments.flag("dry-run")
+        let dryRun = arguments.flag(Self.dryRun)
         context.debug("\(procedure.rawValue) on \(table.name), columns: \(resolved.isEmpty ? "all" : resolved.joined(separator: ", "))")
 
         let capture = RecordCapture(store: store)

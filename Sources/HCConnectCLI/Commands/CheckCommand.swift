@@ -5,8 +5,11 @@ enum CheckCommand: Command {
     static let help = CommandHelp(
         name: "check",
         summary: "Check the backlog and the failures against limits: exit 0 when healthy, 1 when not",
-        usage: ["check [--max-failed N] [--max-failed-age DUR] [--max-backlog N] [--max-backlog-age DUR]",
-                "      [--table T] [--format table|json|prometheus]"],
+        usage: [
+            Usage(
+                .optionals(options),
+                .optional(GlobalOptions.format.shown(as: formats.map(\.rawValue).joined(separator: "|"))))
+        ],
         description: """
             For monitors and cron. Loads the figures of 'hcconnect stats --brief' (in total, \
             or for the tables given with --table) and compares them with the limits given. \
@@ -60,7 +63,7 @@ enum CheckCommand: Command {
     static func run(_ context: CommandContext) throws -> ExitStatus {
         try context.expectNoPositionals()
         let limits = try limits(context.arguments)
-        let tables = context.arguments.list("table")
+        let tables = context.arguments.list(StatsCommand.table)
         let store = try context.triggerLog()
         let start = ContinuousClock.now
         let statistics = try StatsCommand.actionableFigures(context, tables: tables)
@@ -92,11 +95,11 @@ enum CheckCommand: Command {
     static func limits(_ arguments: ParsedArguments) throws(ArgumentError) -> [HealthThreshold: Int] {
         var limits: [HealthThreshold: Int] = [:]
         for (threshold, option) in thresholdOptions {
-            guard let text = arguments.value(option.name) else { continue }
+            guard let text = arguments.value(option) else { continue }
             if threshold.isAge {
                 guard let seconds = TimeBound.parseDuration(text.trimmingWhitespace()) else {
                     throw .invalidValue(
-                        option: "--" + option.name, value: text,
+                        option: option.longForm, value: text,
                         reason: "is not a duration above zero;"
                             + " use a number and a unit: 30s, 15m, 6h, 2d, 1w (or 1h30m)")
                 }
@@ -104,7 +107,7 @@ enum CheckCommand: Command {
             } else {
                 guard let count = Int(text.trimmingWhitespace()), count >= 0 else {
                     throw .invalidValue(
-                        option: "--" + option.name, value: text,
+                        option: option.longForm, value: text,
                         reason: "is not a number of entries (a whole number, 0 or more)")
                 }
                 limits[threshold] = count

@@ -7,10 +7,12 @@ enum CleanupCommand: Command {
         name: "cleanup",
         summary: "Run a cleanup policy for cron: retry transient failures, ignore old or known ones",
         usage: [
-            "cleanup [--retry-matching PATTERN]... [--max-attempts N] [--ignore-older-than DURATION]",
-            "        [--ignore-matching PATTERN]... [--table T] [--in live|archive|all] [--action A]",
-            "        [--code CODE] [--write-mode merged|ordered] [--via-connect] [--include-superseded]",
-            "        [--yes] [--dry-run] [--batch-size N]",
+            Usage(
+                .optionals(policySpecs + filterSpecs),
+                .optionals([
+                    RetryCommand.writeModeOption, RetryCommand.viaConnect, RetryCommand.includeSuperseded, RepairRequest.yes,
+                    RepairRequest.dryRun, RepairRequest.batchSize,
+                ]))
         ],
         description: """
             Applies a policy to the FAILED entries, for unattended runs. --retry-matching \
@@ -60,12 +62,21 @@ enum CleanupCommand: Command {
             ),
         ])
 
-    static let options: [OptionSpec] = [
-        OptionSpec("retry-matching", .repeated("PATTERN"), "Retry entries whose message matches: an error code or a regular expression"),
-        OptionSpec("max-attempts", .value("N"), "Retries per record and action, counting earlier ones (default \(CleanupPolicy.defaultMaxAttempts))"),
-        OptionSpec("ignore-older-than", .value("DURATION"), "Ignore entries captured longer ago than DURATION (7d, 12h, 2w)"),
-        OptionSpec("ignore-matching", .repeated("PATTERN"), "Ignore entries whose message matches: an error code or a regular expression"),
-        EntryFilters.table, EntryFilters.source, EntryFilters.action, EntryFilters.code,
+    static let retryMatching = OptionSpec(
+        "retry-matching", .repeated("PATTERN"), "Retry entries whose message matches: an error code or a regular expression")
+    static let maxAttempts = OptionSpec(
+        "max-attempts", .value("N"),
+        "Retries per record and action, counting earlier ones (default \(CleanupPolicy.defaultMaxAttempts))")
+    static let ignoreOlderThan = OptionSpec(
+        "ignore-older-than", .value("DURATION"), "Ignore entries captured longer ago than DURATION (7d, 12h, 2w)")
+    static let ignoreMatching = OptionSpec(
+        "ignore-matching", .repeated("PATTERN"), "Ignore entries whose message matches: an error code or a regular expression")
+    /// The policy's rules.
+    static let policySpecs = [retryMatching, maxAttempts, ignoreOlderThan, ignoreMatching]
+    /// The filters that narrow what the policy looks at.
+    static let filterSpecs = [EntryFilters.table, EntryFilters.source, EntryFilters.action, EntryFilters.code]
+
+    static let options: [OptionSpec] = policySpecs + filterSpecs + [
         RetryCommand.writeModeOption, RetryCommand.viaConnect, RetryCommand.includeSuperseded, RepairRequest.dryRun,
         RepairRequest.yes, RepairRequest.batchSize,
     ]
@@ -75,11 +86,12 @@ enum CleanupCommand: Command {
     static func run(_ context: CommandContext) throws -> ExitStatus {
         try context.expectNoPositionals()
         let arguments = context.arguments
-        let dryRun = arguments.flag("dry-run")
+        let dryRun = arguments.flag(RepairRequest.dryRun)
         let batchSize = try RepairRequest.batchSize(arguments)
         let mode = try RetryCommand.writeMode(context)
         let policy = try policy(arguments)
-        let confirmation = Confirmation.decision(context, isSelection: true, dryRun: dryRun, yes: arguments.flag("yes"))
+        let confirmation = Confirmation.decision(
+            context, isSelection: true, dryRun: dryRun, yes: arguments.flag(RepairRequest.yes))
         if confirmation == .refuse { throw Confirmation.refusal("cleanup") }
         let audit = dryRun ? nil : try context.openAuditLog()
         let store = try context.triggerLog(inspected: !policy.retryPatterns.isEmpty)
@@ -89,11 +101,11 @@ enum CleanupCommand: Command {
         scoped.scope = scope
         let cleanup = TriggerLogCleanup(store: store, policy: scoped)
         if let (pattern, message) = try cleanup.invalidPattern() {
-            let option = policy.retryPatterns.contains(pattern) ? "--retry-matching" : "--ignore-matching"
+            let option = (policy.retryPatterns.contains(pattern) ? retryMatching : ignoreMatching).longForm
             throw ArgumentError.invalidValue(option: option, value: pattern.text, reason: "is not a regular expression: \(message)")
         }
         let repair = TriggerLogRepair(store: store)
-        let retryAction = RepairAction.retry(mode, viaConnect: arguments.flag("via-connect"))
+        let retryAction = RepairAction.retry(mode, viaConnect: arguments.flag(RetryCommand.viaConnect))
         // asked before the lock is taken: no transaction stays open while a person reads
         var confirmed: CleanupPlan?
         if confirmation == .ask {
@@ -123,7 +135,7 @@ enum CleanupCommand: Command {
                     var logged = 0
                     _ = try repair.run(
                         action, on: candidates, batchSize: batchSize, dryRun: dryRun,
-                        includeSuperseded: arguments.flag("include-superseded")
+                        includeSuperseded: arguments.flag(RetryCommand.includeSuperseded)
                     ) { summary, _, _ in
                         if case .ignore = action { report.ignore = summary } else { report.retry = summary }
                         try audit?.record(action, summary, logged: &logged)
@@ -182,26 +194,27 @@ enum CleanupCommand: Command {
     /// Reads the policy options.
     static func policy(_ arguments: ParsedArguments) throws(ArgumentError) -> CleanupPolicy {
         var policy = CleanupPolicy()
-        for (option, text) in arguments.list("retry-matching").map({ ("--retry-matching", $0) })
-            + arguments.list("ignore-matching").map({ ("--ignore-matching", $0) })
+        for (option, text) in arguments.list(retryMatching).map({ (retryMatching.longForm, $0) })
+            + arguments.list(ignoreMatching).map({ (ignoreMatching.longForm, $0) })
         {
             guard !text.isEmpty else { throw .invalidValue(option: option, value: text, reason: "is empty") }
         }
-        policy.retryPatterns = arguments.list("retry-matching").map(CleanupPolicy.Pattern.init)
-        policy.ignorePatterns = arguments.list("ignore-matching").map(CleanupPolicy.Pattern.init)
-        if let text = arguments.value("max-attempts") {
+        policy.retryPatterns = arguments.list(retryMatching).map(CleanupPolicy.Pattern.init)
+        policy.ignorePatterns = arguments.list(ignoreMatching).map(CleanupPolicy.Pattern.init)
+        if let text = arguments.value(maxAttempts) {
             guard !policy.retryPatterns.isEmpty else {
                 throw .invalidCombination("--max-attempts limits --retry-matching; give a --retry-matching pattern")
             }
             guard let number = Int(text), number >= 1, number <= 1000 else {
-                throw .invalidValue(option: "--max-attempts", value: text, reason: "is not a number of attempts from 1 to 1000")
+                throw .invalidValue(
+                    option: maxAttempts.longForm, value: text, reason: "is not a number of attempts from 1 to 1000")
             }
             policy.maxAttempts = number
         }
-        if let text = arguments.value("ignore-older-than") {
+        if let text = arguments.value(ignoreOlderThan) {
             guard let seconds = TimeBound.parseDuration(text) else {
                 throw .invalidValue(
-                    option: "--ignore-older-than", value: text, reason: "is not a duration; use 30m, 12h, 7d or 2w")
+                    option: ignoreOlderThan.longForm, value: text, reason: "is not a duration; use 30m, 12h, 7d or 2w")
             }
             policy.ignoreOlderThan = seconds
         }

@@ -9,7 +9,7 @@ enum CompletionCommand: Command {
     static let help = CommandHelp(
         name: "completion",
         summary: "Print the shell completion script for bash or zsh",
-        usage: ["completion " + Shell.allCases.map(\.rawValue).joined(separator: "|")],
+        usage: [Usage(.argument(Shell.allCases.map(\.rawValue).joined(separator: "|")))],
         description: """
             Prints a script that makes the shell complete hcconnect's commands, their options \
             and the values hcconnect knows: formats, states, actions, write modes, commands, \
@@ -41,7 +41,7 @@ enum CompletionCommand: Command {
     static let formats: [OutputFormat] = [.table]
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
-        if context.arguments.flag(mappedTables.name) {
+        if context.arguments.flag(mappedTables) {
             try context.expectNoPositionals()
             for table in try context.triggerLog().schema.mappedTables { context.output.line(table.name) }
             return .success

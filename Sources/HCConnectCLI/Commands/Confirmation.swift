@@ -135,7 +135,7 @@ extension ChangePreview {
             isEnabled: candidates.targets.count > batchSize)
         let summary = try repair.run(
             action, on: candidates, batchSize: batchSize, dryRun: true,
-            includeSuperseded: context.arguments.flag("include-superseded"), readingEntries: false
+            includeSuperseded: context.arguments.flag(RetryCommand.includeSuperseded), readingEntries: false
         ) { summary, outcomes, _ in
             changing += outcomes.filter { $0.result.isChange }.map { .init(id: $0.id, location: $0.location) }
             progress.update(summary.handled - summary.notFound.count)

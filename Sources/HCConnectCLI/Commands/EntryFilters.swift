@@ -16,71 +16,83 @@ struct EntryFilters {
     var limit: Int?
     var all = false
 
-    static let table = OptionSpec("table", .list("TABLE"), "Only entries of these mapped tables")
-    static let source = OptionSpec("in", .value("WHERE"), "live, archive or all (default all)")
-    static let state = OptionSpec("state", .list("STATE"), "Only entries in these states (NEW, FAILED, ...)")
-    static let action = OptionSpec("action", .list("ACTION"), "Only INSERT, UPDATE or DELETE entries")
+    static let table = OptionSpec("table", .list("TABLE"), "Only entries of these mapped tables", usageValue: "T")
+    static let source = OptionSpec(
+        "in", .value("WHERE"), "live, archive or all (default all)",
+        usageValue: TriggerLogQuery.Source.allCases.map(\.rawValue).joined(separator: "|"))
+    static let state = OptionSpec("state", .list("STATE"), "Only entries in these states (NEW, FAILED, ...)", usageValue: "S")
+    static let action = OptionSpec("action", .list("ACTION"), "Only INSERT, UPDATE or DELETE entries", usageValue: "A")
     static let since = OptionSpec("since", .value("TIME"), "Created at or after TIME: ISO 8601, or an age like 30m, 6h, 2d")
     static let until = OptionSpec("until", .value("TIME"), "Created before TIME: ISO 8601, or an age like 30m, 6h, 2d")
     static let message = OptionSpec("message", .value("TEXT"), "sf_message contains TEXT (ignoring case)")
     static let code = OptionSpec("code", .list("CODE"), "Only entries with these error codes, as errors shows them")
-    static let recordID = OptionSpec("record-id", .list("ID"), "Only entries for these record ids (the mapped table's id)")
-    static let sfid = OptionSpec("sfid", .list("SFID"), "Only entries with these Salesforce ids (15 or 18 characters)")
+    static let recordID = OptionSpec(
+        "record-id", .list("ID"), "Only entries for these record ids (the mapped table's id)", usageValue: "N")
+    static let sfid = OptionSpec(
+        "sfid", .list("SFID"), "Only entries with these Salesforce ids (15 or 18 characters)", usageValue: "ID")
     static let limit = OptionSpec("limit", .value("N"), "At most N entries")
     static let all = OptionSpec("all", .flag, "No limit, even on a terminal (which shows 100 by default)")
 
+    /// The filters that choose entries: those of `failed` without its limits, and those a
+    /// `--failed` selection of `retry` and `ignore` takes.
+    static let selectionSpecs: [OptionSpec] = [table, source, action, since, until, message, code, recordID, sfid]
     /// The filters of `failed`.
-    static let specs: [OptionSpec] = [table, source, action, since, until, message, code, recordID, sfid, limit, all]
+    static let specs: [OptionSpec] = selectionSpecs + [limit, all]
 
     /// Reads and checks the filter options present in `arguments`.
     ///
+    /// Options are read by name: a command's own `--limit`, `--all` or `--state` (errors',
+    /// watch's) is read here as these are.
+    ///
     /// - Throws: ``ArgumentError`` naming the option and value at fault.
     init(_ arguments: ParsedArguments) throws(ArgumentError) {
-        if let location = arguments.value("in") {
+        if let location = arguments.value(Self.source) {
             guard let source = TriggerLogQuery.Source(rawValue: location.lowercased()) else {
-                throw .invalidValue(option: "--in", value: location, reason: "is not live, archive or all")
+                throw .invalidValue(option: Self.source.longForm, value: location, reason: "is not live, archive or all")
             }
             self.source = source
         }
-        states = try arguments.list("state").map { name throws(ArgumentError) in
+        states = try arguments.list(Self.state).map { name throws(ArgumentError) in
             guard let state = TriggerLogState(userInput: name) else {
                 let names = TriggerLogState.documented.map(\.rawValue)
                 let close = closestMatches(to: name, among: names, limit: 1)
                 throw .invalidValue(
-                    option: "--state", value: name,
+                    option: Self.state.longForm, value: name,
                     reason: "is not a trigger log state" + (close.isEmpty ? "" : "; did you mean \(close[0])?")
                         + " (states: " + names.joined(separator: ", ") + ")")
             }
             return state
         }
-        tables = arguments.list("table")
-        actions = try arguments.list("action").map { name throws(ArgumentError) in
+        tables = arguments.list(Self.table)
+        actions = try arguments.list(Self.action).map { name throws(ArgumentError) in
             guard let action = TriggerLogAction(userInput: name) else {
-                throw .invalidValue(option: "--action", value: name, reason: "is not INSERT, UPDATE or DELETE")
+                throw .invalidValue(option: Self.action.longForm, value: name, reason: "is not INSERT, UPDATE or DELETE")
             }
             return action
         }
-        since = try Self.time(arguments, "since")
-        until = try Self.time(arguments, "until")
+        since = try Self.time(arguments, Self.since)
+        until = try Self.time(arguments, Self.until)
         if case .ago(let start)? = since, case .ago(let end)? = until, start <= end {
-            throw .invalidCombination("--since (\(arguments.value("since")!)) is not before --until (\(arguments.value("until")!))")
+            throw .invalidCombination(
+                "\(Self.since.longForm) (\(arguments.value(Self.since)!)) is not before "
+                    + "\(Self.until.longForm) (\(arguments.value(Self.until)!))")
         }
-        if let message = arguments.value("message") {
+        if let message = arguments.value(Self.message) {
             guard !message.isEmpty else {
-                throw .invalidValue(option: "--message", value: message, reason: "is empty")
+                throw .invalidValue(option: Self.message.longForm, value: message, reason: "is empty")
             }
             self.message = message
         }
-        codes = try arguments.list("code").map { text throws(ArgumentError) in try Self.errorCode(text) }
-        recordIDs = try arguments.list("record-id").map { text throws(ArgumentError) in
-            try Self.positiveInteger(text, option: "--record-id", noun: "record id")
+        codes = try arguments.list(Self.code).map { text throws(ArgumentError) in try Self.errorCode(text) }
+        recordIDs = try arguments.list(Self.recordID).map { text throws(ArgumentError) in
+            try Self.positiveInteger(text, option: Self.recordID.longForm, noun: "record id")
         }
-        sfids = try arguments.list("sfid").map { text throws(ArgumentError) in try Self.salesforceID(text) }
-        if let limit = arguments.value("limit") {
-            self.limit = try Self.positiveInteger(limit, option: "--limit", noun: "limit")
+        sfids = try arguments.list(Self.sfid).map { text throws(ArgumentError) in try Self.salesforceID(text) }
+        if let limit = arguments.value(Self.limit) {
+            self.limit = try Self.positiveInteger(limit, option: Self.limit.longForm, noun: "limit")
         }
-        all = arguments.flag("all")
-        if all, limit != nil { throw .conflictingOptions("--all", "--limit") }
+        all = arguments.flag(Self.all)
+        if all, limit != nil { throw .conflictingOptions(Self.all.longForm, Self.limit.longForm) }
     }
 
     /// The filters applied to `query`, with table names resolved: mapped tables of the
@@ -135,17 +147,17 @@ struct EntryFilters {
             scalars.allSatisfy({ ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" })
         else {
             throw .invalidValue(
-                option: "--code", value: text,
+                option: Self.code.longForm, value: text,
                 reason: "is not an error code (capitals, digits and _, as hcconnect errors shows them: DUPLICATE_VALUE)")
         }
         return code
     }
 
-    private static func time(_ arguments: ParsedArguments, _ name: String) throws(ArgumentError) -> TimeBound? {
-        guard let text = arguments.value(name) else { return nil }
+    private static func time(_ arguments: ParsedArguments, _ option: OptionSpec) throws(ArgumentError) -> TimeBound? {
+        guard let text = arguments.value(option) else { return nil }
         guard let bound = TimeBound(parsing: text) else {
             throw .invalidValue(
-                option: "--" + name, value: text,
+                option: option.longForm, value: text,
                 reason: "is not a time; use ISO 8601 (2026-11-24, 2026-11-24T10:00:00Z) or an age (30m, 6h, 2d, 1w)")
         }
         return bound
@@ -154,7 +166,8 @@ struct EntryFilters {
     /// Parses a Salesforce id given to `--sfid` (15 or 18 characters, any case).
     static func salesforceID(_ text: String) throws(ArgumentError) -> SalesforceID {
         guard let sfid = SalesforceID(text) else {
-            throw .invalidValue(option: "--sfid", value: text, reason: "is not a Salesforce id (15 or 18 letters and digits)")
+            throw .invalidValue(
+                option: Self.sfid.longForm, value: text, reason: "is not a Salesforce id (15 or 18 letters and digits)")
         }
         return sfid
     }

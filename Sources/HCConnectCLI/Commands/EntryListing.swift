@@ -18,7 +18,7 @@ enum EntryListing {
         try context.expectNoPositionals()
         let filters = try EntryFilters(context.arguments)
         let store = try context.triggerLog(checked: false)
-        let query = try filters.applied(to: base, store: store).attempts(context.arguments.flag("attempts"))
+        let query = try filters.applied(to: base, store: store).attempts(context.arguments.flag(FailedCommand.attempts))
         try write(context, store: store, query: query, filters: filters, noun: noun(filters))
         return .success
     }

@@ -6,8 +6,7 @@ enum ErrorsCommand: Command {
     static let help = CommandHelp(
         name: "errors",
         summary: "Group FAILED entries by cause: one line per Salesforce error, with counts",
-        usage: ["errors [--table T] [--in live|archive|all] [--action A] [--since TIME] [--until TIME]",
-                "       [--message TEXT] [--code CODE] [--record-id N] [--sfid ID] [--examples N] [--by-table] [--limit N | --all]"],
+        usage: [Usage(.optionals(EntryFilters.selectionSpecs + [examples, byTable]), .oneOf([limit, all]))],
         description: """
             Groups the FAILED entries of the live log and the archive by cause: Salesforce's \
             status code (UNABLE_TO_LOCK_ROW, DUPLICATE_VALUE, ...) and its message with the \
@@ -35,10 +34,7 @@ enum ErrorsCommand: Command {
     static let limit = OptionSpec("limit", .value("N"), "At most N groups, the largest")
     static let all = OptionSpec("all", .flag, "Every group, even on a terminal (which shows 100 by default)")
 
-    static let options: [OptionSpec] = [
-        EntryFilters.table, EntryFilters.source, EntryFilters.action, EntryFilters.since, EntryFilters.until,
-        EntryFilters.message, EntryFilters.code, EntryFilters.recordID, EntryFilters.sfid, examples, byTable, limit, all,
-    ]
+    static let options: [OptionSpec] = EntryFilters.selectionSpecs + [examples, byTable, limit, all]
     static let formats: [OutputFormat] = [.table, .json, .csv]
     static var pages: Bool { true }
 
@@ -49,7 +45,7 @@ enum ErrorsCommand: Command {
         try context.expectNoPositionals()
         let filters = try EntryFilters(context.arguments)
         let examplesPerGroup = try examplesOption(context.arguments)
-        let byTable = context.arguments.flag("by-table")
+        let byTable = context.arguments.flag(byTable)
         let store = try context.triggerLog()
         let query = try filters.applied(to: .failed(), store: store)
         // The groups are built in memory before anything is written, so a read that lost its
@@ -76,10 +72,10 @@ enum ErrorsCommand: Command {
 
     /// Reads `--examples`: a whole number from 0 to ``maximumExamples``.
     static func examplesOption(_ arguments: ParsedArguments) throws(ArgumentError) -> Int {
-        guard let text = arguments.value("examples") else { return 3 }
+        guard let text = arguments.value(examples) else { return 3 }
         guard let value = Int(text), (0...maximumExamples).contains(value) else {
             throw .invalidValue(
-                option: "--examples", value: text,
+                option: examples.longForm, value: text,
                 reason: "is not a number of examples (a whole number from 0 to \(maximumExamples))")
         }
         return value

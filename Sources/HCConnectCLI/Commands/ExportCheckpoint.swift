@@ -28,7 +28,7 @@ final class ExportCheckpoint {
     ///   not hold an id, or no file can be created next to it.
     init(path: String) throws(ArgumentError) {
         func failure(_ reason: String) -> ArgumentError {
-            .invalidValue(option: "--checkpoint", value: path, reason: reason)
+            .invalidValue(option: ExportCommand.checkpoint.longForm, value: path, reason: reason)
         }
         guard !path.isEmpty, !path.hasSuffix("/") else { throw failure("is not a file name") }
         self.path = path

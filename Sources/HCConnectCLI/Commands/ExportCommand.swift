@@ -14,10 +14,10 @@ enum ExportCommand: Command {
         name: "export",
         summary: "Write entries, live and archive, in id order as JSON lines or CSV, to keep them",
         usage: [
-            "export [--after-id N | --checkpoint FILE] [--processed [--stuck-after AGE]]",
-            "       [--state S] [--table T] [--in live|archive|all] [--action A] [--since TIME] [--until TIME]",
-            "       [--message TEXT] [--code CODE] [--record-id N] [--sfid ID] [--limit N] [--no-header]",
-            "       [--wait-for-writers SECONDS] [--summary]",
+            Usage(
+                .oneOf([afterID, checkpoint]), .optionalWith(processed, stuckAfter),
+                .optionals(
+                    [EntryFilters.state] + EntryFilters.selectionSpecs + [EntryFilters.limit, noHeader, waitForWriters, summary]))
         ],
         description: """
             Writes the selected entries of the live log and the archive (all states unless \
@@ -83,11 +83,9 @@ enum ExportCommand: Command {
     static let noHeader = OptionSpec("no-header", .flag, "CSV without its header line, to append to a file")
     static let summary = OptionSpec("summary", .flag, "Say what was exported on standard error (always on a terminal)")
 
-    static let options: [OptionSpec] = [
-        afterID, checkpoint, processed, stuckAfter, EntryFilters.state, EntryFilters.table, EntryFilters.source,
-        EntryFilters.action, EntryFilters.since, EntryFilters.until, EntryFilters.message, EntryFilters.code, EntryFilters.recordID,
-        EntryFilters.sfid, EntryFilters.limit, noHeader, waitForWriters, summary,
-    ]
+    static let options: [OptionSpec] =
+        [afterID, checkpoint, processed, stuckAfter, EntryFilters.state] + EntryFilters.selectionSpecs
+        + [EntryFilters.limit, noHeader, waitForWriters, summary]
     static let formats: [OutputFormat] = [.json, .csv]
 
     /// The export's own options, checked before anything connects.
@@ -101,36 +99,44 @@ enum ExportCommand: Command {
         var summary = false
 
         init(_ arguments: ParsedArguments, format: OutputFormat) throws(ArgumentError) {
-            if let text = arguments.value("after-id") {
+            if let text = arguments.value(ExportCommand.afterID) {
                 guard let id = Int(text), id >= 0 else {
-                    throw .invalidValue(option: "--after-id", value: text, reason: "is not a trigger log id (a whole number, 0 or more)")
+                    throw .invalidValue(
+                        option: ExportCommand.afterID.longForm, value: text,
+                        reason: "is not a trigger log id (a whole number, 0 or more)")
                 }
                 guard id <= Int(Int32.max) else {
-                    throw .invalidValue(option: "--after-id", value: text, reason: "is too large for a trigger log id (at most \(Int32.max))")
+                    throw .invalidValue(
+                        option: ExportCommand.afterID.longForm, value: text,
+                        reason: "is too large for a trigger log id (at most \(Int32.max))")
                 }
                 afterID = id
             }
-            checkpointPath = arguments.value("checkpoint")
-            if checkpointPath != nil, arguments.has("after-id") { throw .conflictingOptions("--after-id", "--checkpoint") }
-            processed = arguments.flag("processed")
-            if let text = arguments.value("stuck-after") {
+            checkpointPath = arguments.value(ExportCommand.checkpoint)
+            if checkpointPath != nil, arguments.has(ExportCommand.afterID) {
+                throw .conflictingOptions(ExportCommand.afterID.longForm, ExportCommand.checkpoint.longForm)
+            }
+            processed = arguments.flag(ExportCommand.processed)
+            if let text = arguments.value(ExportCommand.stuckAfter) {
                 guard processed else { throw .invalidCombination("--stuck-after applies only with --processed") }
                 guard case .ago(let seconds)? = TimeBound(parsing: text), seconds > 0 else {
-                    throw .invalidValue(option: "--stuck-after", value: text, reason: "is not an age like 12h, 2d or 1w")
+                    throw .invalidValue(
+                        option: ExportCommand.stuckAfter.longForm, value: text, reason: "is not an age like 12h, 2d or 1w")
                 }
                 stuckAfterSeconds = seconds
             }
-            if let text = arguments.value("wait-for-writers") {
+            if let text = arguments.value(ExportCommand.waitForWriters) {
                 guard let seconds = Int(text), seconds >= 0, seconds <= 86_400 else {
-                    throw .invalidValue(option: "--wait-for-writers", value: text, reason: "is not a number of seconds (0 to 86400)")
+                    throw .invalidValue(
+                        option: ExportCommand.waitForWriters.longForm, value: text, reason: "is not a number of seconds (0 to 86400)")
                 }
                 waitSeconds = seconds
             }
-            if arguments.flag("no-header") {
+            if arguments.flag(ExportCommand.noHeader) {
                 guard format == .csv else { throw .invalidCombination("--no-header applies only to --format csv") }
                 header = false
             }
-            summary = arguments.flag("summary")
+            summary = arguments.flag(ExportCommand.summary)
         }
     }
 

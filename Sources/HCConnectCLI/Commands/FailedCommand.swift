@@ -5,8 +5,7 @@ enum FailedCommand: Command {
     static let help = CommandHelp(
         name: "failed",
         summary: "List FAILED trigger log entries, live and archive, newest first",
-        usage: ["failed [--table T] [--in live|archive|all] [--action A] [--since TIME] [--until TIME]",
-                "       [--message TEXT] [--code CODE] [--record-id N] [--sfid ID] [--attempts] [--limit N | --all]"],
+        usage: [Usage(.optionals(EntryFilters.selectionSpecs + [attempts]), .oneOf([EntryFilters.limit, EntryFilters.all]))],
         description: """
             Lists the entries Heroku Connect could not write to Salesforce, with Salesforce's \
             message, from the live log and the archive in one listing, newest first. On a \
@@ -32,8 +31,9 @@ enum FailedCommand: Command {
     static let options = EntryFilters.specs + [attempts]
     static var optionAdvice: [String: String] {
         [
-            "state": "failed lists FAILED entries only; for other states use hcconnect list --state STATE (NEW, PENDING, ...)",
-            "max": "to list at most N entries, use --limit N",
+            EntryFilters.state.name:
+                "failed lists FAILED entries only; for other states use hcconnect list --state STATE (NEW, PENDING, ...)",
+            RepairRequest.max.name: "to list at most N entries, use --limit N",
         ]
     }
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]

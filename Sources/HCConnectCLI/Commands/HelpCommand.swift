@@ -5,7 +5,7 @@ enum HelpCommand: Command {
     static let help = CommandHelp(
         name: "help",
         summary: "Show help for hcconnect or one of its commands",
-        usage: ["help [COMMAND]"],
+        usage: [Usage(.argument("[COMMAND]"))],
         description: "Shows the overview of hcconnect, or a command's usage, options and examples.",
         examples: [("hcconnect help failed", "the options of failed")])
 

@@ -5,8 +5,10 @@ enum HistoryCommand: Command {
     static let help = CommandHelp(
         name: "history",
         summary: "List a record's sync history, by record id or sfid",
-        usage: ["history TABLE RECORD_ID [--state S] [--in live|archive|all] [--limit N | --all]",
-                "history TABLE --sfid SFID [...]"],
+        usage: [
+            Usage(.argument("TABLE RECORD_ID"), .optionals(recordFilterSpecs), .oneOf([EntryFilters.limit, EntryFilters.all])),
+            Usage(.argument("TABLE"), .required(sfid), .argument("[...]")),
+        ],
         description: """
             Lists, oldest first, every entry of the live log and the archive for one record \
             of a mapped table, given by its id (the table's id column) or by its Salesforce \
@@ -19,24 +21,28 @@ enum HistoryCommand: Command {
             ("hcconnect history account 42 --state FAILED --json", "its failures, as JSON"),
         ])
 
-    /// The filters that make sense within one record's history.
-    static let filterSpecs = [
+    /// The filters that choose among one record's entries.
+    static let recordFilterSpecs = [
         EntryFilters.state, EntryFilters.source, EntryFilters.action, EntryFilters.since, EntryFilters.until,
-        EntryFilters.message, EntryFilters.code, EntryFilters.limit, EntryFilters.all,
+        EntryFilters.message, EntryFilters.code,
     ]
-    static let options = [OptionSpec("sfid", .value("SFID"), "The record's Salesforce id, in place of RECORD_ID")] + filterSpecs
+    /// The filters that make sense within one record's history, limits included.
+    static let filterSpecs = recordFilterSpecs + [EntryFilters.limit, EntryFilters.all]
+    /// The record, by Salesforce id: not a filter, unlike ``EntryFilters/sfid``.
+    static let sfid = OptionSpec("sfid", .value("SFID"), "The record's Salesforce id, in place of RECORD_ID")
+    static let options = [sfid] + filterSpecs
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
     static var pages: Bool { true }
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
         let positionals = context.arguments.positionals
         guard let tableName = positionals.first else { throw ArgumentError.missingArgument("TABLE (a mapped table)") }
-        let sfidText = context.arguments.value("sfid")
+        let sfidText = context.arguments.value(Self.sfid)
         var recordID: Int?
         switch (positionals.count, sfidText) {
         case (1, nil): throw ArgumentError.missingArgument("RECORD_ID or --sfid SFID")
         case (2, nil): recordID = try EntryFilters.positiveInteger(positionals[1], option: "RECORD_ID", noun: "record id")
-        case (2, .some): throw ArgumentError.conflictingOptions("RECORD_ID", "--sfid")
+        case (2, .some): throw ArgumentError.conflictingOptions("RECORD_ID", Self.sfid.longForm)
         case (1, .some): break
         default: throw ArgumentError.unexpectedArgument(positionals[2])
         }

@@ -5,10 +5,7 @@ enum IgnoreCommand: Command {
     static let help = CommandHelp(
         name: "ignore",
         summary: "Set FAILED entries to IGNORED, by id or by selection",
-        usage: ["ignore ID... [--dry-run]",
-                "ignore - < ids.txt",
-                "ignore --failed [--table T] [--in live|archive|all] [--action A] [--since TIME] [--until TIME]",
-                "       [--message TEXT] [--code CODE] [--record-id N] [--sfid ID] [--yes] [--max N] [--batch-size N]"],
+        usage: RepairRequest.usage([]),
         description: """
             Sets FAILED trigger log entries, live or archived, to IGNORED, so they no longer \
             count as failures; Heroku Connect does not write them. Entries are given by id \

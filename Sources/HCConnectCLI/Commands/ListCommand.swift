@@ -5,8 +5,11 @@ enum ListCommand: Command {
     static let help = CommandHelp(
         name: "list",
         summary: "List trigger log entries in any state, newest first",
-        usage: ["list [--state S[,S...]] [--table T] [--in live|archive|all] [--action A] [--since TIME]",
-                "     [--until TIME] [--message TEXT] [--code CODE] [--record-id N] [--sfid ID] [--limit N | --all]"],
+        usage: [
+            Usage(
+                .optional(EntryFilters.state.shown(as: "S[,S...]")), .optionals(EntryFilters.selectionSpecs),
+                .oneOf([EntryFilters.limit, EntryFilters.all]))
+        ],
         description: """
             Lists trigger log entries from the live log and the archive, newest first, in \
             every state or in those given with --state (NEW, PENDING, SUCCESS, FAILED, \
@@ -20,7 +23,7 @@ enum ListCommand: Command {
         ])
 
     static let options = [EntryFilters.state] + EntryFilters.specs
-    static var optionAdvice: [String: String] { ["max": "to list at most N entries, use --limit N"] }
+    static var optionAdvice: [String: String] { [RepairRequest.max.name: "to list at most N entries, use --limit N"] }
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
     static var pages: Bool { true }
 

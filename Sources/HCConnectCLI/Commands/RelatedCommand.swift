@@ -5,7 +5,11 @@ enum RelatedCommand: Command {
     static let help = CommandHelp(
         name: "related",
         summary: "List every entry for the same record as an entry: its sync history",
-        usage: ["related ID [--exclude-self] [--state S] [--in live|archive|all] [--limit N | --all]"],
+        usage: [
+            Usage(
+                .argument("ID"), .optional(excludeSelf), .optionals(HistoryCommand.recordFilterSpecs),
+                .oneOf([EntryFilters.limit, EntryFilters.all]))
+        ],
         description: """
             Lists, oldest first, every entry with the same table and record id as entry ID, \
             from the live log and the archive: the record's sync history, the entry itself \
@@ -17,7 +21,8 @@ enum RelatedCommand: Command {
             ("hcconnect related 4711 --exclude-self --state FAILED", "its other failures"),
         ])
 
-    static let options = [OptionSpec("exclude-self", .flag, "Leave entry ID itself out")] + HistoryCommand.filterSpecs
+    static let excludeSelf = OptionSpec("exclude-self", .flag, "Leave entry ID itself out")
+    static let options = [excludeSelf] + HistoryCommand.filterSpecs
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
     static var pages: Bool { true }
 
@@ -27,7 +32,7 @@ enum RelatedCommand: Command {
         let store = try context.triggerLog()
         let entry = try store.entry(id: id)
         var query = try filters.applied(to: .relatedTo(entry), store: store)
-        if context.arguments.flag("exclude-self") { query = query.excluding(ids: [id]) }
+        if context.arguments.flag(excludeSelf) { query = query.excluding(ids: [id]) }
         if context.isForPerson, let table = entry.tableName, let recordID = entry.recordID {
             context.note(context.errorStyle.dim("History of \(DisplayText.sanitized(table)) \(recordID), oldest first:"))
         }

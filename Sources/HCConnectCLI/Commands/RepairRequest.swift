@@ -22,32 +22,39 @@ struct RepairRequest {
     static let max = OptionSpec("max", .value("N"), "Change at most N entries (the lowest ids first)")
 
     /// The filters a `--failed` selection takes: those of `failed`, without limits.
-    static let filterSpecs = [
-        EntryFilters.table, EntryFilters.source, EntryFilters.action, EntryFilters.since, EntryFilters.until,
-        EntryFilters.message, EntryFilters.code, EntryFilters.recordID, EntryFilters.sfid,
-    ]
+    static let filterSpecs = EntryFilters.selectionSpecs
 
     static let specs = [failed] + filterSpecs + [dryRun, yes, batchSize, max]
     /// Listing options tried on a repair.
     static let optionAdvice = [
-        "limit": "to change at most N entries (the lowest ids first), use --max N",
-        "all": "--failed takes every FAILED entry the filters select; --max N caps them",
-        "state": "a repair changes FAILED entries only; see other states with hcconnect list --state STATE",
+        EntryFilters.limit.name: "to change at most N entries (the lowest ids first), use --max N",
+        EntryFilters.all.name: "--failed takes every FAILED entry the filters select; --max N caps them",
+        EntryFilters.state.name: "a repair changes FAILED entries only; see other states with hcconnect list --state STATE",
     ]
+
+    /// How `retry` and `ignore` are written: ids, `-`, or `--failed` and filters; the
+    /// first form shows `options`, the options that are not ``specs``.
+    static func usage(_ options: [OptionSpec]) -> [Usage] {
+        [
+            Usage(.argument("ID..."), .optionals(options + [dryRun])),
+            Usage(.argument("- < ids.txt")),
+            Usage(.required(failed), .optionals(filterSpecs + [yes, max, batchSize])),
+        ]
+    }
 
     /// Reads the selection and options of `command`; `-` reads ids from `input`, one per line.
     ///
     /// - Throws: ``ArgumentError`` naming what is wrong; nothing has been read from the
     ///   database yet.
     init(_ arguments: ParsedArguments, command: String, input: InputChannel) throws(ArgumentError) {
-        dryRun = arguments.flag("dry-run")
-        confirmed = arguments.flag("yes")
+        dryRun = arguments.flag(Self.dryRun)
+        confirmed = arguments.flag(Self.yes)
         batchSize = try Self.batchSize(arguments)
-        max = try arguments.value("max").map { text throws(ArgumentError) in
-            try EntryFilters.positiveInteger(text, option: "--max", noun: "count")
+        max = try arguments.value(Self.max).map { text throws(ArgumentError) in
+            try EntryFilters.positiveInteger(text, option: Self.max.longForm, noun: "count")
         }
-        let filterNames = Self.filterSpecs.map(\.name).filter(arguments.has)
-        if arguments.flag("failed") {
+        let filtersGiven = Self.filterSpecs.filter(arguments.has)
+        if arguments.flag(Self.failed) {
             if let first = arguments.positionals.first {
                 throw .invalidCombination(
                     "--failed selects entries by filters; it cannot be combined with ids ('\(ArgumentError.printable(first))')")
@@ -55,9 +62,9 @@ struct RepairRequest {
             filters = try EntryFilters(arguments)
             return
         }
-        if let filter = filterNames.first {
+        if let filter = filtersGiven.first?.longForm {
             throw .invalidCombination(
-                "--\(filter) filters a selection: use it with --failed (hcconnect \(command) --failed --\(filter) ...)"
+                "\(filter) filters a selection: use it with --failed (hcconnect \(command) --failed \(filter) ...)"
                     + (arguments.positionals.isEmpty ? "" : ", not with ids"))
         }
         guard !arguments.positionals.isEmpty else {
@@ -68,8 +75,8 @@ struct RepairRequest {
 
     /// `--batch-size`, else the default.
     static func batchSize(_ arguments: ParsedArguments) throws(ArgumentError) -> Int {
-        try arguments.value("batch-size").map { text throws(ArgumentError) in
-            try EntryFilters.positiveInteger(text, option: "--batch-size", noun: "batch size")
+        try arguments.value(Self.batchSize).map { text throws(ArgumentError) in
+            try EntryFilters.positiveInteger(text, option: Self.batchSize.longForm, noun: "batch size")
         } ?? TriggerLogRepair.defaultBatchSize
     }
 

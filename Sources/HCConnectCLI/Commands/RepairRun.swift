@@ -7,7 +7,8 @@ enum RepairRun {
         let request = try RepairRequest(context.arguments, command: action.name, input: context.input)
         if !request.dryRun, context.format == .csv {
             throw ArgumentError.invalidValue(
-                option: "--format", value: "csv", reason: "lists entries, which only --dry-run does; use table, json or ids")
+                option: GlobalOptions.format.longForm, value: "csv",
+                reason: "lists entries, which only --dry-run does; use table, json or ids")
         }
         let confirmation = Confirmation.decision(
             context, isSelection: request.ids == nil, dryRun: request.dryRun, yes: request.confirmed)
@@ -55,7 +56,7 @@ enum RepairRun {
             summary = try context.interruption.during(announcingBatch: context.events.format == .text) {
                 try repair.run(
                     action, on: candidates, batchSize: request.batchSize, dryRun: request.dryRun,
-                    includeSuperseded: context.arguments.flag("include-superseded")
+                    includeSuperseded: context.arguments.flag(RetryCommand.includeSuperseded)
                 ) { summary, outcomes, batchEntries in
                     if candidates.isExplicit, candidates.entries.count == 1, let outcome = outcomes.first {
                         single = outcome

@@ -5,10 +5,7 @@ enum RetryCommand: Command {
     static let help = CommandHelp(
         name: "retry",
         summary: "Retry FAILED entries (merged or ordered writes), by id or by selection",
-        usage: ["retry ID... [--write-mode merged|ordered] [--via-connect] [--include-superseded] [--dry-run]",
-                "retry - < ids.txt",
-                "retry --failed [--table T] [--in live|archive|all] [--action A] [--since TIME] [--until TIME]",
-                "       [--message TEXT] [--code CODE] [--record-id N] [--sfid ID] [--yes] [--max N] [--batch-size N]"],
+        usage: RepairRequest.usage([writeModeOption, viaConnect, includeSuperseded]),
         description: """
             Retries FAILED trigger log entries, given by id (- reads ids from standard input, \
             one per line, as --format ids writes them) or selected with --failed and the \
@@ -50,7 +47,8 @@ enum RetryCommand: Command {
 
     static let writeModeOption = OptionSpec(
         "write-mode", .value("MODE"),
-        "merged or ordered: the connection's write algorithm (else HEROKU_CONNECT_WRITE_MODE, else merged)")
+        "merged or ordered: the connection's write algorithm (else HEROKU_CONNECT_WRITE_MODE, else merged)",
+        usageValue: WriteMode.allCases.map(\.rawValue).joined(separator: "|"))
     static let viaConnect = OptionSpec(
         "via-connect", .flag, "Set archived entries to REQUEUE and let Heroku Connect copy them back")
     static let includeSuperseded = OptionSpec(
@@ -64,14 +62,14 @@ enum RetryCommand: Command {
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
         let mode = try writeMode(context)
-        return try RepairRun.run(context, action: .retry(mode, viaConnect: context.arguments.flag("via-connect")))
+        return try RepairRun.run(context, action: .retry(mode, viaConnect: context.arguments.flag(viaConnect)))
     }
 
     /// --write-mode, else HEROKU_CONNECT_WRITE_MODE, else merged.
     static func writeMode(_ context: CommandContext) throws(ArgumentError) -> WriteMode {
-        if let text = context.arguments.value("write-mode") {
+        if let text = context.arguments.value(writeModeOption) {
             guard let mode = WriteMode(userInput: text) else {
-                throw .invalidValue(option: "--write-mode", value: text, reason: "is not merged or ordered")
+                throw .invalidValue(option: writeModeOption.longForm, value: text, reason: "is not merged or ordered")
             }
             return mode
         }

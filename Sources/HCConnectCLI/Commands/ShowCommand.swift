@@ -6,7 +6,7 @@ enum ShowCommand: Command {
     static let help = CommandHelp(
         name: "show",
         summary: "Show one entry in full, with the mapped record as it is now",
-        usage: ["show ID"],
+        usage: [Usage(.argument("ID"))],
         description: """
             Shows the entry with this id, from the live log or the archive: where it lives, \
             its state, action, times and Salesforce's message; the fields it wrote (values) \

@@ -5,7 +5,7 @@ enum StatsCommand: Command {
     static let help = CommandHelp(
         name: "stats",
         summary: "Show the backlog, the failures and when Connect last processed an entry, per table",
-        usage: ["stats [--table T] [--brief | --exact]"],
+        usage: [Usage(.optional(table), .oneOf([brief, exact]))],
         description: """
             The monitoring view of the trigger log. Per table and in total: the backlog \
             (entries waiting for Heroku Connect: the live log's NEW, PENDING and REQUEUE) and how \
@@ -42,7 +42,7 @@ enum StatsCommand: Command {
             ("hcconnect stats --exact", "count every finished entry too, however large the log"),
         ])
 
-    static let table = OptionSpec("table", .list("TABLE"), "Only the entries of these mapped tables")
+    static let table = OptionSpec("table", .list("TABLE"), "Only the entries of these mapped tables", usageValue: "T")
     static let brief = OptionSpec(
         "brief", .flag, "Only the backlog, the FAILED entries and the last processing, in total; reads nothing else")
     static let exact = OptionSpec(
@@ -61,7 +61,7 @@ enum StatsCommand: Command {
     /// - Throws: ``ArgumentError`` when `HCCONNECT_ESTIMATE_THRESHOLD` is not a number of
     ///   entries.
     static func counting(_ context: CommandContext) throws(ArgumentError) -> TriggerLogStatistics.Counting {
-        if context.arguments.flag(exact.name) { return .exact }
+        if context.arguments.flag(exact) { return .exact }
         return .estimatingAbove(try threshold(context.environment))
     }
 
@@ -88,9 +88,9 @@ enum StatsCommand: Command {
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
         try context.expectNoPositionals()
-        let tables = context.arguments.list("table")
-        if context.arguments.flag(brief.name) {
-            if context.arguments.flag(exact.name) { throw ArgumentError.conflictingOptions("--brief", "--exact") }
+        let tables = context.arguments.list(table)
+        if context.arguments.flag(brief) {
+            if context.arguments.flag(exact) { throw ArgumentError.conflictingOptions(brief.longForm, exact.longForm) }
             return try runBrief(context, tables: tables)
         }
         let counting = try counting(context)

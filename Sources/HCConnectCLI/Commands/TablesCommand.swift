@@ -5,7 +5,7 @@ enum TablesCommand: Command {
     static let help = CommandHelp(
         name: "tables",
         summary: "List the mapped tables with their live and archived entry counts per state",
-        usage: ["tables [--exact]"],
+        usage: [Usage(.optional(StatsCommand.exact))],
         description: """
             Lists the mapped tables of the schema (read-write, read-only, or without log \
             trigger: a dropped or paused mapping) with the number of entries in each state, \

@@ -7,8 +7,10 @@ enum WatchCommand: Command {
     static let help = CommandHelp(
         name: "watch",
         summary: "Follow the live trigger log: write entries as they become FAILED",
-        usage: ["watch [--table T] [--action A] [--message TEXT] [--code CODE] [--record-id N] [--sfid ID]",
-                "      [--state S | --all] [--existing] [--interval DUR] [--count N] [--timeout DUR]"],
+        usage: [
+            Usage(
+                .optionals(filterSpecs), .oneOf([state, all]), .optionals([existing, interval, count, timeout]))
+        ],
         description: """
             Follows the live trigger log and writes each entry as it becomes FAILED, one line \
             (or JSON object, or CSV row, or id) per entry, as it happens, until interrupted. \
@@ -31,7 +33,7 @@ enum WatchCommand: Command {
         ])
 
     static let state = OptionSpec(
-        "state", .list("STATE"), "Write entries inserted in or changing into these states (default FAILED)")
+        "state", .list("STATE"), "Write entries inserted in or changing into these states (default FAILED)", usageValue: "S")
     static let all = OptionSpec("all", .flag, "Write every new entry as it is inserted, in any state")
     static let existing = OptionSpec("existing", .flag, "First write the live entries already in the watched states")
     static let interval = OptionSpec("interval", .value("DUR"), "Look for state changes every DUR (default 2s; e.g. 500ms, 10s)")
@@ -39,10 +41,11 @@ enum WatchCommand: Command {
     static let timeout = OptionSpec(
         "timeout", .value("DUR"), "Stop after DUR (e.g. 30s, 10m); exit 1 when fewer than --count (else no) entries came")
 
-    static let options = [
+    /// The filters of `failed` that apply to entries as they change.
+    static let filterSpecs = [
         EntryFilters.table, EntryFilters.action, EntryFilters.message, EntryFilters.code, EntryFilters.recordID, EntryFilters.sfid,
-        state, all, existing, interval, count, timeout,
     ]
+    static let options = filterSpecs + [state, all, existing, interval, count, timeout]
     static let formats: [OutputFormat] = [.table, .json, .csv, .ids]
 
     /// The default time between two looks for state changes.
@@ -116,26 +119,31 @@ enum WatchCommand: Command {
 
         init(_ arguments: ParsedArguments) throws(ArgumentError) {
             filters = try EntryFilters(arguments)
-            if arguments.flag("all") {
-                if arguments.has("state") { throw .conflictingOptions("--all", "--state") }
-                if arguments.flag("existing") { throw .conflictingOptions("--all", "--existing") }
+            if arguments.flag(WatchCommand.all) {
+                if arguments.has(WatchCommand.state) {
+                    throw .conflictingOptions(WatchCommand.all.longForm, WatchCommand.state.longForm)
+                }
+                if arguments.flag(WatchCommand.existing) {
+                    throw .conflictingOptions(WatchCommand.all.longForm, WatchCommand.existing.longForm)
+                }
                 selection = .inserted
             } else if !filters.states.isEmpty {
                 selection = .reaching(Set(filters.states))
             }
-            existing = arguments.flag("existing")
-            if let text = arguments.value("interval") {
-                let interval = try Self.duration(text, option: "--interval")
+            existing = arguments.flag(WatchCommand.existing)
+            if let text = arguments.value(WatchCommand.interval) {
+                let interval = try Self.duration(text, option: WatchCommand.interval.longForm)
                 guard interval >= .milliseconds(100), interval <= .seconds(3600) else {
-                    throw .invalidValue(option: "--interval", value: text, reason: "is not between 100ms and 1h")
+                    throw .invalidValue(
+                        option: WatchCommand.interval.longForm, value: text, reason: "is not between 100ms and 1h")
                 }
                 self.interval = interval
             }
-            if let text = arguments.value("count") {
-                count = try EntryFilters.positiveInteger(text, option: "--count", noun: "count")
+            if let text = arguments.value(WatchCommand.count) {
+                count = try EntryFilters.positiveInteger(text, option: WatchCommand.count.longForm, noun: "count")
             }
-            if let text = arguments.value("timeout") {
-                timeout = try Self.duration(text, option: "--timeout")
+            if let text = arguments.value(WatchCommand.timeout) {
+                timeout = try Self.duration(text, option: WatchCommand.timeout.longForm)
             }
         }
 

@@ -75,7 +75,7 @@ struct CompletionGrammar {
             return Subcommand(
                 name: command.help.name, summary: command.help.summary,
                 options: specs.map { Option(spec: $0, values: Self.values(of: $0, formats: command.formats)) },
-                firstArgument: Self.firstArgument(usage: command.help.usage.first ?? ""))
+                firstArgument: Self.firstArgument(usage: command.help.usageLines.first ?? ""))
         }
         globalOptions = GlobalOptions.specs.map { Option(spec: $0, values: Self.values(of: $0, formats: OutputFormat.allCases)) }
         var names: [String] = []
@@ -94,12 +94,12 @@ struct CompletionGrammar {
     /// parse them; by the value's placeholder for files (`FILE`, `PATH`, `DIR`); else nothing.
     static func values(of spec: OptionSpec, formats: [OutputFormat]) -> Values {
         switch spec.name {
-        case "format": return .words(formats.map(\.rawValue))
+        case GlobalOptions.format.name: return .words(formats.map(\.rawValue))
         case EntryFilters.state.name: return .words(TriggerLogState.documented.map(\.rawValue))
         case EntryFilters.action.name: return .words(TriggerLogAction.documented.map(\.rawValue))
         case EntryFilters.source.name: return .words(TriggerLogQuery.Source.allCases.map(\.rawValue))
         case EntryFilters.table.name: return .mappedTables
-        case "write-mode": return .words(WriteMode.allCases.map(\.rawValue))
+        case RetryCommand.writeModeOption.name: return .words(WriteMode.allCases.map(\.rawValue))
         default: break
         }
         switch spec.kind {

@@ -77,7 +77,7 @@ enum ZshCompletion {
 
     /// `_hcconnect`: the global options, then the command's options and arguments.
     private static func mainFunction(_ grammar: CompletionGrammar) -> String {
-        let isFormat = { (option: CompletionGrammar.Option) in option.spec.name == "format" }
+        let isFormat = { (option: CompletionGrammar.Option) in option.spec.name == GlobalOptions.format.name }
         var text = """
 
             # Completes hcconnect's command line: global options, the command, then its options
