@@ -205,15 +205,12 @@ enum RecordCaptureRun {
         _ context: CommandContext, _ summary: RecordCapture.Summary, unknownSFIDs: [String], failure: (any Error)?
     ) {
         if context.format == .json, !context.outputClosed {
-            var bytes = json(summary, unknownSFIDs: unknownSFIDs)
+            var object = json(summary, unknownSFIDs: unknownSFIDs)
             if let failure {
-                bytes.removeLast()
-                var extra = JSONObjectWriter()
-                extra.add("completed", false)
-                extra.add("error", FailureReport(failure).message)
-                bytes += [UInt8(ascii: ",")] + extra.finished().dropFirst()
+                object.add("completed", false)
+                object.add("error", FailureReport(failure).message)
             }
-            context.output.write(bytes: bytes + [UInt8(ascii: "\n")])
+            context.output.write(bytes: object.finished() + [UInt8(ascii: "\n")])
         } else {
             if failure != nil {
                 context.note(
@@ -254,7 +251,8 @@ enum RecordCaptureRun {
         return lines
     }
 
-    static func json(_ summary: RecordCapture.Summary, unknownSFIDs: [String]) -> [UInt8] {
+    /// The summary as a JSON object, still open for more fields.
+    static func json(_ summary: RecordCapture.Summary, unknownSFIDs: [String]) -> JSONObjectWriter {
         var object = JSONObjectWriter()
         object.add("command", summary.procedure == .insert ? "capture-insert" : "capture-update")
         object.add("dry_run", summary.isDryRun)
@@ -278,7 +276,7 @@ enum RecordCaptureRun {
         }))
         object.add("not_found_record_ids", raw: RepairReport.array(summary.notFound.map { Array(String($0).utf8) }))
         object.add("not_found_sfids", raw: RepairReport.array(unknownSFIDs.map(jsonString)))
-        return object.finished()
+        return object
     }
 
     private static func jsonString(_ text: String) -> [UInt8] {

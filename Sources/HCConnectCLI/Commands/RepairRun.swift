@@ -42,10 +42,14 @@ enum RepairRun {
 
         let json = context.format == .json
         var entries = EntryStream(context: context, dryRun: request.dryRun)
+        // A dry run's JSON is one object, streamed: its header, the entries as they are read,
+        // then the counts.
+        var streamed: JSONObjectWriter?
         if json, request.dryRun {
-            // One object, streamed: its header, the entries as they are read, then the counts.
-            context.output.write(bytes: RepairReport.jsonHeader(action, dryRun: true).bytes)
-            context.output.write(",\"entries\":[")
+            var object = RepairReport.jsonHeader(action, dryRun: true)
+            object.openArray("entries")
+            context.output.write(bytes: object.takeBytes())
+            streamed = object
         }
         var progress = ProgressMeter(
             errors: context.errors, label: action.name, total: candidates.targets.count,
@@ -89,7 +93,7 @@ enum RepairRun {
                 sofar.requested = candidates.requested
                 sofar.notFound = candidates.notFound
             }
-            finishReport(context, action: action, summary: sofar, dryRun: request.dryRun, failure: error)
+            finishReport(context, action: action, summary: sofar, dryRun: request.dryRun, streamed: streamed, failure: error)
             throw error
         }
         progress.finish()
@@ -105,35 +109,33 @@ enum RepairRun {
                     + "\(action == .ignore ? "ignored" : "retried"): \(reason)")
             return .negative
         }
-        finishReport(context, action: action, summary: summary, dryRun: request.dryRun, failure: nil)
+        finishReport(context, action: action, summary: summary, dryRun: request.dryRun, streamed: streamed, failure: nil)
         return status(summary, explicit: candidates.isExplicit)
     }
 
     /// Writes the summary: one JSON object on standard output, or lines for people on
     /// standard error. After a failure or an interruption, it is what was done until then.
+    ///
+    /// - Parameter streamed: A dry run's JSON object, begun with its entries array open.
     private static func finishReport(
-        _ context: CommandContext, action: RepairAction, summary: RepairSummary, dryRun: Bool, failure: (any Error)?
+        _ context: CommandContext, action: RepairAction, summary: RepairSummary, dryRun: Bool,
+        streamed: JSONObjectWriter?, failure: (any Error)?
     ) {
         // a closed standard output gets no result: the summary goes to standard error
         if context.format == .json, !context.outputClosed {
-            var counts = JSONObjectWriter()
-            RepairReport.json(summary, into: &counts)
-            if let failure {
-                counts.add("completed", false)
-                counts.add("error", FailureReport(failure).message)
-            }
-            if dryRun {
-                context.output.write("],")
-                context.output.write(bytes: counts.finished().dropFirst())
+            var object: JSONObjectWriter
+            if var streamed {
+                streamed.closeArray()
+                object = streamed
             } else {
-                var object = RepairReport.jsonHeader(action, dryRun: false)
-                RepairReport.json(summary, into: &object)
-                if let failure {
-                    object.add("completed", false)
-                    object.add("error", FailureReport(failure).message)
-                }
-                context.output.write(bytes: object.finished())
+                object = RepairReport.jsonHeader(action, dryRun: dryRun)
             }
+            RepairReport.json(summary, into: &object)
+            if let failure {
+                object.add("completed", false)
+                object.add("error", FailureReport(failure).message)
+            }
+            context.output.write(bytes: object.finished())
             context.output.line()
             return
         }

@@ -24,7 +24,7 @@ import Postgres
 final class AuditLog {
     let path: String
     private let descriptor: Int32
-    private let header: [UInt8]
+    private let header: JSONObjectWriter
     private let databaseRole: () -> String?
     private var role: String??
 
@@ -57,13 +57,13 @@ final class AuditLog {
         header.add("schema", options.schema)
         return AuditLog(
             path: path, descriptor: descriptor, user: environment["USER"] ?? environment["LOGNAME"] ?? Self.loginName(),
-            header: header.finished(), databaseRole: databaseRole)
+            header: header, databaseRole: databaseRole)
     }
 
     private let user: String?
 
     private init(
-        path: String, descriptor: Int32, user: String?, header: [UInt8], databaseRole: @escaping () -> String?
+        path: String, descriptor: Int32, user: String?, header: JSONObjectWriter, databaseRole: @escaping () -> String?
     ) {
         self.path = path
         self.descriptor = descriptor
@@ -105,7 +105,7 @@ final class AuditLog {
         line.add("time", EventLog.now())
         line.add("user", user)
         line.add("database_role", role ?? nil)
-        line.add(fieldsJSON: header.dropFirst().dropLast())
+        line.add(fieldsOf: header)
         line.add("action", action)
         line.add("write_mode", writeMode)
         line.add("batch", batch)

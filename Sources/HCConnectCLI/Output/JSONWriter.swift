@@ -85,6 +85,32 @@ struct JSONObjectWriter {
         bytes.append(contentsOf: fieldsJSON)
     }
 
+    /// Adds the fields another object holds, in their order (an object whose bytes were
+    /// not handed over with ``takeBytes()``).
+    mutating func add(fieldsOf other: JSONObjectWriter) {
+        precondition(other.bytes.first == UInt8(ascii: "{"), "add(fieldsOf:) of an object already handed over")
+        add(fieldsJSON: other.bytes.dropFirst())
+    }
+
+    /// Opens an array field whose elements the caller writes itself, streamed, separated by
+    /// commas; ``closeArray()`` ends it, and the object goes on with more fields.
+    mutating func openArray(_ name: String) {
+        key(name)
+        bytes.append(UInt8(ascii: "["))
+    }
+
+    /// Ends the array ``openArray(_:)`` began.
+    mutating func closeArray() {
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// The bytes written so far, handed over to be written out; the object goes on from
+    /// there (the next field still gets its comma).
+    mutating func takeBytes() -> [UInt8] {
+        defer { bytes.removeAll(keepingCapacity: true) }
+        return bytes
+    }
+
     /// The object's bytes, closed.
     func finished() -> [UInt8] {
         var closed = bytes
