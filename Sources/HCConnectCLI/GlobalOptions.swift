@@ -1,3 +1,4 @@
+import HerokuConnect
 import Postgres
 
 /// The options every command accepts, and how they fall back to the environment.
@@ -146,23 +147,12 @@ struct GlobalOptions {
     /// (or `sec`), `min` (or `m`), `h` — `500ms`, `10s`, `5min`. A bare number is refused: PostgreSQL would read
     /// it as milliseconds, people as seconds.
     static func timeout(_ text: String, option: String) throws(ArgumentError) -> Duration {
-        let trimmed = text.trimmingWhitespace().lowercased()
-        if trimmed == "0" { return .zero }
-        let digits = trimmed.prefix { $0.isASCII && $0.isNumber }
-        let unit = trimmed.dropFirst(digits.count).trimmingWhitespace()
-        let scale: Int64? =
-            switch unit {
-            case "ms": 1
-            case "s", "sec": 1000
-            case "m", "min": 60_000
-            case "h": 3_600_000
-            default: nil
-            }
-        if scale != nil, let number = Int64(digits), number == 0 { return .zero }
-        guard let scale, let number = Int64(digits), number > 0, number <= Int64(Int32.max) / scale else {
+        // (PostgreSQL's timeouts are whole milliseconds up to Int32.max)
+        if text.trimmingWhitespace() == "0" { return .zero }
+        guard let milliseconds = DurationText.timeouts.milliseconds(text, maximum: Int64(Int32.max)) else {
             throw .invalidValue(
                 option: option, value: text, reason: "is not a timeout; use 0 or a number with ms, s, min or h (e.g. 10s)")
         }
-        return .milliseconds(number * scale)
+        return .milliseconds(milliseconds)
     }
 }

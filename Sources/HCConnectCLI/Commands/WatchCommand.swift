@@ -162,13 +162,11 @@ enum WatchCommand: Command {
         /// Parses a duration: a whole number of milliseconds (`500ms`), or of seconds,
         /// minutes, hours, days, weeks (`30s`, `10m`, `1h30m`).
         static func duration(_ text: String, option: String) throws(ArgumentError) -> Duration {
-            // (at most 100 years, as the other units)
-            if text.hasSuffix("ms"), let milliseconds = Int(text.dropLast(2)), milliseconds > 0,
-                milliseconds <= 100 * 365 * 86_400_000
+            if let milliseconds = DurationText.waits.milliseconds(text, maximum: TimeBound.maximumMilliseconds),
+                milliseconds > 0
             {
                 return .milliseconds(milliseconds)
             }
-            if let seconds = TimeBound.parseDuration(text) { return .seconds(seconds) }
             throw .invalidValue(option: option, value: text, reason: "is not a duration (e.g. 500ms, 30s, 10m, 1h)")
         }
     }

@@ -23,40 +23,16 @@ public enum TimeBound: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Parses a duration: a positive whole number followed by `s`, `m`, `h`, `d` or `w`
-    /// (several may follow each other: `1h30m`); nil otherwise.
+    /// Parses a duration (``DurationText/ages``: `45s`, `30m`, `1h30m`, `2d`, `1w`), in whole
+    /// seconds: positive, at most 100 years; nil otherwise.
     public static func parseDuration(_ text: String) -> Int? {
-        var total = 0
-        var number: Int?
-        var sawUnit = false
-        for character in text {
-            if let digit = character.wholeNumberValue, character.isASCII {
-                let (shifted, overflow) = (number ?? 0).multipliedReportingOverflow(by: 10)
-                guard !overflow, shifted <= Int(Int32.max) else { return nil }
-                number = shifted + digit
-                continue
-            }
-            let unit: Int
-            switch character {
-            case "s": unit = 1
-            case "m": unit = 60
-            case "h": unit = 3600
-            case "d": unit = 86_400
-            case "w": unit = 604_800
-            default: return nil
-            }
-            guard let value = number else { return nil }
-            let (product, overflow) = value.multipliedReportingOverflow(by: unit)
-            let (sum, sumOverflow) = total.addingReportingOverflow(product)
-            // (at most 100 years: checked below; stopping at once keeps the sum from wrapping)
-            guard !overflow, !sumOverflow, sum <= 100 * 365 * 86_400 else { return nil }
-            total = sum
-            number = nil
-            sawUnit = true
-        }
-        guard sawUnit, number == nil, total > 0, total <= 100 * 365 * 86_400 else { return nil }
-        return total
+        guard let milliseconds = DurationText.ages.milliseconds(text, maximum: maximumMilliseconds), milliseconds > 0
+        else { return nil }
+        return Int(milliseconds / 1000)
     }
+
+    /// 100 years: the longest duration an age or a wait may be.
+    public static let maximumMilliseconds: Int64 = 100 * 365 * 86_400_000
 
     /// True for `YYYY-MM-DD` optionally followed by `T` or a space, `HH:MM`, optional
     /// `:SS` and fraction, and an optional `Z` or `±HH[:MM]` — with real calendar dates.
