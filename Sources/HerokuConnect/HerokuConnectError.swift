@@ -42,9 +42,9 @@ public enum HerokuConnectError: Error, Sendable, Equatable, CustomStringConverti
         case .hstoreMissing(let schema):
             return "the hstore extension is not installed in this database, so schema \"\(schema)\" cannot be a working Heroku Connect schema (CREATE EXTENSION hstore)"
         case .tableNotMapped(let table, let schema, let suggestions):
-            return "no mapped table \"\(table)\" in schema \"\(schema)\"" + Self.didYouMean(suggestions)
+            return "no mapped table \"\(table)\" in schema \"\(schema)\"" + didYouMean(suggestions, quote: "\"")
         case .tableNotFound(let table, let schema, let suggestions):
-            return "no table \"\(table)\" in schema \"\(schema)\" is mapped or has trigger log entries" + Self.didYouMean(suggestions)
+            return "no table \"\(table)\" in schema \"\(schema)\" is mapped or has trigger log entries" + didYouMean(suggestions, quote: "\"")
         case .tableNotRepairable(let table, let status):
             let why =
                 switch status {
@@ -61,7 +61,7 @@ public enum HerokuConnectError: Error, Sendable, Equatable, CustomStringConverti
         case .recordNotFound(let table, let recordID):
             return "\(table) has no record with id \(recordID), and the trigger log has no entries for one"
         case .columnNotFound(let table, let column, let suggestions):
-            return "\(table) has no column \"\(column)\"" + Self.didYouMean(suggestions)
+            return "\(table) has no column \"\(column)\"" + didYouMean(suggestions, quote: "\"")
         case .captureProcedureMissing(let schema, let procedure):
             return "schema \"\(schema)\" has no \(procedure) procedure, which Heroku Connect creates in every connection's schema"
         case .entryLocked(let id):
@@ -79,11 +79,6 @@ public enum HerokuConnectError: Error, Sendable, Equatable, CustomStringConverti
         case .notAConnectSchema(let schema, _, let connectSchemas): connectSchemas.filter { $0 != schema }
         default: nil
         }
-    }
-
-    /// `; did you mean "a" or "b"?`, or nothing without suggestions.
-    private static func didYouMean(_ suggestions: [String]) -> String {
-        suggestions.isEmpty ? "" : "; did you mean " + suggestions.map { "\"\($0)\"" }.joined(separator: " or ") + "?"
     }
 
     /// The schemas to choose from instead (how to choose one is the caller's to say).

@@ -35,7 +35,7 @@ import Testing
          "hcconnect: retry has no --state option; a repair changes FAILED entries only; see other states with hcconnect list --state STATE"),
         (["list", "--max", "5"], 2, "hcconnect: list has no --max option; to list at most N entries, use --limit N"),
         (["list", "--state", "FAILD"], 2,
-         "hcconnect: --state: 'FAILD' is not a trigger log state; did you mean FAILED? (states: NEW, PENDING, SUCCESS, FAILED, MERGED, IGNORE, IGNORED, READONLY, REQUEUE, REQUEUED)"),
+         "hcconnect: --state: 'FAILD' is not a trigger log state; did you mean 'FAILED'? (states: NEW, PENDING, SUCCESS, FAILED, MERGED, IGNORE, IGNORED, READONLY, REQUEUE, REQUEUED)"),
         (["failed", "--format", "xml"], 2, "hcconnect: --format: 'xml' is not a format; use table, json, csv, ids, prometheus"),
         (["failed", "--json", "--format", "csv"], 2, "hcconnect: --json and --format csv cannot be used together"),
         (["failed", "--schema", ""], 2, "hcconnect: --schema: '' is empty; name a schema"),

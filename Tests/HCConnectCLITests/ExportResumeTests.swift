@@ -205,7 +205,7 @@ import Testing
                     (["--processed", "--stuck-after", "soon"], "--stuck-after: 'soon' is not an age"),
                     (["--wait-for-writers", "x"], "--wait-for-writers: 'x' is not a number of seconds"),
                     (["--format", "table"], "is not available for export; use json, csv"),
-                    (["--state", "FIALED"], "did you mean FAILED?"),
+                    (["--state", "FIALED"], "did you mean 'FAILED'?"),
                     (["--limit", "0"], "--limit: '0' is not a limit"),
                     (["extra"], "unexpected argument 'extra'"),
                     (["--checkpoint", directory.path], "is not a regular file"),

@@ -204,7 +204,7 @@ import Testing
         (["watch", "--all", "--state", "NEW"], "hcconnect: --all and --state cannot be used together"),
         (["watch", "--all", "--existing"], "hcconnect: --all and --existing cannot be used together"),
         (["watch", "--state", "FIALED"],
-         "hcconnect: --state: 'FIALED' is not a trigger log state; did you mean FAILED? (states: NEW, PENDING, SUCCESS, FAILED, MERGED, IGNORE, IGNORED, READONLY, REQUEUE, REQUEUED)"),
+         "hcconnect: --state: 'FIALED' is not a trigger log state; did you mean 'FAILED'? (states: NEW, PENDING, SUCCESS, FAILED, MERGED, IGNORE, IGNORED, READONLY, REQUEUE, REQUEUED)"),
         (["watch", "--action", "MERGE"], "hcconnect: --action: 'MERGE' is not INSERT, UPDATE or DELETE"),
         (["watch", "--since", "1h"], "hcconnect: unknown option '--since'"),
         (["watch", "--limit", "5"], "hcconnect: unknown option '--limit'"),

@@ -1,3 +1,4 @@
+import HerokuConnect
 import Postgres
 
 /// A command line that cannot be run as written. Each case names the argument at fault;
@@ -21,10 +22,10 @@ public enum ArgumentError: Error, Sendable, Equatable, CustomStringConvertible {
         case .missingCommand:
             return "no command given; run 'hcconnect help' to see the commands"
         case .unknownCommand(let name, let suggestions):
-            return "unknown command '\(Self.printable(name))'" + Self.didYouMean(suggestions)
+            return "unknown command '\(Self.printable(name))'" + HerokuConnect.didYouMean(suggestions, quote: "'")
                 + (suggestions.isEmpty ? "; run 'hcconnect help' to see the commands" : "")
         case .unknownOption(let name, let suggestions):
-            return "unknown option '\(Self.printable(name))'" + Self.didYouMean(suggestions)
+            return "unknown option '\(Self.printable(name))'" + HerokuConnect.didYouMean(suggestions, quote: "'")
         case .missingValue(let option):
             return "\(option) needs a value"
         case .unexpectedValue(let option):
@@ -49,11 +50,6 @@ public enum ArgumentError: Error, Sendable, Equatable, CustomStringConvertible {
     static func passwordMasked(_ argument: String) -> String {
         guard argument.containsUTF8("://") || argument.containsUTF8("password") else { return argument }
         return ConnectionSettings(connectionString: argument).redactedConnectionString
-    }
-
-    private static func didYouMean(_ suggestions: [String]) -> String {
-        guard !suggestions.isEmpty else { return "" }
-        return "; did you mean " + suggestions.map { "'\($0)'" }.joined(separator: " or ") + "?"
     }
 
     /// The argument as it can be shown on one line: a password in a connection URL or

@@ -58,7 +58,7 @@ struct EntryFilters {
                 let close = closestMatches(to: name, among: names, limit: 1)
                 throw .invalidValue(
                     option: Self.state.longForm, value: name,
-                    reason: "is not a trigger log state" + (close.isEmpty ? "" : "; did you mean \(close[0])?")
+                    reason: "is not a trigger log state" + didYouMean(Array(close.prefix(1)), quote: "'")
                         + " (states: " + names.joined(separator: ", ") + ")")
             }
             return state

@@ -71,3 +71,11 @@ extension Array where Element == Character {
         return false
     }
 }
+
+/// The one "did you mean" phrasing: `; did you mean 'a' or 'b'?` (nothing without
+/// suggestions), each name in `quote`: double quotes for names of the database (tables,
+/// columns), single quotes for words of the command line (options, commands, values).
+public func didYouMean(_ suggestions: [String], quote: Character) -> String {
+    guard !suggestions.isEmpty else { return "" }
+    return "; did you mean " + suggestions.map { "\(quote)\($0)\(quote)" }.joined(separator: " or ") + "?"
+}
