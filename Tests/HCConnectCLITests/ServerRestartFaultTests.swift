@@ -170,12 +170,12 @@ import Testing
             var expected: [Int] = []
             try fixture.fillLiveFailures(10, firstID: 1)
             expected += 1...10
-            #expect(try waitUntil(timeout: .seconds(30)) { run.stdoutSoFar.split(separator: "\n").count >= 10 })
+            #expect(waitUntil(timeout: .seconds(30)) { run.stdoutSoFar.split(separator: "\n").count >= 10 })
             _ = try server.restart(mode: mode)
             let after = TriggerLogFixture(connection: try server.connect(), schema: schema)
             try after.fillLiveFailures(10, firstID: 11)
             expected += 11...20
-            #expect(try waitUntil(timeout: .seconds(60)) { run.stderrSoFar.contains("reconnected") })
+            #expect(waitUntil(timeout: .seconds(60)) { run.stderrSoFar.contains("reconnected") })
             try after.fillLiveFailures(10, firstID: 21)
             expected += 21...30
             let result = try run.wait(timeout: .seconds(90))

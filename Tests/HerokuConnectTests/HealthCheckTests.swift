@@ -33,22 +33,6 @@ import Testing
         }
     }
 
-    @Test func findingsSayWhatIsWrongInOneLine() {
-        let check = HealthCheck(
-            figures: figures(failed: 142, failedAge: 3 * 3600 + 12 * 60 + 40, backlog: 5210, backlogAge: 47 * 60 + 3),
-            limits: [.maxFailed: 100, .maxFailedAge: 3600, .maxBacklog: 1000, .maxBacklogAge: 900])
-        #expect(check.findings.map(\.message) == [
-            "142 FAILED entries (limit 100)",
-            "oldest FAILED entry is 3h 12m old (limit 1h)",
-            "backlog of 5,210 NEW/PENDING entries (limit 1,000)",
-            "oldest backlog entry is 47m 3s old (limit 15m): the sync may be stuck",
-        ])
-        let single = HealthCheck(figures: figures(failed: 1, backlog: 1), limits: [.maxFailed: 0, .maxBacklog: 0])
-        #expect(single.findings.map(\.message) == [
-            "1 FAILED entry (limit 0)", "backlog of 1 NEW/PENDING entry (limit 0)",
-        ])
-    }
-
     @Test func aLimitOfZeroAllowsNothingAndNoEntryCrossesNoAgeLimit() {
         let limits: [HealthThreshold: Int] = [.maxFailed: 0, .maxFailedAge: 1, .maxBacklog: 0, .maxBacklogAge: 1]
         #expect(HealthCheck(figures: figures(), limits: limits).isHealthy)
@@ -72,25 +56,5 @@ import Testing
         #expect(HealthThreshold.maxBacklogAge.figure(of: sample) == nil)
         #expect(HealthThreshold.allCases.filter(\.isAge) == [.maxFailedAge, .maxBacklogAge])
         #expect(HealthThreshold.allCases.map(\.rawValue) == ["max_failed", "max_failed_age", "max_backlog", "max_backlog_age"])
-    }
-
-    @Test func countsHaveThousandsSeparators() {
-        #expect(ReadableFigure.count(0) == "0")
-        #expect(ReadableFigure.count(999) == "999")
-        #expect(ReadableFigure.count(1000) == "1,000")
-        #expect(ReadableFigure.count(5210) == "5,210")
-        #expect(ReadableFigure.count(1_234_567) == "1,234,567")
-        #expect(ReadableFigure.count(-1234) == "-1,234")
-    }
-
-    @Test func agesUseTheTwoLargestUnits() {
-        let cases: [(Double, String)] = [
-            (0, "0s"), (0.9, "0s"), (1, "1s"), (40.7, "40s"), (60, "1m"), (90, "1m 30s"), (47 * 60, "47m"),
-            (3600, "1h"), (3 * 3600 + 12 * 60 + 59, "3h 12m"), (86_400, "1d"), (3 * 86_400 + 7200, "3d 2h"),
-            (400 * 86_400, "400d"), (-5, "0s"), (.nan, "0s"), (.infinity, "0s"),
-        ]
-        for (seconds, text) in cases {
-            #expect(ReadableFigure.age(seconds: seconds) == text, "\(seconds)")
-        }
     }
 }

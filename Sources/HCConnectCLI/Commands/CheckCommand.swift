@@ -76,7 +76,7 @@ enum CheckCommand: Command {
             context.output.write(
                 prometheus(check, statistics: statistics, schema: store.schemaName.name, duration: duration))
         case .table, .csv, .ids:
-            for finding in check.findings { context.output.line(finding.message) }
+            for finding in check.findings { context.output.line(CheckReport.message(finding)) }
             if limits.isEmpty {
                 context.note(
                     "No limit given, so nothing was checked (use --max-failed, --max-failed-age, --max-backlog"
@@ -128,7 +128,7 @@ enum CheckCommand: Command {
             item.add("check", finding.threshold.rawValue)
             item.add("figure", raw: Array(StatisticsReport.seconds(finding.figure).utf8))
             item.add("limit", finding.limit)
-            item.add("message", finding.message)
+            item.add("message", CheckReport.message(finding))
             return item.finished()
         }))
         var figures = JSONObjectWriter()

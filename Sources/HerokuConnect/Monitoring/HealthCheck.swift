@@ -41,8 +41,6 @@ public struct HealthCheck: Sendable, Equatable {
         public let figure: Double
         /// The limit: a number of entries, or an age in seconds.
         public let limit: Int
-        /// One line for people: "142 FAILED entries (limit 100)".
-        public let message: String
     }
 
     /// The limits that were set; thresholds not set are not checked.
@@ -65,29 +63,7 @@ public struct HealthCheck: Sendable, Equatable {
             guard let limit = limits[threshold], let figure = threshold.figure(of: figures),
                 figure > Double(limit)
             else { return nil }
-            return Finding(
-                threshold: threshold, figure: figure, limit: limit,
-                message: Self.message(threshold, figure: figure, limit: limit))
-        }
-    }
-
-    /// The line that tells a person which limit is crossed and by how much.
-    static func message(_ threshold: HealthThreshold, figure: Double, limit: Int) -> String {
-        switch threshold {
-        case .maxFailed:
-            let count = Int(figure)
-            return "\(ReadableFigure.count(count)) FAILED \(count == 1 ? "entry" : "entries")"
-                + " (limit \(ReadableFigure.count(limit)))"
-        case .maxFailedAge:
-            return "oldest FAILED entry is \(ReadableFigure.age(seconds: figure)) old"
-                + " (limit \(ReadableFigure.age(seconds: Double(limit))))"
-        case .maxBacklog:
-            let count = Int(figure)
-            return "backlog of \(ReadableFigure.count(count)) NEW/PENDING \(count == 1 ? "entry" : "entries")"
-                + " (limit \(ReadableFigure.count(limit)))"
-        case .maxBacklogAge:
-            return "oldest backlog entry is \(ReadableFigure.age(seconds: figure)) old"
-                + " (limit \(ReadableFigure.age(seconds: Double(limit)))): the sync may be stuck"
+            return Finding(threshold: threshold, figure: figure, limit: limit)
         }
     }
 }

@@ -1,8 +1,8 @@
 /// Figures written for people: counts with thousands separators, ages in the two largest
 /// units.
-public enum ReadableFigure {
+enum ReadableFigure {
     /// `5210` → `5,210`.
-    public static func count(_ value: Int) -> String {
+    static func count(_ value: Int) -> String {
         let digits = String(value.magnitude)
         var result = ""
         for (index, digit) in digits.enumerated() {
@@ -14,7 +14,7 @@ public enum ReadableFigure {
 
     /// An age in the two largest units of d, h, m and s, the second left out when it is
     /// zero, whole seconds (rounded down): `3h 12m`, `47m`, `1m 30s`, `40s`, `3d`, `0s`.
-    public static func age(seconds: Double) -> String {
+    static func age(seconds: Double) -> String {
         guard seconds.isFinite, seconds >= 1 else { return "0s" }
         let total = seconds >= Double(Int.max) ? Int.max : Int(seconds)
         let units: [(Int, String)] = [(86_400, "d"), (3_600, "h"), (60, "m"), (1, "s")]
