@@ -4,7 +4,7 @@ import Postgres
 import TestSupport
 import Testing
 
-@Suite struct HStoreTests {
+@Suite(.tags(.database), .needsTestDatabase) struct HStoreTests {
     @Test func decodesHstoreOutputInOrder() {
         let fields = HStore(text: #""name"=>"Acme", "phone"=>NULL, "empty"=>"", "id"=>"42""#)
         #expect(fields.isWellFormed)
@@ -108,7 +108,7 @@ import Testing
 /// The reader against PostgreSQL's own hstore parser (`text::hstore`) on thousands of seeded
 /// random texts, valid and not: where PostgreSQL accepts a text, hcconnect reads the same
 /// pairs; where it refuses one, hcconnect reports the text as malformed.
-@Suite struct HStoreAgainstPostgresTests {
+@Suite(.tags(.database), .needsTestDatabase) struct HStoreAgainstPostgresTests {
     /// SplitMix64, so that a failing text can be made again from the seed.
     typealias Random = SeededRandom
 
