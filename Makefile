@@ -2,8 +2,15 @@
 #
 #   make demo     release build (./bin/hcconnect), start a demo database (or reuse the running
 #                 one) and run hcconnect against it
-#   make test     start a throwaway PostgreSQL and run every test but the long fault suites
-#   make test-faults  the long fault, concurrency and hostile-input suites (*FaultTests)
+#   make unit     the unit lane: the tests that need no database and start no process, in
+#                 seconds, with no server
+#   make test     start a throwaway PostgreSQL and run every lane but the slow and fault suites
+#                 (unit, database, process)
+#   make test-faults  the slow and fault suites: kills, server restarts, fuzzing, concurrent
+#                 runs (*FaultTests, tagged .fault), and the suites tagged .slow (server
+#                 restarts, logs of 220,000 entries). CI runs `make test` and `make test-faults`.
+#                 Every suite carries one lane tag; docs/development.md (Tests) describes them.
+#                 TEST_ARGS narrows any of the three: make test TEST_ARGS='--filter Show'
 #   make bench    benchmark hcconnect against plain SQL run by psql; writes docs/benchmarks.md
 #                 (BENCH_ARGS=--quick: a smaller run of a few minutes, no report;
 #                 BENCH_ARGS=--scale: the read cases at 0.2M, 2M and 20M archived entries,
@@ -15,13 +22,14 @@
 
 SWIFT  ?= swift
 BENCH_ARGS ?=
+TEST_ARGS ?=
 PREFIX ?= /usr/local
 BINDIR  = $(DESTDIR)$(PREFIX)/bin
 MANDIR  = $(DESTDIR)$(PREFIX)/share/man/man1
 BASHCOMPDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 
-.PHONY: all deps build release test test-faults bench demo demo-stop install uninstall clean
+.PHONY: all deps build release unit test test-faults bench demo demo-stop install uninstall clean
 
 all: build
 
@@ -38,12 +46,16 @@ build: deps
 release: deps
 	@SWIFT=$(SWIFT) bash Tests/Scripts/release.sh >/dev/null
 
-# Suites whose names end in FaultTests (kills, restarts, fuzzing) run apart, in test-faults.
+# The lanes are chosen by the suites' tags (Tests/Scripts/lanes.sh); TEST_ARGS goes to
+# `swift test` after them.
+unit: deps
+	@bash Tests/Scripts/test.sh --lane unit $(TEST_ARGS)
+
 test: deps
-	@bash Tests/Scripts/test.sh --skip FaultTests
+	@bash Tests/Scripts/test.sh --lane test $(TEST_ARGS)
 
 test-faults: deps
-	@bash Tests/Scripts/test.sh --filter FaultTests
+	@bash Tests/Scripts/test.sh --lane faults $(TEST_ARGS)
 
 # bench.sh checks the dependencies itself, after checking BENCH_ARGS.
 bench:
