@@ -6,11 +6,14 @@
 #                 seconds, with no server
 #   make test     start a throwaway PostgreSQL and run every lane but the slow and fault suites
 #                 (unit, database, process)
-#   make test-faults  the slow and fault suites: kills, server restarts, fuzzing, concurrent
-#                 runs (*FaultTests, tagged .fault), and the suites tagged .slow (server
-#                 restarts, logs of 220,000 entries). CI runs `make test` and `make test-faults`.
-#                 Every suite carries one lane tag; docs/development.md (Tests) describes them.
-#                 TEST_ARGS narrows any of the three: make test TEST_ARGS='--filter Show'
+#   make test-slow    the suites tagged .slow: server restarts, signals and kills on thousands
+#                 of slowed-down rows, logs of 220,000 entries
+#   make test-faults  the long fault, concurrency and hostile-input suites (*FaultTests,
+#                 tagged .fault)
+#                 Every suite carries one lane tag (.unit, .database, .process) and may add
+#                 .slow or .fault; docs/development.md (Tests) describes them. CI runs unit,
+#                 test, test-slow and test-faults, which together hold every suite.
+#                 TEST_ARGS narrows any of them: make test TEST_ARGS='--filter Show'
 #   make bench    benchmark hcconnect against plain SQL run by psql; writes docs/benchmarks.md
 #                 (BENCH_ARGS=--quick: a smaller run of a few minutes, no report;
 #                 BENCH_ARGS=--scale: the read cases at 0.2M, 2M and 20M archived entries,
@@ -29,7 +32,7 @@ MANDIR  = $(DESTDIR)$(PREFIX)/share/man/man1
 BASHCOMPDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 
-.PHONY: all deps build release unit test test-faults bench demo demo-stop install uninstall clean
+.PHONY: all deps build release unit test test-slow test-faults bench demo demo-stop install uninstall clean
 
 all: build
 
@@ -54,6 +57,11 @@ unit: deps
 test: deps
 	@bash Tests/Scripts/test.sh --lane test $(TEST_ARGS)
 
+test-slow: deps
+	@bash Tests/Scripts/test.sh --lane slow $(TEST_ARGS)
+
+# Alone, not beside the slow suites: the fault suites restart servers and kill processes on
+# a loaded 2-core machine, and their results (docs/reliability.md) were measured so.
 test-faults: deps
 	@bash Tests/Scripts/test.sh --lane faults $(TEST_ARGS)
 

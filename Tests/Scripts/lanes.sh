@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # lanes.sh: the `swift test` arguments that run one lane of the tests, read from the suites' tags.
 #
-#   lanes.sh LANE        prints one `--skip REGEX` per line, one per suite outside LANE
+#   lanes.sh LANE        prints, for each suite outside LANE, `--skip` and a regular
+#                        expression matching the suite, each on a line of its own
 #
 # LANE is one of
 #   unit    suites tagged .unit, neither .slow nor .fault (no database, no process)
 #   test    every suite that is neither .slow nor .fault (what `make test` runs)
-#   faults  every suite tagged .slow or .fault (what `make test-faults` runs)
+#   slow    every suite tagged .slow but not .fault (what `make test-slow` runs)
+#   faults  every suite tagged .fault (what `make test-faults` runs)
 #   all     every suite
 #
 # The tags (Tests/TestSupport/Lanes.swift) are the single source of truth. `swift test` 6.3
@@ -28,8 +30,8 @@ die() {
 
 lane=${1:-}
 case "$lane" in
-    unit | test | faults | all) ;;
-    *) die "usage: $prog unit|test|faults|all" ;;
+    unit | test | slow | faults | all) ;;
+    *) die "usage: $prog unit|test|slow|faults|all" ;;
 esac
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -51,7 +53,7 @@ suites=$(grep '"kind":"suite"' "$listing" | while IFS= read -r line; do
     printf '%s %s\n' "$id" "$tags"
 done)
 [ -n "$suites" ] || die "the test binary listed no suites"
-if ! printf '%s\n' "$suites" | grep -qE ' (unit|database|process)'; then
+if ! grep -qE ' (unit|database|process)' <<<"$suites"; then
     die "the test listing carries no tags (has the toolchain dropped the event stream's _tags field?)"
 fi
 
@@ -64,7 +66,8 @@ printf '%s\n' "$suites" | awk -v lane="$lane" '{
     for (i = 2; i <= NF; i++) { if ($i == "unit") unit = 1; if ($i == "slow") slow = 1; if ($i == "fault") fault = 1 }
     if (lane == "unit") keep = unit && !slow && !fault
     else if (lane == "test") keep = !slow && !fault
-    else if (lane == "faults") keep = slow || fault
+    else if (lane == "slow") keep = slow && !fault
+    else if (lane == "faults") keep = fault
     else keep = 1
     if (!keep) { id = $1; gsub(/\./, "\\.", id); print "--skip"; print "^" id "(/|$)" }
 }'

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test.sh: run the tests, or one lane of them, against a throwaway PostgreSQL server.
 #
-#   test.sh [--lane unit|test|faults|all] [SWIFT TEST ARGUMENTS...]
+#   test.sh [--lane unit|test|slow|faults|all] [SWIFT TEST ARGUMENTS...]
 #
 # Starts a server (Tests/Scripts/pg.sh), creates the test database with hstore and the
 # Heroku Connect emulation, runs the emulation's SQL self test, builds, and runs the Swift
@@ -13,7 +13,7 @@ set -euo pipefail
 
 lane=all
 if [ "${1:-}" = --lane ]; then
-    lane=${2:?--lane needs unit, test, faults or all}
+    lane=${2:?--lane needs unit, test, slow, faults or all}
     shift 2
 fi
 

@@ -13,8 +13,8 @@ extension Tag {
     @Tag public static var database: Self
     /// Runs the built `.build/debug/hcconnect` (or a shell, or a server of its own) as a process.
     @Tag public static var process: Self
-    /// Takes tens of seconds, mostly waiting (server restarts, hundreds of thousands of rows):
-    /// not in `make test`, in `make test-faults`.
+    /// Takes tens of seconds, mostly waiting (server restarts, signals and kills on thousands
+    /// of slowed-down rows, hundreds of thousands of rows): not in `make test`, in `make test-slow`.
     @Tag public static var slow: Self
     /// Kills, restarts, fuzzing, many concurrent runs (the suites named `…FaultTests`):
     /// not in `make test`, in `make test-faults`.
