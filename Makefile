@@ -2,8 +2,18 @@
 #
 #   make demo     release build (./bin/hcconnect), start a demo database (or reuse the running
 #                 one) and run hcconnect against it
-#   make test     start a throwaway PostgreSQL and run every test but the long fault suites
-#   make test-faults  the long fault, concurrency and hostile-input suites (*FaultTests)
+#   make unit     the unit lane: the tests that need no database and start no process, in
+#                 seconds, with no server
+#   make test     start a throwaway PostgreSQL and run every lane but the slow and fault suites
+#                 (unit, database, process)
+#   make test-slow    the suites tagged .slow: server restarts, signals and kills on thousands
+#                 of slowed-down rows, logs of 220,000 entries
+#   make test-faults  the long fault, concurrency and hostile-input suites (*FaultTests,
+#                 tagged .fault)
+#                 Every suite carries one lane tag (.unit, .database, .process) and may add
+#                 .slow or .fault; docs/development.md (Tests) describes them. CI runs unit,
+#                 test, test-slow and test-faults, which together hold every suite.
+#                 TEST_ARGS narrows any of them: make test TEST_ARGS='--filter Show'
 #   make bench    benchmark hcconnect against plain SQL run by psql; writes docs/benchmarks.md
 #                 (BENCH_ARGS=--quick: a smaller run of a few minutes, no report;
 #                 BENCH_ARGS=--scale: the read cases at 0.2M, 2M and 20M archived entries,
@@ -15,13 +25,14 @@
 
 SWIFT  ?= swift
 BENCH_ARGS ?=
+TEST_ARGS ?=
 PREFIX ?= /usr/local
 BINDIR  = $(DESTDIR)$(PREFIX)/bin
 MANDIR  = $(DESTDIR)$(PREFIX)/share/man/man1
 BASHCOMPDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 
-.PHONY: all deps build release test test-faults bench demo demo-stop install uninstall clean
+.PHONY: all deps build release unit test test-slow test-faults bench demo demo-stop install uninstall clean
 
 all: build
 
@@ -38,12 +49,21 @@ build: deps
 release: deps
 	@SWIFT=$(SWIFT) bash Tests/Scripts/release.sh >/dev/null
 
-# Suites whose names end in FaultTests (kills, restarts, fuzzing) run apart, in test-faults.
-test: deps
-	@bash Tests/Scripts/test.sh --skip FaultTests
+# The lanes are chosen by the suites' tags (Tests/Scripts/lanes.sh); TEST_ARGS goes to
+# `swift test` after them.
+unit: deps
+	@bash Tests/Scripts/test.sh --lane unit $(TEST_ARGS)
 
+test: deps
+	@bash Tests/Scripts/test.sh --lane test $(TEST_ARGS)
+
+test-slow: deps
+	@bash Tests/Scripts/test.sh --lane slow $(TEST_ARGS)
+
+# Alone, not beside the slow suites: the fault suites restart servers and kill processes on
+# a loaded 2-core machine, and their results (docs/reliability.md) were measured so.
 test-faults: deps
-	@bash Tests/Scripts/test.sh --filter FaultTests
+	@bash Tests/Scripts/test.sh --lane faults $(TEST_ARGS)
 
 # bench.sh checks the dependencies itself, after checking BENCH_ARGS.
 bench:

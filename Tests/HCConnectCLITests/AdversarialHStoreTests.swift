@@ -7,7 +7,7 @@ import Testing
 /// 10,000 pairs — shown by every command that reads it: never a crash, JSON that parses,
 /// CSV that keeps the text, a terminal that sees no control character, and an ordered retry
 /// that reports the entry instead of guessing its columns.
-@Suite struct AdversarialHStoreTests {
+@Suite(.tags(.database), .needsTestDatabase) struct AdversarialHStoreTests {
     static let texts: [String] = [
         #""a"=>"b"#,                                   // unterminated quote
         #"a=>b\"#,                                     // a backslash at the end

@@ -12,7 +12,7 @@ import TestSupport
 /// number and the command line. Everything runs in a throwaway schema (`--schema` only ever
 /// names it or a schema that does not exist, `--database-url` is never generated), beside a
 /// bystander schema that must come out unchanged, row by row.
-@Suite(.serialized) struct ArgumentFuzzFaultTests {
+@Suite(.serialized, .tags(.process, .fault), .needsTestDatabase) struct ArgumentFuzzFaultTests {
     /// A small, fast, reproducible generator (SplitMix64).
     typealias SplitMix64 = SeededRandom
 

@@ -1,7 +1,8 @@
 @testable import HCConnectCLI
+import TestSupport
 import Testing
 
-@Suite struct ArgumentParserTests {
+@Suite(.tags(.unit)) struct ArgumentParserTests {
     let table = OptionSpec("table", .list("T"), "")
     let limit = OptionSpec("limit", .value("N"), "")
     let all = OptionSpec("all", .flag, "")
@@ -64,7 +65,7 @@ import Testing
 }
 
 /// Timeouts as `--lock-timeout` and `--statement-timeout` read them.
-@Suite struct TimeoutParsingTests {
+@Suite(.tags(.unit)) struct TimeoutParsingTests {
     @Test(arguments: [
         ("0", Duration.zero), ("0s", .zero), ("0ms", .zero), ("500ms", .milliseconds(500)), ("10s", .seconds(10)),
         ("5min", .seconds(300)), ("5m", .seconds(300)), ("2h", .seconds(7200)), (" 3 sec ", .seconds(3)),

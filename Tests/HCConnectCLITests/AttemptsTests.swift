@@ -4,7 +4,7 @@ import Testing
 
 /// `failed --attempts`: how many times each entry's change of its record has failed, over
 /// the live log and the archive.
-@Suite struct AttemptsTests {
+@Suite(.tags(.database), .needsTestDatabase) struct AttemptsTests {
     @Test func attemptsCountTheFailuresOfTheSameChangeUpToTheEntry() throws {
         try TestDatabase.withConnectSchema { schema in
             // account 7's UPDATE: failed, retried (REQUEUED), ignored once, failed again now

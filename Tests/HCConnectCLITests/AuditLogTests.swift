@@ -5,7 +5,7 @@ import Testing
 
 /// `--audit-log` and `HCCONNECT_AUDIT_LOG`: a JSON line per committed batch, compared with
 /// what the database holds afterwards; and the ids every repair reports.
-@Suite struct AuditLogTests {
+@Suite(.tags(.database), .needsTestDatabase) struct AuditLogTests {
     private func temporaryFile(_ name: String) -> String {
         NSTemporaryDirectory() + "/hcconnect-audit-\(getpid())-\(UUID().uuidString)-\(name)"
     }

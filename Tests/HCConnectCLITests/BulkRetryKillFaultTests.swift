@@ -9,7 +9,7 @@ import Testing
 /// (a prefix of what that run selected, in id order, a multiple of the batch size long),
 /// each changed entry has exactly its one copy or capture, nothing outside the selection
 /// changed, and no entry was done twice.
-@Suite(.serialized) struct BulkRetryKillFaultTests {
+@Suite(.serialized, .tags(.process, .fault), .needsTestDatabase) struct BulkRetryKillFaultTests {
     /// The repairs tried.
     enum Mode: String, CaseIterable, CustomTestStringConvertible {
         case mergedRetry, orderedRetry, ignore

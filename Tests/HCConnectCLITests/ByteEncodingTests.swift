@@ -7,7 +7,7 @@ import Testing
 /// The byte-level writers of listings (JSON strings, CSV fields, the output buffer) against
 /// plain reference implementations, on text that puts every special byte at every position
 /// of the eight-byte words the fast paths read.
-@Suite struct ByteEncodingTests {
+@Suite(.tags(.unit)) struct ByteEncodingTests {
     /// A deterministic generator (SplitMix64), so a failure can be replayed.
     typealias Random = SeededRandom
 

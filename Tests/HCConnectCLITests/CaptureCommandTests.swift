@@ -6,7 +6,7 @@ import Testing
 /// `capture-insert` and `capture-update` from the command line: records by id, standard
 /// input and sfid; fields, columns and exclusions; what is written to the live log; dry
 /// runs; and every way to get the names wrong, none of which writes anything.
-@Suite struct CaptureCommandTests {
+@Suite(.tags(.database), .needsTestDatabase) struct CaptureCommandTests {
     static let betaSFID = "0015e00000BbBbBAAV"
 
     /// Four accounts (3 and 4 without sfid: not in Salesforce yet, what capture-insert is

@@ -5,7 +5,7 @@ import Testing
 
 /// `cleanup`: which rule chooses which entries, attempts counted from the log, the order of
 /// the rules, dry runs, the summary in both forms, the advisory lock, and wrong command lines.
-@Suite struct CleanupCommandTests {
+@Suite(.tags(.process), .needsTestDatabase) struct CleanupCommandTests {
     /// Failures of several kinds and ages, and their retry history.
     struct Fixture {
         let schema: ConnectTestSchema

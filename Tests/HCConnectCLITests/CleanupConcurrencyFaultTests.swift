@@ -8,7 +8,7 @@ import Testing
 /// the other three have ended, so the overlap is certain rather than likely: one works, the
 /// others exit 75 naming the session that holds the lock, and the log, compared row by row
 /// and through an audit trail of every change, shows each entry handled once.
-@Suite(.serialized) struct CleanupConcurrencyFaultTests {
+@Suite(.serialized, .tags(.process, .fault), .needsTestDatabase) struct CleanupConcurrencyFaultTests {
     private let lockFailures = 600
     /// Rounds of four cleanups with nothing to do, after the first.
     private let rounds = 25

@@ -3,7 +3,7 @@ import Testing
 
 /// Bad input: a clear one-line message, the documented exit status, and nothing written to
 /// standard output.
-@Suite struct CommandLineErrorTests {
+@Suite(.tags(.database), .needsTestDatabase) struct CommandLineErrorTests {
     @Test(arguments: [
         ([], 2, "hcconnect: no command given; run 'hcconnect help' to see the commands"),
         (["faild"], 2, "hcconnect: unknown command 'faild'; did you mean 'failed'?"),
@@ -184,7 +184,7 @@ import Testing
     }
 }
 
-@Suite struct VerboseAndNotFoundTests {
+@Suite(.tags(.database), .needsTestDatabase) struct VerboseAndNotFoundTests {
     @Test func verboseSaysWhereAndWhatButNeverValues() throws {
         try TestDatabase.withConnectSchema { schema in
             try schema.insertEntry(state: "FAILED", message: "boom")

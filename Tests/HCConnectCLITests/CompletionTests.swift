@@ -6,7 +6,7 @@ import Testing
 
 /// `hcconnect completion`: the scripts' text, the command's bad input, and the scripts
 /// loaded into real shells (bash, zsh) and asked to complete command lines.
-@Suite struct CompletionCommandTests {
+@Suite(.tags(.database), .needsTestDatabase) struct CompletionCommandTests {
     @Test func theBashScriptDefinesAndRegistersItsFunction() throws {
         let result = try hcconnect(["completion", "bash"])
         #expect(result.status == 0)
@@ -87,7 +87,7 @@ import Testing
 }
 
 /// The bash script in `bash --norc --noprofile`, its function called as bash calls it on Tab.
-@Suite struct BashCompletionTests {
+@Suite(.tags(.process), .needsTestDatabase) struct BashCompletionTests {
     private let globalOptions = [
         "--database-url", "--schema", "--format", "--json", "--no-color", "--verbose", "--log-format", "--retries",
         "--audit-log", "--lock-timeout", "--statement-timeout", "--no-pager", "--help", "--version",
@@ -218,7 +218,7 @@ import Testing
 
 /// The zsh script after compinit, sourced and autoloaded from fpath, driven through a
 /// pseudo-terminal (zsh/zpty) so completion runs as it does when a person presses Tab.
-@Suite struct ZshCompletionTests {
+@Suite(.tags(.process), .needsTestDatabase) struct ZshCompletionTests {
     @Test func itLoadsSourcedAndFromFpath() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }

@@ -7,7 +7,7 @@ import Testing
 /// pseudo-terminal of 80 columns (and without one, as cron runs it). Selections that change
 /// entries ask at a terminal and show what will happen; explicit ids and dry runs never ask;
 /// without a terminal a selection needs --yes.
-@Suite struct ConfirmationTests {
+@Suite(.tags(.process), .needsTestDatabase) struct ConfirmationTests {
     /// Failures of three codes over two tables, one whose record is gone (left alone by a
     /// retry), and entries in other states.
     struct Fixture {

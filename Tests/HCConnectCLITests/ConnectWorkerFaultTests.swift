@@ -18,7 +18,7 @@ import Testing
 /// hcconnect's sessions was to an entry FAILED at that moment, none during a hold of the
 /// worker on that entry, and, following each entry from its capture through every copy, that
 /// every captured change ends processed or still queued, exactly once.
-@Suite(.serialized) struct ConnectWorkerFaultTests {
+@Suite(.serialized, .tags(.process, .fault), .needsTestDatabase) struct ConnectWorkerFaultTests {
     /// Accounts inserted by the producer.
     private let produced = 800
 

@@ -6,7 +6,7 @@ import Testing
 /// What a person sees when the connection cannot be made: one line naming what is wrong,
 /// the documented exit status, at once when waiting cannot help; and never the password,
 /// whatever characters it holds.
-@Suite struct ConnectionErrorTests {
+@Suite(.tags(.process), .needsTestDatabase) struct ConnectionErrorTests {
     /// The test server's URL with another database, user or query.
     private func testURL(database: String? = nil, query: String? = nil) throws -> String {
         var components = try #require(URLComponents(string: try TestDatabase.url))

@@ -8,7 +8,7 @@ import Testing
 /// commands as an operator would: a read-only connection, an older one with a bigint log
 /// sequence, and one with composite keys, foreign keys, extra unique indexes, columns after
 /// `_hc_err`, a mapping without log trigger and a table that is not a mapping.
-@Suite struct ConnectionVariantTests {
+@Suite(.tags(.database), .needsTestDatabase) struct ConnectionVariantTests {
     /// Runs a command and expects its exit status; returns what it wrote.
     @discardableResult
     private func run(

@@ -5,7 +5,7 @@ import Testing
 
 /// The recipes of docs/cron.md, run as written: each `sh` block is a script, run with
 /// /bin/sh, the built hcconnect first on PATH, against a schema of the emulation.
-@Suite(.serialized) struct CronRecipeTests {
+@Suite(.serialized, .tags(.process), .needsTestDatabase) struct CronRecipeTests {
     /// The `sh` blocks of docs/cron.md, by the script name their second line gives
     /// (`# check.sh: ...`).
     static func recipes() throws -> [String: String] {

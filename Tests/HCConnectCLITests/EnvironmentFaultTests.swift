@@ -12,7 +12,7 @@ import Testing
 ///
 /// Serialized: one test starts a private server (scram-sha-256 authentication), another
 /// holds locks for seconds; run with `make test-faults`.
-@Suite(.serialized) struct EnvironmentFaultTests {
+@Suite(.serialized, .tags(.process, .fault), .needsTestDatabase) struct EnvironmentFaultTests {
     /// One representative command line.
     struct Run: CustomStringConvertible {
         let arguments: [String]

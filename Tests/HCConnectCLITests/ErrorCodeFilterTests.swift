@@ -4,7 +4,7 @@ import Testing
 
 /// `--code`: from an error group that `errors` shows to the entries behind it, in every
 /// command that takes filters (`errors` → `ignore --failed --code DUPLICATE_VALUE`).
-@Suite struct ErrorCodeFilterTests {
+@Suite(.tags(.database), .needsTestDatabase) struct ErrorCodeFilterTests {
     /// Failures with codes found in each of the ways the parser knows, and without one.
     struct Fixture {
         var duplicate: [Int] = []

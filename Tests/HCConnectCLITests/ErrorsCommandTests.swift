@@ -4,7 +4,7 @@ import Testing
 
 /// `errors` against the emulation: groups, counts, times and ids in every format, the
 /// filters, a person's terminal, and bad command lines.
-@Suite struct ErrorsCommandTests {
+@Suite(.tags(.database), .needsTestDatabase) struct ErrorsCommandTests {
     /// Lock errors on two tables, live and archived; validation errors; one failure of
     /// another cause; an IGNORED lock error that must not count.
     struct Fixture {

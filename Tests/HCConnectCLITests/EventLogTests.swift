@@ -4,7 +4,7 @@ import Testing
 
 /// `--verbose` and `--log-format`: what the event log writes on standard error, and what
 /// it never writes (parameter values, passwords).
-@Suite struct EventLogTests {
+@Suite(.tags(.database), .needsTestDatabase) struct EventLogTests {
     private static let levels: Set<String> = ["debug", "info", "warning", "error"]
 
     /// Checks the fields every JSON line has, and returns the events.

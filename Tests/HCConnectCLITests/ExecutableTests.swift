@@ -4,7 +4,7 @@ import Testing
 
 /// The built executable, run as a separate process: `main` wires the real streams, the
 /// process environment and the exit status; libpq reads its `PG*` variables itself.
-@Suite struct ExecutableTests {
+@Suite(.tags(.process), .needsTestDatabase) struct ExecutableTests {
     /// The test database's host, port and name, from its URL.
     private func libpqVariables() throws -> [String: String] {
         let url = try #require(URLComponents(string: try TestDatabase.url))

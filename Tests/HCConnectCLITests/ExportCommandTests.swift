@@ -6,7 +6,7 @@ import Testing
 /// `export`: every column round-trips (JSON compared column by column with the database,
 /// CSV loaded back with psql's \copy), resuming with --after-id and --checkpoint, and
 /// failed runs that leave the checkpoint as it was.
-@Suite struct ExportCommandTests {
+@Suite(.tags(.database), .needsTestDatabase) struct ExportCommandTests {
     /// One log row, every column as SQL text (nil is NULL).
     struct Row {
         var archived = false

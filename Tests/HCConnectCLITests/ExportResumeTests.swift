@@ -5,7 +5,7 @@ import Testing
 
 /// `export` run after run: --after-id, --checkpoint, --processed, --limit, failed runs
 /// that leave the checkpoint as it was, and command lines it refuses.
-@Suite struct ExportResumeTests {
+@Suite(.tags(.database), .needsTestDatabase) struct ExportResumeTests {
     /// A fresh directory for checkpoint files, removed afterwards.
     func withDirectory<T>(_ body: (URL) throws -> T) throws -> T {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hc-export-\(UUID().uuidString)")

@@ -7,7 +7,7 @@ import Testing
 /// SUCCESS entries, records that were deleted and records not yet in Salesforce: the dry run
 /// and the real run report the same outcomes, and under ordered writes the real run writes
 /// at most one new entry per record.
-@Suite struct GeneratedLogRepairTests {
+@Suite(.tags(.database), .needsTestDatabase) struct GeneratedLogRepairTests {
     @Test(arguments: ["ordered", "merged"])
     func aDryRunAndTheRealRunAgreeAndEachRecordIsRetriedOnce(mode: String) throws {
         try TestDatabase.withConnectSchema { schema in

@@ -13,7 +13,7 @@ import Testing
 /// schema), and every statement of those runs must be one of the baseline's (schema names
 /// normalised), no hostile value may appear in a statement's text, an error must be one
 /// line naming the input with its exit code, and the database must be unchanged.
-@Suite(.serialized) struct HostileInputFaultTests {
+@Suite(.serialized, .tags(.process, .fault), .needsTestDatabase) struct HostileInputFaultTests {
     /// A place a value goes: a label that a refusal must name, and the command line.
     struct Place: Sendable {
         let label: String

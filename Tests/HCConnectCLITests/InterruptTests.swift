@@ -6,7 +6,7 @@ import Testing
 /// Ctrl-C (SIGINT) and SIGTERM during a bulk retry run as a process: the batch in hand is
 /// finished, the summary so far reported, the exit status 128 + the signal, and the
 /// database holds whole batches only, which a rerun completes.
-@Suite struct InterruptTests {
+@Suite(.tags(.process, .slow), .needsTestDatabase) struct InterruptTests {
     private let total = 3000
     private let batchSize = 10
 

@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// `failed`, `list`, `related` and `history` against the emulation, in every format.
-@Suite struct ListingCommandTests {
+@Suite(.tags(.database), .needsTestDatabase) struct ListingCommandTests {
     /// A small log: failures live and archived on two tables, and rows in other states.
     struct Fixture {
         let schema: ConnectTestSchema

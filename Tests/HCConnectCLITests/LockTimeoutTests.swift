@@ -6,7 +6,7 @@ import Testing
 /// --lock-timeout and --statement-timeout against locks held by another session: bulk work
 /// waits and retries, reads give up at once, a cancelled statement is not retried, and bad
 /// values are refused before anything runs.
-@Suite struct LockTimeoutTests {
+@Suite(.tags(.process), .needsTestDatabase) struct LockTimeoutTests {
     private func environment(_ schema: ConnectTestSchema) throws -> [String: String] {
         ["DATABASE_URL": try TestDatabase.url, "HEROKU_CONNECT_SCHEMA": schema.name]
     }

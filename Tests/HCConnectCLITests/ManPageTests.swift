@@ -1,11 +1,12 @@
 import Foundation
 @testable import HCConnectCLI
+import TestSupport
 import Testing
 
 /// docs/hcconnect.1 covers every command, option, environment variable and exit code that
 /// hcconnect has: the list comes from hcconnect's own tables, so a new option without a
 /// line in the man page fails here.
-@Suite struct ManPageTests {
+@Suite(.tags(.unit)) struct ManPageTests {
     static let page: String = {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("docs/hcconnect.1")

@@ -8,7 +8,7 @@ import Testing
 /// What `check`, `stats --brief`, `stats` and `tables` read on a generated log of a few
 /// hundred thousand entries, seen from the server's own counters, and how estimates are
 /// shown.
-@Suite struct MonitoringCostTests {
+@Suite(.tags(.database, .slow), .needsTestDatabase) struct MonitoringCostTests {
     /// The server's scan counters of one log table.
     struct Scans: Equatable {
         var sequential: Int

@@ -1,12 +1,13 @@
 import Foundation
 @testable import HCConnectCLI
+import TestSupport
 import Testing
 
 /// Every option of every command is where a person looks for it: in the command's usage
 /// lines and option list (`hcconnect help COMMAND`) and in the man page, under the command.
 /// The lists come from the commands' own specs, so an option added without its usage line
 /// or its man page text fails here. No database is needed.
-@Suite struct OptionDocumentationTests {
+@Suite(.tags(.unit)) struct OptionDocumentationTests {
     /// The options a command shows: its own, without hidden ones (those belong to a sibling
     /// command and are accepted only to say so).
     static func shownOptions(_ command: any Command.Type) -> [OptionSpec] {

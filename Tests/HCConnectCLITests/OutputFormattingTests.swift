@@ -1,9 +1,10 @@
 @testable import HCConnectCLI
 import HerokuConnect
 import Postgres
+import TestSupport
 import Testing
 
-@Suite struct OutputFormattingTests {
+@Suite(.tags(.unit)) struct OutputFormattingTests {
     @Test func csvFollowsRFC4180() {
         #expect(CSVWriter.text(["a", "b"]) == "a,b\r\n")
         #expect(CSVWriter.text(["x,y", "say \"hi\"", "two\nlines", "cr\rhere"]) == "\"x,y\",\"say \"\"hi\"\"\",\"two\nlines\",\"cr\rhere\"\r\n")

@@ -5,7 +5,7 @@ import Testing
 /// Help and listings go through a pager on a terminal, the way git does: HCCONNECT_PAGER,
 /// else PAGER, else less with LESS=FRX; never with --no-pager, an empty pager or cat, a
 /// command that is not a listing, or standard output that is not a terminal.
-@Suite struct PagerTests {
+@Suite(.tags(.process), .needsTestDatabase) struct PagerTests {
     /// A pager that marks every line it shows, so the screen tells whether it ran.
     private let marking = "sed 's/^/PAGED: /'"
 

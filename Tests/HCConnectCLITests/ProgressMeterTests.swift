@@ -4,7 +4,7 @@ import Testing
 
 /// The progress line of bulk work: drawn in place on a terminal's standard error, cleared
 /// at the end, and never written anywhere else.
-@Suite struct ProgressMeterTests {
+@Suite(.tags(.database), .needsTestDatabase) struct ProgressMeterTests {
     private static let redraw = "\r\u{1B}[K"
 
     /// Runs a repair of 35 archived failures in batches of 10, each batch slowed down by

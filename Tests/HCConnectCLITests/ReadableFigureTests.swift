@@ -1,11 +1,12 @@
 import HerokuConnect
 import Postgres
+import TestSupport
 import Testing
 
 @testable import HCConnectCLI
 
 /// Figures as people read them: ``ReadableFigure`` and the line each crossed limit gets.
-@Suite struct ReadableFigureTests {
+@Suite(.tags(.unit)) struct ReadableFigureTests {
     /// Figures with the given counts and ages (seconds; nil for no such entry).
     func figures(failed: Int = 0, failedAge: Double? = nil, backlog: Int = 0, backlogAge: Double? = nil) -> TriggerLogStatistics.Figures {
         var figures = TriggerLogStatistics.Figures()

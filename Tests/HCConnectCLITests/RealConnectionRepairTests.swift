@@ -6,7 +6,7 @@ import Testing
 /// What was seen when hcconnect repaired real connections (issue 13), one test per finding,
 /// run through the command line as an operator runs it, and checked in the database. Each
 /// of them failed on the code before the repairs looked at the record and the mapping.
-@Suite struct RealConnectionRepairTests {
+@Suite(.tags(.database), .needsTestDatabase) struct RealConnectionRepairTests {
     // MARK: - 1. Read-only mappings
 
     /// On a connection whose mappings are all read-only, nothing puts a change back into the

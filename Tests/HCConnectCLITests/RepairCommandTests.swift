@@ -7,7 +7,7 @@ import Testing
 /// `retry` and `ignore` from the command line: selection by ids, standard input and
 /// `--failed` filters; write modes; the guards (states, locks, confirmation); dry runs;
 /// the result in every format; and wrong command lines.
-@Suite struct RepairCommandTests {
+@Suite(.tags(.database), .needsTestDatabase) struct RepairCommandTests {
     /// A log with failures live and archived, and rows that must never be touched.
     struct Fixture {
         let schema: ConnectTestSchema

@@ -5,7 +5,7 @@ import Testing
 
 /// Repairs run as real processes: two at once on the same selection, and one killed in the
 /// middle and run again. Each ends with the log checked row by row.
-@Suite struct RepairProcessTests {
+@Suite(.tags(.process, .slow), .needsTestDatabase) struct RepairProcessTests {
     /// Fills the archive with `archived` and the live log with `live` FAILED UPDATE entries,
     /// each with a unique sf_message ("failure N") that copies keep, so a copy can be traced
     /// to its source.

@@ -13,7 +13,7 @@ import Testing
 /// The private servers run with `synchronous_commit=on` (pg.sh turns it off for speed): an
 /// immediate shutdown otherwise loses transactions the server had already reported
 /// committed, which no client can account for.
-@Suite(.serialized) struct ServerRestartFaultTests {
+@Suite(.serialized, .tags(.process, .fault), .needsTestDatabase) struct ServerRestartFaultTests {
 
     private let total = 1500
     private let batchSize = 20

@@ -8,7 +8,7 @@ import Testing
 /// Each test starts a PostgreSQL server of its own with `Tests/Scripts/pg.sh`, since
 /// restarting the shared test server would break the tests running beside it; the suite
 /// runs its tests one at a time so that at most one such server exists.
-@Suite(.serialized) struct ServerRestartTests {
+@Suite(.serialized, .tags(.process, .slow), .needsTestDatabase) struct ServerRestartTests {
     /// Runs `body` with a private server, stopped afterwards whatever happens.
     private func withPrivateServer(_ body: (PrivateServer) throws -> Void) throws {
         try PrivateServer.with(body)

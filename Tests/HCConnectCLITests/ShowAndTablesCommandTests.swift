@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// `show`, `tables` and `help`.
-@Suite struct ShowAndTablesCommandTests {
+@Suite(.tags(.database), .needsTestDatabase) struct ShowAndTablesCommandTests {
     @Test func showPutsValuesBesideOldAndTheRecordNow() throws {
         try TestDatabase.withConnectSchema { schema in
             try schema.execute("INSERT INTO account (name, billingcity, sfid) VALUES ('Acme', 'Bonn', '0015e00000AbCdEAAV')")

@@ -5,7 +5,7 @@ import Testing
 
 /// `stats` and `check` against the emulation, and the Prometheus output read back by a
 /// strict parser.
-@Suite struct StatsCheckCommandTests {
+@Suite(.tags(.database), .needsTestDatabase) struct StatsCheckCommandTests {
     /// Three FAILED entries (the oldest 2 days old), a backlog of two (the oldest 2 hours
     /// old), one entry processed 30 minutes ago, and a FAILED entry of an unmapped table.
     static func fixture(_ schema: ConnectTestSchema) throws {

@@ -9,7 +9,7 @@ import Testing
 /// `hostnossl ... reject`), so a command that works proves TLS was used; the session's
 /// `pg_stat_ssl` row says so too. A wrong host name under `verify-full` and `sslmode=require`
 /// against a server without TLS each give one clear line and exit 69.
-@Suite(.serialized) struct TLSConnectionFaultTests {
+@Suite(.serialized, .tags(.process, .fault), .needsTestDatabase) struct TLSConnectionFaultTests {
     /// A CA and a server certificate in a fresh directory readable by the server's owner;
     /// returns the directory.
     static func makeCertificates() throws -> String {

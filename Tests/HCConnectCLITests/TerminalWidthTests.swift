@@ -5,7 +5,7 @@ import Testing
 
 /// Every table, summary and note fits the terminal it is on, at 80, 120 and 200 columns:
 /// columns go or narrow in their documented order and the message gets the room left.
-@Suite struct TerminalWidthTests {
+@Suite(.tags(.process), .needsTestDatabase) struct TerminalWidthTests {
     /// A generated log of 22,000 entries (counts in the thousands, every state), a deleted
     /// mapping's entries with a long name, and long messages.
     private func fill(_ schema: ConnectTestSchema) throws -> (failed: Int, record: Int) {

@@ -5,7 +5,7 @@ import Testing
 
 /// `watch` as a running process, against the emulation: it is started, the test waits until
 /// it listens, writes to the log as users and Connect would, and reads what it wrote.
-@Suite struct WatchCommandTests {
+@Suite(.tags(.process), .needsTestDatabase) struct WatchCommandTests {
     /// Starts `hcconnect watch ...` on `schema`, with an application name of its own so
     /// that its session can be found in `pg_stat_activity`.
     private func startWatch(_ schema: ConnectTestSchema, _ arguments: [String]) throws -> WatchProcess {

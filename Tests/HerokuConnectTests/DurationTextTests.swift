@@ -1,8 +1,9 @@
 import HerokuConnect
+import TestSupport
 import Testing
 
 /// ``DurationText``: the one parser of durations on the command line.
-@Suite struct DurationTextTests {
+@Suite(.tags(.unit)) struct DurationTextTests {
     @Test(arguments: [
         ("45s", Int64(45_000)), ("30m", 1_800_000), ("1h30m", 5_400_000), ("2d", 172_800_000), ("1w", 604_800_000),
         (" 2D ", 172_800_000), ("3 s", 3000), ("0s", 0), ("1d1h1m1s", 90_061_000),

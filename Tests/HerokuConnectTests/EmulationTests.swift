@@ -7,7 +7,7 @@ import Testing
 /// Connect's database side: tables, sequence and indexes, the notify trigger, the loggers,
 /// the status trigger, the capture procedures and the log generator. Every behaviour is
 /// proved in a plainly named schema and in one whose name needs quoting.
-@Suite struct EmulationTests {
+@Suite(.tags(.database), .needsTestDatabase) struct EmulationTests {
     /// How a test's schema is named: plainly, or so that it needs quoting everywhere.
     enum SchemaNaming: CaseIterable, Sendable {
         case plain, needsQuoting

@@ -6,7 +6,7 @@ import Testing
 /// The server finds a message's error code (for `--code`) with a regular expression; it must
 /// give what ``SalesforceErrorMessage`` gives, for every message, or `--code` would select
 /// other entries than `errors` groups.
-@Suite struct ErrorCodePatternTests {
+@Suite(.tags(.database), .needsTestDatabase) struct ErrorCodePatternTests {
     static let messages: [String] = [
         "UNABLE_TO_LOCK_ROW: unable to obtain exclusive access to this record or 1 records: 0015e00000AbCdEAAZ",
         "DUPLICATE_VALUE:duplicate value found: External_Id__c duplicates value on record with id: 0035e00000XyZ12AAB:--",

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// Grouping failures by cause, in memory and against the emulation.
-@Suite struct FailureGroupsTests {
+@Suite(.tags(.database), .needsTestDatabase) struct FailureGroupsTests {
     /// A small log: lock errors on two tables (live and archived, one never processed),
     /// validation errors, a message without a code, a NULL message, and rows in other states.
     struct Fixture {

@@ -4,7 +4,7 @@ import Postgres
 import TestSupport
 import Testing
 
-@Suite struct HStoreTests {
+@Suite(.tags(.unit)) struct HStoreTests {
     @Test func decodesHstoreOutputInOrder() {
         let fields = HStore(text: #""name"=>"Acme", "phone"=>NULL, "empty"=>"", "id"=>"42""#)
         #expect(fields.isWellFormed)
@@ -75,7 +75,13 @@ import Testing
         #expect(fields.isWellFormed)
         #expect(fields.pairs.count == 1)
     }
+}
 
+/// The reader against PostgreSQL's own hstore: on values written by hstore itself, and
+/// against its parser (`text::hstore`) on thousands of seeded random texts, valid and not:
+/// where PostgreSQL accepts a text, hcconnect reads the same pairs; where it refuses one,
+/// hcconnect reports the text as malformed.
+@Suite(.tags(.database), .needsTestDatabase) struct HStoreAgainstPostgresTests {
     /// The parser agrees with PostgreSQL's own hstore on values written by hstore itself.
     @Test func agreesWithPostgres() throws {
         let connection = try TestDatabase.connect()
@@ -103,12 +109,7 @@ import Testing
             #expect(try roundTrip[0].bool(0) == true)
         }
     }
-}
 
-/// The reader against PostgreSQL's own hstore parser (`text::hstore`) on thousands of seeded
-/// random texts, valid and not: where PostgreSQL accepts a text, hcconnect reads the same
-/// pairs; where it refuses one, hcconnect reports the text as malformed.
-@Suite struct HStoreAgainstPostgresTests {
     /// SplitMix64, so that a failing text can be made again from the seed.
     typealias Random = SeededRandom
 

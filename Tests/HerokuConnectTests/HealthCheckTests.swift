@@ -1,9 +1,10 @@
 import HerokuConnect
 import Postgres
+import TestSupport
 import Testing
 
 /// `HealthCheck`: figures against limits, without a database.
-@Suite struct HealthCheckTests {
+@Suite(.tags(.unit)) struct HealthCheckTests {
     /// Figures with the given counts and ages (seconds; nil for no such entry).
     func figures(failed: Int = 0, failedAge: Double? = nil, backlog: Int = 0, backlogAge: Double? = nil) -> TriggerLogStatistics.Figures {
         var figures = TriggerLogStatistics.Figures()

@@ -7,7 +7,7 @@ import Testing
 /// column resolution, both capture procedures with and without column lists, the order and
 /// ids of the new entries, unknown records, dry runs and schemas without the procedures.
 /// Every test works in a schema of its own.
-@Suite struct RecordCaptureTests {
+@Suite(.tags(.database), .needsTestDatabase) struct RecordCaptureTests {
     // MARK: Resolving columns
 
     /// Salesforce field names resolve to the table's columns ignoring case; exact column

@@ -1,9 +1,10 @@
 @testable import HerokuConnect
+import TestSupport
 import Testing
 
 /// The repair rule as a table, without a database: each row is an entry, the facts about its
 /// record and mapping, and what a retry in each write mode and an ignore decide.
-@Suite struct RepairDecisionTests {
+@Suite(.tags(.unit)) struct RepairDecisionTests {
     static let merged = RepairAction.retry(.merged, viaConnect: false)
     static let ordered = RepairAction.retry(.ordered, viaConnect: false)
 

@@ -5,7 +5,7 @@ import Testing
 
 /// What happens when Heroku Connect changes entries between the moment a selection is
 /// resolved and the moment a batch changes them.
-@Suite struct RepairRaceTests {
+@Suite(.tags(.database), .needsTestDatabase) struct RepairRaceTests {
     @Test func anEntryMovedToTheArchiveMeanwhileIsReportedGoneAndARerunRetriesItThere() throws {
         try TestDatabase.withConnectSchema { schema in
             let moved = try schema.insertEntry(state: "FAILED", message: "moved")

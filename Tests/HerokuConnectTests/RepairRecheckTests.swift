@@ -6,7 +6,7 @@ import Testing
 /// A selection is checked again when its entries are changed, not only when the run starts
 /// (issue 13, finding 8): a long `ignore --failed --message X` must not silence an entry that
 /// Connect retried meanwhile and that failed again for another reason.
-@Suite struct RepairRecheckTests {
+@Suite(.tags(.database), .needsTestDatabase) struct RepairRecheckTests {
     @Test(arguments: [RepairAction.ignore, .retry(.merged, viaConnect: false), .retry(.ordered, viaConnect: false)])
     func anEntryThatFailedAgainWithAnotherMessageIsLeftFailed(_ action: RepairAction) throws {
         try TestDatabase.withConnectSchema { schema in

@@ -1,9 +1,10 @@
 import HerokuConnect
+import TestSupport
 import Testing
 
 /// Code extraction and masking of `sf_message` texts: messages with the same cause must read
 /// the same, and what names the cause (fields, triggers, lines) must survive.
-@Suite struct SalesforceErrorMessageTests {
+@Suite(.tags(.unit)) struct SalesforceErrorMessageTests {
     /// (message, code, masked text)
     @Test(arguments: [
         // The messages Salesforce sends through Heroku Connect

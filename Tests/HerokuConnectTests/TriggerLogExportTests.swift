@@ -6,7 +6,7 @@ import Testing
 
 /// The export's reading in id batches, its horizon against transactions that commit out of
 /// id order, --processed, and the test of hstore text that a JSON object rebuilds exactly.
-@Suite struct TriggerLogExportTests {
+@Suite(.tags(.database), .needsTestDatabase) struct TriggerLogExportTests {
     private func ids(_ entries: [TriggerLogEntry]) -> [String] {
         entries.map { "\($0.id)\($0.isArchived ? "A" : "L")" }
     }

@@ -8,7 +8,7 @@ import Testing
 /// the recovery procedures of both write modes in both log tables, ignore, the guards that
 /// leave everything but FAILED entries alone, row locks held by another session, batches
 /// and dry runs. Every test works in a schema of its own.
-@Suite struct TriggerLogRepairTests {
+@Suite(.tags(.database), .needsTestDatabase) struct TriggerLogRepairTests {
     /// Every kind of repair: retry in both write modes (with and without `viaConnect`) and ignore.
     static let allActions: [RepairAction] = [
         .retry(.merged, viaConnect: false), .retry(.merged, viaConnect: true),

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// `TriggerLogStore.statistics(tables:)` against the emulation.
-@Suite struct TriggerLogStatisticsTests {
+@Suite(.tags(.database), .needsTestDatabase) struct TriggerLogStatisticsTests {
     /// A log with failures live and archived, a backlog on three tables, entries of an
     /// unmapped table and an entry without table or state.
     struct Fixture {

@@ -6,7 +6,7 @@ import Testing
 
 /// The watcher against the emulation: one look at a time, driven by the test, and the whole
 /// run with its reconnection.
-@Suite struct TriggerLogWatcherTests {
+@Suite(.tags(.database), .needsTestDatabase) struct TriggerLogWatcherTests {
     /// A watcher on a connection of its own (the test writes on the schema's).
     private func watcher(
         _ schema: ConnectTestSchema, filter: TriggerLogQuery = TriggerLogQuery(),

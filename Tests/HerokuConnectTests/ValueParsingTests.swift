@@ -1,7 +1,8 @@
 @testable import HerokuConnect
+import TestSupport
 import Testing
 
-@Suite struct ValueParsingTests {
+@Suite(.tags(.unit)) struct ValueParsingTests {
     @Test(arguments: [("45s", 45), ("30m", 1800), ("6h", 21_600), ("2d", 172_800), ("1w", 604_800), ("1h30m", 5400)])
     func durations(text: String, seconds: Int) {
         #expect(TimeBound(parsing: text) == .ago(seconds: seconds))

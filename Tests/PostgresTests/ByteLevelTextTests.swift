@@ -6,7 +6,7 @@ import Testing
 /// them. Swift's own `contains` and `firstRange(of:)` compare characters, and a combining
 /// mark after a quote, an `@` or a password's last letter makes them one character with it:
 /// the quote went undoubled into SQL text and the password unmasked into messages.
-@Suite struct ByteLevelTextTests {
+@Suite(.tags(.database), .needsTestDatabase) struct ByteLevelTextTests {
     /// A quote, an at sign and a letter, each followed by a combining acute accent.
     static let combining = "\u{301}"
 

@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// Reading columns by name: ``PostgresRows/column(_:)`` looks a name up once per result.
-@Suite struct ColumnLookupTests {
+@Suite(.tags(.database), .needsTestDatabase) struct ColumnLookupTests {
     @Test func aNameGivesItsPositionEvenInAnEmptyResult() throws {
         let connection = try TestDatabase.connect()
         let rows = try connection.query("SELECT 1 AS one, 'b' AS two, NULL::int AS three")

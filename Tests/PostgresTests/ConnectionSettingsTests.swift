@@ -1,7 +1,8 @@
 import Postgres
+import TestSupport
 import Testing
 
-@Suite struct ConnectionSettingsTests {
+@Suite(.tags(.unit)) struct ConnectionSettingsTests {
     @Test func urlPasswordIsMaskedInTheRedactedForm() {
         let settings = ConnectionSettings(connectionString: "postgres://app:s3cr%40t@db.example.com:5432/prod?sslmode=require")
         #expect(settings.redactedConnectionString == "postgres://app:***@db.example.com:5432/prod?sslmode=require")

@@ -5,7 +5,7 @@ import Testing
 /// Session parameters deferred to the next statement go with it in one round trip (libpq's
 /// pipeline mode), for every way a statement is run, and a refused value fails that
 /// statement without running it and leaves the connection usable.
-@Suite struct DeferredSessionParameterTests {
+@Suite(.tags(.database), .needsTestDatabase) struct DeferredSessionParameterTests {
     @Test func aBufferedQuerySeesTheParameters() throws {
         let connection = try TestDatabase.connect()
         connection.deferSessionParameters([("lock_timeout", "1234ms"), ("application_name", "deferred test")])

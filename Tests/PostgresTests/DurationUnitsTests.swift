@@ -1,8 +1,9 @@
 import Postgres
+import TestSupport
 import Testing
 
 /// `Duration+Units`: the one place a `Duration` becomes seconds, milliseconds or a sleep.
-@Suite struct DurationUnitsTests {
+@Suite(.tags(.unit)) struct DurationUnitsTests {
     @Test func fractionalUnits() {
         #expect(Duration.milliseconds(1500).inSeconds == 1.5)
         #expect(Duration.zero.inSeconds == 0)

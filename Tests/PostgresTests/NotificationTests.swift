@@ -5,7 +5,7 @@ import Testing
 
 /// LISTEN and the wait for notifications: what arrives, when the wait returns without any,
 /// channel names, and a connection that is lost and reset.
-@Suite struct NotificationTests {
+@Suite(.tags(.database), .needsTestDatabase) struct NotificationTests {
     /// A channel name no other test uses, with a dot like Connect's.
     private func uniqueChannel(_ prefix: String = "hc") -> String {
         prefix + "_" + String(UInt64.random(in: 0..<(1 << 48)), radix: 16) + ".hc_trigger_log"

@@ -5,7 +5,7 @@ import Testing
 /// ``PostgresConnection/queryInOwnTransaction(_:_:settings:)``: one statement in a
 /// transaction of its own, its settings in force for that transaction only, in one round
 /// trip; a failure leaves nothing behind and the connection usable.
-@Suite struct OwnTransactionTests {
+@Suite(.tags(.database), .needsTestDatabase) struct OwnTransactionTests {
     @Test func theStatementSeesItsSettingsAndTheSessionKeepsItsOwn() throws {
         let connection = try TestDatabase.connect()
         try connection.setSessionParameter("lock_timeout", "7s")

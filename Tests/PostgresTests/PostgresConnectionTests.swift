@@ -2,7 +2,7 @@ import Postgres
 import TestSupport
 import Testing
 
-@Suite struct PostgresConnectionTests {
+@Suite(.tags(.database), .needsTestDatabase) struct PostgresConnectionTests {
     @Test func parametersTravelApartFromTheStatement() throws {
         let connection = try TestDatabase.plainConnection()
         let hostile = "'); DROP TABLE pg_class; --"

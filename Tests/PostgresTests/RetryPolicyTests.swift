@@ -5,7 +5,7 @@ import Testing
 
 /// The retry policy's rules and arithmetic, and the executor that applies them to real
 /// statements on a real connection.
-@Suite struct RetryPolicyTests {
+@Suite(.tags(.database), .needsTestDatabase) struct RetryPolicyTests {
     // MARK: - Which errors are retried
 
     /// One classification: an error, how it is run, and the rule it must fall under.
@@ -540,7 +540,7 @@ import Testing
     }
 }
 
-@Suite struct UnknownDatabaseTests {
+@Suite(.tags(.database), .needsTestDatabase) struct UnknownDatabaseTests {
     /// A database that does not exist is not waited for: waiting will not create it.
     @Test func anUnknownDatabaseIsNotRetried() throws {
         let url = try TestDatabase.databaseURL("hcconnect_no_such_database")

@@ -5,7 +5,7 @@ import Testing
 /// PostgresTimestamp against the server itself: every timestamp PostgreSQL writes, in time
 /// zones with half-hour offsets, historical offsets with seconds and BC dates, is read and
 /// written back as the server's own text in ISO 8601 form.
-@Suite struct TimestampRenderingTests {
+@Suite(.tags(.database), .needsTestDatabase) struct TimestampRenderingTests {
     /// PostgreSQL's text (`2026-11-24 10:13:05.5+05:30`) in ISO 8601 form, the way
     /// `iso8601` writes it: `T` between date and time, minutes always in the offset.
     static func iso8601(fromServerText text: String) -> String {

@@ -1,7 +1,8 @@
 @testable import Postgres
+import TestSupport
 import Testing
 
-@Suite struct ValueDecodingTests {
+@Suite(.tags(.unit)) struct ValueDecodingTests {
     @Test(arguments: [
         ("2026-11-24 10:13:05+00", "2026-11-24T10:13:05+00:00", "2026-11-24 10:13:05+00"),
         ("2026-11-24 10:13:05.123456+00", "2026-11-24T10:13:05.123456+00:00", "2026-11-24 10:13:05+00"),

@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
-# test.sh: run the whole test suite against a throwaway PostgreSQL server.
+# test.sh: run the tests, or one lane of them, against a throwaway PostgreSQL server.
+#
+#   test.sh [--lane unit|test|slow|faults|all] [SWIFT TEST ARGUMENTS...]
 #
 # Starts a server (Tests/Scripts/pg.sh), creates the test database with hstore and the
-# Heroku Connect emulation, runs the emulation's SQL self test, builds, and runs every
-# Swift test with HCCONNECT_TEST_DATABASE_URL pointing at the database. The server is
-# stopped however the run ends. Extra arguments go to `swift test` (e.g. --filter Show).
+# Heroku Connect emulation, runs the emulation's SQL self test, builds, and runs the Swift
+# tests of the lane (default all; Tests/Scripts/lanes.sh says which suites each holds) with
+# HCCONNECT_TEST_DATABASE_URL pointing at the database. The server is stopped however the
+# run ends. The unit lane needs no server: none is started and the URL is not set, which
+# also proves its suites need none. Extra arguments go to `swift test` (e.g. --filter Show).
 set -euo pipefail
+
+lane=all
+if [ "${1:-}" = --lane ]; then
+    lane=${2:?--lane needs unit, test, slow, faults or all}
+    shift 2
+fi
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -13,6 +23,17 @@ state=.build/pg-test
 swift=${SWIFT:-swift}
 
 mkdir -p .build
+
+if [ "$lane" = unit ]; then
+    echo "==> building"
+    "$swift" build --build-tests
+    skip_lines=$(bash Tests/Scripts/lanes.sh unit)
+    mapfile -t skips <<<"$skip_lines"
+    echo "==> running the unit lane (no database)"
+    env -u HCCONNECT_TEST_DATABASE_URL "$swift" test --skip-build "${skips[@]}" "$@"
+    exit
+fi
+
 cleanup() { bash Tests/Scripts/pg.sh stop "$state" || true; }
 trap cleanup EXIT INT TERM
 
@@ -35,5 +56,8 @@ echo "==> building"
 password="hc-pw-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 url_with_password="postgresql://postgres:$password@${url#postgresql://postgres@}"
 
-echo "==> running the tests"
-HCCONNECT_TEST_DATABASE_URL=$url_with_password "$swift" test --skip-build "$@"
+skip_lines=$(bash Tests/Scripts/lanes.sh "$lane")
+skips=()
+[ -z "$skip_lines" ] || mapfile -t skips <<<"$skip_lines"
+echo "==> running the tests (lane $lane)"
+HCCONNECT_TEST_DATABASE_URL=$url_with_password "$swift" test --skip-build "${skips[@]}" "$@"

@@ -8,6 +8,12 @@ import Postgres
 /// that writes works in a schema of its own (``withConnectSchema(_:)``), so tests run in
 /// parallel without seeing each other's rows.
 public enum TestDatabase {
+    /// Whether the tests run with a test database (`HCCONNECT_TEST_DATABASE_URL` set, as
+    /// `make test` does); without one only the unit lane runs (``TestDatabaseRequirement``).
+    public static var isConfigured: Bool {
+        !(ProcessInfo.processInfo.environment["HCCONNECT_TEST_DATABASE_URL"] ?? "").isEmpty
+    }
+
     /// The URL of the test database.
     public static var url: String {
         get throws {
