@@ -48,8 +48,8 @@ extension PostgresConnection {
     ///
     /// Not inside ``withTransaction(_:)``.
     ///
-    /// - Throws: ``PostgresError``; a connection lost while committing is
-    ///   ``PostgresError/Kind/commitOutcomeUnknown``.
+    /// - Throws: ``PostgresError``; a connection lost before every answer came is
+    ///   ``PostgresError/Kind/commitOutcomeUnknown`` (the `COMMIT` was sent with the rest).
     public func queryInOwnTransaction(
         _ sql: String, _ parameters: [PostgresParameter] = [], settings: [(name: String, value: String)]
     ) throws(PostgresError) -> PostgresRows {
@@ -90,8 +90,10 @@ extension PostgresConnection {
                     report(statements[position].sql, since: now, until: now, rows: 0)
                 }
             } catch {
+                // COMMIT went out with the rest: once the connection is lost, the server may
+                // have committed whatever answer did not come back
                 failure =
-                    position == results.count - 1 && error.kind == .connectionLost
+                    error.kind == .connectionLost
                     ? PostgresError(
                         .commitOutcomeUnknown, message: "the connection was lost while committing: " + error.message,
                         hint: error.hint)
