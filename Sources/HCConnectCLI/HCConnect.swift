@@ -166,15 +166,17 @@ public enum HCConnect {
     /// Finds the command name: the first argument that is neither an option nor an
     /// option's value. Options of any command may come before it.
     private static func findCommand(_ arguments: [String]) throws(ArgumentError) -> (Int?, (any Command.Type)?) {
-        // read only when an option comes before the command
-        lazy var allOptions = GlobalOptions.specs + commands.flatMap { $0.options }
+        // read only when an option other than a global one comes before the command (every
+        // command's options are built then: a third of `--version`'s instructions)
+        lazy var commandOptions = commands.flatMap { $0.options }
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
             if argument == "--" { break }
             if argument.hasPrefix("-"), argument != "-" {
                 let name = argument.hasPrefix("--") ? String(argument.dropFirst(2).prefix { $0 != "=" }) : ""
-                let takesValue = allOptions.first { $0.name == name }?.takesValue ?? false
+                let spec = GlobalOptions.specs.first { $0.name == name } ?? commandOptions.first { $0.name == name }
+                let takesValue = spec?.takesValue ?? false
                 index += (takesValue && !argument.contains("=")) ? 2 : 1
                 continue
             }
