@@ -70,15 +70,11 @@ public struct TriggerLogEntry: Sendable, Equatable {
     }
 
     /// The column names of the log, in table order; `archived` is hcconnect's own.
-    public static let columnNames = [
-        "id", "txid", "created_at", "updated_at", "processed_at", "processed_tx", "state", "action",
-        "table_name", "record_id", "sfid", "old", "values", "sf_result", "sf_message",
-    ]
+    public static let columnNames = TriggerLogRow.Column.allCases.filter { $0 != .archived }.map(\.name)
 
-    /// The select list reading the columns in ``columnNames`` order.
-    static let selectList =
-        "id, txid, created_at, updated_at, processed_at, processed_tx, state, action, table_name, "
-        + "record_id, sfid, old, \"values\", sf_result, sf_message"
+    /// The select list reading the columns in ``columnNames`` order, the order
+    /// ``TriggerLogRow`` decodes them in (`values` quoted: a reserved word).
+    static let selectList = columnNames.map { $0 == "values" ? "\"values\"" : $0 }.joined(separator: ", ")
 
     /// Decodes a row selected with ``selectList`` followed by the `archived` flag (see
     /// ``TriggerLogRow``).
