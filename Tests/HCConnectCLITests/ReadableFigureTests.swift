@@ -1,5 +1,4 @@
 import HerokuConnect
-import Postgres
 import TestSupport
 import Testing
 
@@ -7,31 +6,18 @@ import Testing
 
 /// Figures as people read them: ``ReadableFigure`` and the line each crossed limit gets.
 @Suite(.tags(.unit)) struct ReadableFigureTests {
-    /// Figures with the given counts and ages (seconds; nil for no such entry).
-    func figures(failed: Int = 0, failedAge: Double? = nil, backlog: Int = 0, backlogAge: Double? = nil) -> TriggerLogStatistics.Figures {
-        var figures = TriggerLogStatistics.Figures()
-        let time = PostgresTimestamp(microsecondsSinceEpoch: 1_700_000_000_000_000)
-        figures.failed = failed
-        figures.failedOldest = failedAge.map { TriggerLogStatistics.Moment(time: time, ageSeconds: $0) }
-        figures.backlog = backlog
-        figures.backlogOldest = backlogAge.map { TriggerLogStatistics.Moment(time: time, ageSeconds: $0) }
-        return figures
-    }
-
     @Test func findingsSayWhatIsWrongInOneLine() {
-        let check = HealthCheck(
-            figures: figures(failed: 142, failedAge: 3 * 3600 + 12 * 60 + 40, backlog: 5210, backlogAge: 47 * 60 + 3),
-            limits: [.maxFailed: 100, .maxFailedAge: 3600, .maxBacklog: 1000, .maxBacklogAge: 900])
-        #expect(check.findings.map(CheckReport.message) == [
-            "142 FAILED entries (limit 100)",
-            "oldest FAILED entry is 3h 12m old (limit 1h)",
-            "backlog of 5,210 NEW/PENDING entries (limit 1,000)",
-            "oldest backlog entry is 47m 3s old (limit 15m): the sync may be stuck",
-        ])
-        let single = HealthCheck(figures: figures(failed: 1, backlog: 1), limits: [.maxFailed: 0, .maxBacklog: 0])
-        #expect(single.findings.map(CheckReport.message) == [
-            "1 FAILED entry (limit 0)", "backlog of 1 NEW/PENDING entry (limit 0)",
-        ])
+        func finding(_ threshold: HealthThreshold, _ figure: Double, limit: Int) -> String {
+            CheckReport.message(HealthCheck.Finding(threshold: threshold, figure: figure, limit: limit))
+        }
+        #expect(finding(.maxFailed, 142, limit: 100) == "142 FAILED entries (limit 100)")
+        #expect(finding(.maxFailedAge, 3 * 3600 + 12 * 60 + 40, limit: 3600) == "oldest FAILED entry is 3h 12m old (limit 1h)")
+        #expect(finding(.maxBacklog, 5210, limit: 1000) == "backlog of 5,210 NEW/PENDING entries (limit 1,000)")
+        #expect(
+            finding(.maxBacklogAge, 47 * 60 + 3, limit: 900)
+                == "oldest backlog entry is 47m 3s old (limit 15m): the sync may be stuck")
+        #expect(finding(.maxFailed, 1, limit: 0) == "1 FAILED entry (limit 0)")
+        #expect(finding(.maxBacklog, 1, limit: 0) == "backlog of 1 NEW/PENDING entry (limit 0)")
     }
 
     @Test func countsHaveThousandsSeparators() {

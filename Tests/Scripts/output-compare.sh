@@ -18,9 +18,14 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 swift=${SWIFT:-swift}
 base=${1:-HEAD}
-if [ $# -gt 1 ] || [ "$base" = "-h" ] || [ "$base" = "--help" ]; then
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
-    [ "$base" = "-h" ] || [ "$base" = "--help" ] && exit 0
+case "$base" in
+    -h | --help)
+        sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+        exit 0
+        ;;
+esac
+if [ $# -gt 1 ]; then
+    echo "output-compare.sh: one revision at most (usage: output-compare.sh [BASE])" >&2
     exit 2
 fi
 if ! git rev-parse --verify --quiet "$base^{commit}" >/dev/null; then

@@ -4,22 +4,20 @@ import HerokuConnect
 enum CheckReport {
     /// The line that tells a person which limit is crossed and by how much.
     static func message(_ finding: HealthCheck.Finding) -> String {
-        let (figure, limit) = (finding.figure, finding.limit)
+        func entries(_ what: String) -> String {
+            let count = Int(finding.figure)
+            return "\(ReadableFigure.count(count)) \(what) \(count == 1 ? "entry" : "entries")"
+                + " (limit \(ReadableFigure.count(finding.limit)))"
+        }
+        func age(of what: String) -> String {
+            "oldest \(what) entry is \(ReadableFigure.age(seconds: finding.figure)) old"
+                + " (limit \(ReadableFigure.age(seconds: Double(finding.limit))))"
+        }
         switch finding.threshold {
-        case .maxFailed:
-            let count = Int(figure)
-            return "\(ReadableFigure.count(count)) FAILED \(count == 1 ? "entry" : "entries")"
-                + " (limit \(ReadableFigure.count(limit)))"
-        case .maxFailedAge:
-            return "oldest FAILED entry is \(ReadableFigure.age(seconds: figure)) old"
-                + " (limit \(ReadableFigure.age(seconds: Double(limit))))"
-        case .maxBacklog:
-            let count = Int(figure)
-            return "backlog of \(ReadableFigure.count(count)) NEW/PENDING \(count == 1 ? "entry" : "entries")"
-                + " (limit \(ReadableFigure.count(limit)))"
-        case .maxBacklogAge:
-            return "oldest backlog entry is \(ReadableFigure.age(seconds: figure)) old"
-                + " (limit \(ReadableFigure.age(seconds: Double(limit)))): the sync may be stuck"
+        case .maxFailed: return entries("FAILED")
+        case .maxFailedAge: return age(of: "FAILED")
+        case .maxBacklog: return "backlog of " + entries("NEW/PENDING")
+        case .maxBacklogAge: return age(of: "backlog") + ": the sync may be stuck"
         }
     }
 }

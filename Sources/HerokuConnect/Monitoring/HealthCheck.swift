@@ -41,6 +41,12 @@ public struct HealthCheck: Sendable, Equatable {
         public let figure: Double
         /// The limit: a number of entries, or an age in seconds.
         public let limit: Int
+
+        public init(threshold: HealthThreshold, figure: Double, limit: Int) {
+            self.threshold = threshold
+            self.figure = figure
+            self.limit = limit
+        }
     }
 
     /// The limits that were set; thresholds not set are not checked.
