@@ -14,6 +14,9 @@ struct CommandHelp {
     let description: String
     /// Example command lines and what they do.
     let examples: [(command: String, explanation: String)]
+    /// Sections of their own after the examples (the console's keys), made from the same
+    /// tables the command uses.
+    var sections: [(title: String, lines: [String])] = []
 
     /// The usage lines, without the leading `hcconnect `: `retry ID... [--dry-run]`.
     var usageLines: [String] { usage.map { ([name] + ($0.parts.isEmpty ? [] : [$0.text])).joined(separator: " ") } }

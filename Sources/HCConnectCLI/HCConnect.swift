@@ -12,7 +12,7 @@ public enum HCConnect {
         FailedCommand.self, ListCommand.self, ShowCommand.self, RelatedCommand.self, HistoryCommand.self,
         TablesCommand.self, StatsCommand.self, ErrorsCommand.self, CheckCommand.self, RetryCommand.self,
         IgnoreCommand.self, CaptureInsertCommand.self, CaptureUpdateCommand.self, CleanupCommand.self,
-        WatchCommand.self, ExportCommand.self, CompletionCommand.self, HelpCommand.self,
+        WatchCommand.self, ConsoleCommand.self, ExportCommand.self, CompletionCommand.self, HelpCommand.self,
     ]
 
     /// Runs one command line.

@@ -47,6 +47,9 @@ enum Help {
                 text += wrapLines(example.explanation, width: width, indent: "      ", continuation: "      ")
             }
         }
+        for section in help.sections {
+            text += "\n" + section.title + ":\n" + section.lines.map { "  " + $0 + "\n" }.joined()
+        }
         text += "\n" + exitStatusSection(width: width)
         return text
     }

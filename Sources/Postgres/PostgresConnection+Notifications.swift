@@ -75,6 +75,15 @@ extension PostgresConnection {
         }
     }
 
+    /// The connection's socket (`PQsocket`), for a caller that waits on it together with
+    /// other descriptors (the console polls it with the keyboard); nil when there is none.
+    /// After it is readable, ``waitForNotifications(timeout:)`` with a zero timeout takes
+    /// what arrived.
+    public var socketDescriptor: Int32? {
+        let socket = PQsocket(handle)
+        return socket >= 0 ? socket : nil
+    }
+
     // MARK: - The choke point
 
     /// What waiting for the server's socket ended with.

@@ -125,14 +125,17 @@ extension ChangePreview {
     /// A dry run of `action` on `candidates` for a preview (read-only statements, no locks,
     /// no entries read), with progress on a terminal: its summary and the entries it would
     /// change.
+    ///
+    /// - Parameter showsProgress: False when standard error is not the place for it (the
+    ///   console owns the terminal).
     static func dryRun(
         _ context: CommandContext, _ repair: TriggerLogRepair, _ action: RepairAction,
-        on candidates: TriggerLogRepair.Candidates, batchSize: Int
+        on candidates: TriggerLogRepair.Candidates, batchSize: Int, showsProgress: Bool = true
     ) throws -> (summary: RepairSummary, changing: [TriggerLogRepair.Target]) {
         var changing: [TriggerLogRepair.Target] = []
         var progress = ProgressMeter(
             errors: context.errors, label: "checking", total: candidates.targets.count,
-            isEnabled: candidates.targets.count > batchSize)
+            isEnabled: showsProgress && candidates.targets.count > batchSize)
         let summary = try repair.run(
             action, on: candidates, batchSize: batchSize, dryRun: true,
             includeSuperseded: context.arguments.flag(RetryCommand.includeSuperseded), readingEntries: false

@@ -35,6 +35,23 @@ public struct TriggerLogQuery: Sendable, Equatable {
         case idAscending
     }
 
+    /// An entry's place in the time orders: its `created_at` (nil when it has none) and id.
+    /// A page of entries ends at one; the next page is the entries ``after(_:)`` it.
+    public struct Position: Sendable, Equatable {
+        public var createdAt: PostgresTimestamp?
+        public var id: Int
+
+        public init(createdAt: PostgresTimestamp?, id: Int) {
+            self.createdAt = createdAt
+            self.id = id
+        }
+
+        /// The place of `entry`.
+        public init(_ entry: TriggerLogEntry) {
+            self.init(createdAt: entry.createdAt, id: entry.id)
+        }
+    }
+
     /// A mapped record: table name and record id.
     public typealias RecordKey = HerokuConnect.RecordKey
 
@@ -73,6 +90,8 @@ public struct TriggerLogQuery: Sendable, Equatable {
     /// Entries with an id at most this.
     public var throughID: Int?
     public var order: Order = .newestFirst
+    /// Only entries that come after this place in ``order``: the next keyset page.
+    public var after: Position?
     /// At most this many entries.
     public var limit: Int?
 
@@ -130,6 +149,9 @@ public struct TriggerLogQuery: Sendable, Equatable {
         }
     }
     public func ordered(_ order: Order) -> Self { with { $0.order = order } }
+    /// The entries after `position` in the query's order (keyset paging: each page costs
+    /// what it reads, however deep it is).
+    public func after(_ position: Position?) -> Self { with { $0.after = position } }
     public func limit(_ limit: Int?) -> Self { with { $0.limit = limit } }
 
     private func with(_ change: (inout Self) -> Void) -> Self {
@@ -245,6 +267,7 @@ public struct TriggerLogQuery: Sendable, Equatable {
         }
         if let afterID { conditions.append("id > \(placeholder(.int(afterID)))") }
         if let throughID { conditions.append("id <= \(placeholder(.int(throughID)))") }
+        if let after { conditions.append(keysetCondition(after, placeholder)) }
         if let createdSince {
             conditions.append("created_at >= " + timeExpression(createdSince, placeholder))
         }
@@ -263,6 +286,28 @@ public struct TriggerLogQuery: Sendable, Equatable {
             oneOf(code, codes, type: "text")
         }
         return conditions.joined(separator: " AND ")
+    }
+
+    /// The entries after `position` in ``order``. Newest first is `created_at DESC NULLS
+    /// FIRST, id DESC` (PostgreSQL's default for DESC), oldest first its reverse; the bound on
+    /// `created_at` alone comes first so the `(created_at)` index can serve it. The time is
+    /// bound as text, which the server reads as the column's own type.
+    private func keysetCondition(_ position: Position, _ placeholder: (PostgresParameter) -> String) -> String {
+        let id = placeholder(.int(position.id))
+        switch (order, position.createdAt) {
+        case (.idAscending, _):
+            return "id > \(id)"
+        case (.newestFirst, let time?):
+            let time = placeholder(.text(time.iso8601))
+            return "created_at <= \(time) AND (created_at < \(time) OR id < \(id))"
+        case (.newestFirst, nil):
+            return "(created_at IS NOT NULL OR id < \(id))"
+        case (.oldestFirst, let time?):
+            let time = placeholder(.text(time.iso8601))
+            return "(created_at IS NULL OR created_at > \(time) OR (created_at = \(time) AND id > \(id)))"
+        case (.oldestFirst, nil):
+            return "created_at IS NULL AND id > \(id)"
+        }
     }
 
     private func timeExpression(_ bound: TimeBound, _ placeholder: (PostgresParameter) -> String) -> String {

@@ -185,9 +185,12 @@ extension TriggerLogStore {
     /// - Parameters:
     ///   - examplesPerGroup: How many of the newest ids each group keeps.
     ///   - splittingByTable: Whether the same cause on two tables makes two groups.
+    ///   - each: Called with every entry's cause and time as it streams past (the console
+    ///     draws each cause's recent hours from them).
     /// - Throws: ``PostgresError``.
     public func failureGroups(
-        matching query: TriggerLogQuery, examplesPerGroup: Int = 3, splittingByTable: Bool = false
+        matching query: TriggerLogQuery, examplesPerGroup: Int = 3, splittingByTable: Bool = false,
+        each: ((SalesforceErrorMessage, PostgresTimestamp?) -> Void)? = nil
     ) throws -> FailureGroups {
         var groups = FailureGroups(examplesPerGroup: examplesPerGroup, splitsByTable: splittingByTable)
         let selection = query.limit(nil).selectStatement(
@@ -198,9 +201,11 @@ extension TriggerLogStore {
             let message = row.withBytes(2) { bytes in
                 bytes.map(SalesforceErrorMessage.init(utf8:)) ?? SalesforceErrorMessage(nil)
             }
+            let seen = try row.timestamp(3)
             groups.add(
                 message: message, original: row.string(2), table: row.string(1), isArchived: try row.bool(4) == true,
-                id: id, seen: try row.timestamp(3))
+                id: id, seen: seen)
+            each?(message, seen)
         }
         return groups
     }

@@ -1,0 +1,258 @@
+import HerokuConnect
+import Postgres
+
+/// The entries view: the FAILED entries (or any state), newest first, with the filters of
+/// `failed` editable in place, marks, and a cursor that scrolls through any number of
+/// entries. Entries are read in keyset pages (``TriggerLogQuery/after(_:)``) as the cursor
+/// nears the end of what is loaded, so a page deep in a long list costs what the first does.
+struct ConsoleEntries {
+    /// The filters, as `failed` takes them.
+    struct Filter: Equatable {
+        var states: [TriggerLogState] = [.failed]
+        var table: String?
+        var source: TriggerLogQuery.Source = .all
+        /// Created in the last N seconds, with its label (`6h`).
+        var since: (label: String, seconds: Int)?
+        var search: String?
+        /// Opened from a cause: only entries of that code and masked message.
+        var cause: SalesforceErrorMessage?
+
+        static func == (lhs: Filter, rhs: Filter) -> Bool {
+            lhs.states == rhs.states && lhs.table == rhs.table && lhs.source == rhs.source
+                && lhs.since?.seconds == rhs.since?.seconds && lhs.search == rhs.search && lhs.cause == rhs.cause
+        }
+
+        /// The query for these filters (without position or limit).
+        var query: TriggerLogQuery {
+            var query = TriggerLogQuery().states(states).source(source)
+            if let table { query = query.tables([table]) }
+            if let since { query = query.since(.ago(seconds: since.seconds)) }
+            if let search { query = query.message(containing: search) }
+            if let code = cause?.code { query = query.codes([code]) }
+            return query
+        }
+
+        /// Whether an entry read with ``query`` belongs: a cause is matched on its masked
+        /// message here (the server filters by its code).
+        func admits(_ entry: TriggerLogEntry) -> Bool {
+            guard let cause else { return true }
+            return SalesforceErrorMessage(entry.sfMessage) == cause
+        }
+
+        /// One line that says what is shown.
+        var summary: String {
+            var parts = [states.isEmpty ? "any state" : states.map(\.rawValue).joined(separator: ",")]
+            parts.append(table.map { "table " + $0 } ?? "all tables")
+            parts.append(source == .all ? "live+archive" : source.rawValue)
+            if let since { parts.append("since " + since.label) }
+            if let search { parts.append("message ~ \"" + search + "\"") }
+            if let cause { parts.append("cause " + cause.summary) }
+            return parts.joined(separator: " · ")
+        }
+    }
+
+    static let pageSize = 100
+    /// At most this many entries are kept; scrolling further drops the far end.
+    static let keptEntries = 2_000
+
+    var filter = Filter()
+    /// The loaded entries, newest first.
+    var rows: [TriggerLogEntry] = []
+    /// The position of `rows[0]` in the whole list, when known.
+    var offset: Int? = 0
+    /// Whether entries exist before `rows` (dropped or never read) or after it.
+    var hasNewer = false
+    var hasOlder = false
+    /// How many entries the filters select.
+    var total: Int?
+    var cursor = 0
+    var top = 0
+    /// The marked entries (id and place: an id can be live and archived at once).
+    var marks: Set<TriggerLogRepair.Target> = []
+    var isLoaded = false
+    /// Rows the list had room for at the last draw (a page for PgUp/PgDn).
+    var visibleRows = 20
+
+    var current: TriggerLogEntry? { rows.indices.contains(cursor) ? rows[cursor] : nil }
+
+    // MARK: - Reading
+
+    /// Reads the first page again (after a filter changed, or on opening).
+    mutating func load(_ store: TriggerLogStore) throws {
+        rows = try page(store, after: nil, newestFirst: true)
+        offset = 0
+        hasNewer = false
+        hasOlder = rows.count >= Self.pageSize
+        cursor = 0
+        top = 0
+        total = try filter.cause == nil ? store.count(matching: filter.query) : nil
+        isLoaded = true
+    }
+
+    /// A refresh: the same place, with what changed. At the top of the list the newest
+    /// entries appear; further down the loaded entries are read again from where they start.
+    mutating func reload(_ store: TriggerLogStore) throws {
+        guard isLoaded, offset == 0 else {
+            if !isLoaded { try load(store) }
+            total = try filter.cause == nil ? store.count(matching: filter.query) : total
+            return
+        }
+        let keep = current.map(TriggerLogRepair.Target.init)
+        let wanted = max(Self.pageSize, rows.count)
+        rows = try page(store, after: nil, newestFirst: true, limit: wanted)
+        hasOlder = rows.count >= wanted
+        total = try filter.cause == nil ? store.count(matching: filter.query) : nil
+        if let keep, let index = rows.firstIndex(where: { TriggerLogRepair.Target($0) == keep }) {
+            // the cursor stays on its entry; the lines above it grow by the new ones
+            top += index - cursor
+            cursor = index
+        }
+        clamp()
+    }
+
+    /// A page of entries after `position` (newest first), or before it (then read oldest
+    /// first and turned around).
+    private func page(
+        _ store: TriggerLogStore, after position: TriggerLogQuery.Position?, newestFirst: Bool, limit: Int = pageSize
+    ) throws -> [TriggerLogEntry] {
+        var found: [TriggerLogEntry] = []
+        var from = position
+        // a cause is matched by its masked message here: read on until the page is full
+        for _ in 0..<20 {
+            let query = filter.query.ordered(newestFirst ? .newestFirst : .oldestFirst).after(from).limit(limit)
+            let read = try store.entries(matching: query)
+            found += read.filter(filter.admits)
+            guard read.count == limit, found.count < limit, let last = read.last else { break }
+            from = .init(last)
+        }
+        return newestFirst ? found : found.reversed()
+    }
+
+    /// Reads the next page when the cursor nears the end of what is loaded.
+    mutating func loadAround(_ store: TriggerLogStore) throws {
+        if hasOlder, cursor >= rows.count - 10, let last = rows.last {
+            let more = try page(store, after: .init(last), newestFirst: true)
+            hasOlder = more.count >= Self.pageSize
+            rows += more
+            if rows.count > Self.keptEntries {
+                let dropped = rows.count - Self.keptEntries
+                rows.removeFirst(dropped)
+                offset = offset.map { $0 + dropped }
+                cursor -= dropped
+                top = max(0, top - dropped)
+                hasNewer = true
+            }
+        }
+        if hasNewer, cursor < 10, let first = rows.first {
+            let more = try page(store, after: .init(first), newestFirst: false)
+            hasNewer = more.count >= Self.pageSize
+            rows = more + rows
+            offset = offset.map { max(0, $0 - more.count) }
+            if !hasNewer { offset = 0 }
+            cursor += more.count
+            top += more.count
+            if rows.count > Self.keptEntries {
+                rows.removeLast(rows.count - Self.keptEntries)
+                hasOlder = true
+            }
+        }
+        clamp()
+    }
+
+    /// The last page: the oldest entries (G).
+    mutating func loadLast(_ store: TriggerLogStore) throws {
+        guard hasOlder else {
+            cursor = max(0, rows.count - 1)
+            clamp()
+            return
+        }
+        rows = try page(store, after: nil, newestFirst: false)
+        hasOlder = false
+        hasNewer = true
+        offset = total.map { $0 - rows.count }
+        cursor = max(0, rows.count - 1)
+        top = max(0, rows.count - visibleRows)
+    }
+
+    mutating func move(by lines: Int) {
+        cursor += lines
+        clamp()
+    }
+
+    mutating func clamp() {
+        cursor = max(0, min(cursor, rows.count - 1))
+        if cursor < top { top = cursor }
+        if cursor >= top + visibleRows { top = cursor - visibleRows + 1 }
+        top = max(0, min(top, max(0, rows.count - visibleRows)))
+        if rows.isEmpty { (cursor, top) = (0, 0) }
+    }
+
+    mutating func toggleMark() {
+        guard let current else { return }
+        let target = TriggerLogRepair.Target(current)
+        if marks.remove(target) == nil { marks.insert(target) }
+        move(by: 1)
+    }
+
+    // MARK: - Drawing
+
+    mutating func draw(_ screen: inout ConsoleScreen, in area: ConsoleArea) {
+        var counts = total.map { ReadableFigure.count($0) + " entries" } ?? "\(rows.count)\(hasOlder ? "+" : "") entries"
+        if !marks.isEmpty { counts += " · \(marks.count) marked" }
+        if let offset, !rows.isEmpty { counts += " · at \(ReadableFigure.count(offset + cursor + 1))" }
+        screen.put(" " + filter.summary, row: area.top, column: area.left, width: area.width - DisplayText.width(counts) - 2, style: .dim)
+        screen.put(counts + " ", row: area.top, column: area.left + area.width - DisplayText.width(counts) - 1)
+        let wide = area.width >= 110
+        var header = "   ID        TABLE          ACTION  RECORD  " + (filter.states == [.failed] ? "" : "STATE     ")
+        header += wide ? "CREATED           MESSAGE" : "AGE   MESSAGE"
+        screen.put(header, row: area.top + 1, column: area.left, style: .dim)
+        visibleRows = max(1, area.height - 2)
+        clamp()
+        if rows.isEmpty {
+            screen.put(isLoaded ? "   No entries match." : "   reading…", row: area.top + 2, column: area.left, style: .dim)
+            return
+        }
+        for line in 0..<visibleRows {
+            let index = top + line
+            guard index < rows.count else { break }
+            let entry = rows[index]
+            let row = area.top + 2 + line
+            let marked = marks.contains(.init(entry))
+            var text = (marked ? " *" : "  ") + " " + DisplayText.padded(String(entry.id), toColumns: 9) + " "
+            text += DisplayText.fit(entry.tableName ?? "-", 14) + " "
+            text += DisplayText.fit(entry.action?.rawValue ?? "-", 7) + " "
+            text += DisplayText.padded(entry.recordID.map(String.init) ?? "-", toColumns: 7, alignRight: true) + " "
+            if filter.states != [.failed] { text += DisplayText.fit(entry.state?.rawValue ?? "-", 9) + " " }
+            text += wide ? DisplayText.fit(entry.createdAt?.shortDescription ?? "-", 17) + " " : DisplayText.fit(Self.age(entry.createdAt), 5) + " "
+            let used = DisplayText.width(text)
+            screen.put(text, row: row, column: area.left, style: marked ? .init(foreground: 33, bold: true) : .plain)
+            screen.put(
+                DisplayText.sanitized(entry.sfMessage ?? "", markLineBreaks: true), row: row, column: area.left + used,
+                width: area.width - used, style: entry.isArchived ? .dim : .plain)
+            if index == cursor { screen.highlight(row: row, column: area.left, width: area.width, style: .reverse) }
+        }
+    }
+
+    /// How long ago a time was, in the fewest characters (`5m`, `3h`, `2d`).
+    static func age(_ time: PostgresTimestamp?) -> String {
+        guard let time, case .finite = time.value else { return "-" }
+        let now = Int64(Glibc.time(nil)) * 1_000_000
+        let seconds = max(0, (now - time.microsecondsSinceEpoch) / 1_000_000)
+        switch seconds {
+        case ..<60: return "\(seconds)s"
+        case ..<3600: return "\(seconds / 60)m"
+        case ..<172_800: return "\(seconds / 3600)h"
+        default: return "\(seconds / 86_400)d"
+        }
+    }
+}
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension TriggerLogRepair.Target {
+    init(_ entry: TriggerLogEntry) {
+        self.init(id: entry.id, location: entry.location)
+    }
+}
