@@ -24,6 +24,13 @@ import Testing
         return String(rest[..<end])
     }
 
+    @Test func theConsoleSectionListsEveryKey() {
+        let console = Self.section("CONSOLE")
+        for line in ConsoleKeyMap.lines {
+            #expect(console.contains(".B " + Self.roff(ConsoleKeyMap.keyNames(line)) + "\n" + Self.roff(line.text)), "CONSOLE lacks \(line.text)")
+        }
+    }
+
     @Test func everyCommandHasASynopsisLineAndAnEntry() {
         #expect(!Self.page.isEmpty)
         for command in HCConnect.commands {
