@@ -180,7 +180,7 @@ import Testing
             // ids up), then ten times as many archived entries before it, below
             let archive = schema.quoted + "._trigger_log_archive"
             try schema.connection.execute("INSERT INTO \(archive) (id) VALUES (300000)")
-            try schema.connection.execute("SELECT hcemu.generate_log($1, 20000, 2000, 0.1)", [.text(schema.name)])
+            try schema.connection.execute("SELECT hcemu.generate_log($1, 10000, 1000, 0.1)", [.text(schema.name)])
             try schema.connection.execute("DELETE FROM \(archive) WHERE id = 300000")
             let store = try TriggerLogStore(connection: schema.connection, schemaName: schema.name)
             let hourly = store.failureTrendStatement(by: .hour, over: .last(24), matching: TriggerLogQuery())
@@ -196,7 +196,7 @@ import Testing
             let smallPages = try pages()
             let failuresBefore = try store.failureTrend(by: .hour, over: .last(24)).total.counts
 
-            try schema.connection.execute("SELECT hcemu.grow_archive($1, 200000, false)", [.text(schema.name)])
+            try schema.connection.execute("SELECT hcemu.grow_archive($1, 100000, false)", [.text(schema.name)])
             try schema.connection.execute("VACUUM ANALYZE \(archive)")
             #expect(try pages() > 5 * smallPages)
             _ = try Self.cost(store, hourly)
