@@ -115,6 +115,20 @@ import Testing
             // minute ago" fall on days 6 apart (run just after midnight)
             #expect([6, 7].contains(counts.count), "\(counts)")
             #expect(counts.first == "1" && counts.last == "1" && counts.dropFirst().dropLast().allSatisfy { $0 == "0" })
+            // a day is named by its date
+            let text = try hcconnect(["trend", "--by", "day"], schema: schema.name)
+            #expect(text.lines.first?.hasPrefix("failures by day since ") == true)
+            #expect(text.lines.first?.contains(": 2 · peak 1 on ") == true, "\(text.stdout)")
+            #expect(text.lines.first?.hasSuffix(":00") == false)
+        }
+    }
+
+    @Test func perTableWithoutFailuresStillDrawsTheWindow() throws {
+        try TestDatabase.withConnectSchema { schema in
+            let result = try hcconnect(["trend", "--per-table"], schema: schema.name)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.lines.count == 1 + TrendCommand.chartHeight + 2)
+            #expect(result.lines.first?.hasSuffix(": 0") == true)
         }
     }
 

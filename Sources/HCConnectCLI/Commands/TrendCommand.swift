@@ -118,7 +118,8 @@ enum TrendCommand: Command {
     static func text(_ trend: FailureTrend, perTable: Bool, width: Int) -> [String] {
         let labels = trend.starts.map { label($0, bucket: trend.bucket) }
         var lines = [headline(trend.total, trend: trend, title: "failures by \(trend.bucket.rawValue)")]
-        guard perTable else {
+        // per table without any failure: the total's empty chart still shows the window
+        guard perTable, !trend.tables.isEmpty else {
             return lines + FailureChart.lines(trend.total.counts, labels: labels, width: width, height: chartHeight)
         }
         for series in trend.tables {
@@ -129,14 +130,22 @@ enum TrendCommand: Command {
         return lines
     }
 
-    /// `failures by hour since 2026-12-04 18:00: 42 · peak 12 at 2026-12-05 14:00`.
+    /// `failures by hour since 2026-12-04 18:00: 42 · peak 12 at 2026-12-05 14:00`, by day
+    /// `failures by day since 2026-11-25: 22 · peak 7 on 2026-12-02`.
     static func headline(_ series: FailureTrend.Series, trend: FailureTrend, title: String) -> String {
-        let start = trend.starts.first.map { " since " + $0.minuteDescription } ?? ""
+        let start = trend.starts.first.map { " since " + name($0, bucket: trend.bucket) } ?? ""
         var line = "\(title)\(start): \(ReadableFigure.count(series.total))"
         if series.peak > 0, let index = series.counts.firstIndex(of: series.peak) {
-            line += " · peak \(ReadableFigure.count(series.peak)) at \(trend.starts[index].minuteDescription)"
+            let at = trend.bucket == .day ? "on" : "at"
+            line += " · peak \(ReadableFigure.count(series.peak)) \(at) \(name(trend.starts[index], bucket: trend.bucket))"
         }
         return line
+    }
+
+    /// A bucket by its start: the time to the minute for an hour, the date for a day.
+    static func name(_ start: PostgresTimestamp, bucket: FailureTrend.Bucket) -> String {
+        let minute = start.minuteDescription
+        return bucket == .day && minute.count == 16 ? String(minute.prefix(10)) : minute
     }
 
     /// A bucket's label under the chart: its hour (`18:00`), or its date (`12-05`) for a day
