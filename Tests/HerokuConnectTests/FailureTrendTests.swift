@@ -174,7 +174,7 @@ import Testing
         return (try total("Shared Hit Blocks") + total("Shared Read Blocks"), plan)
     }
 
-    @Test(.timeLimit(.minutes(2))) func theHourlyWindowDoesNotGrowWithTheArchive() throws {
+    @Test(.timeLimit(.minutes(3))) func theHourlyWindowDoesNotGrowWithTheArchive() throws {
         try TestDatabase.withConnectSchema { schema in
             // a log of the last days above id 300,000 (a placeholder entry moves generate_log's
             // ids up), then ten times as many archived entries before it, below
