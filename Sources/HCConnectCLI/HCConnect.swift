@@ -10,9 +10,10 @@ public enum HCConnect {
     /// The commands, in the order help lists them.
     static let commands: [any Command.Type] = [
         FailedCommand.self, ListCommand.self, ShowCommand.self, RelatedCommand.self, HistoryCommand.self,
-        TablesCommand.self, StatsCommand.self, ErrorsCommand.self, CheckCommand.self, RetryCommand.self,
-        IgnoreCommand.self, CaptureInsertCommand.self, CaptureUpdateCommand.self, CleanupCommand.self,
-        WatchCommand.self, ConsoleCommand.self, ExportCommand.self, CompletionCommand.self, HelpCommand.self,
+        TablesCommand.self, StatsCommand.self, ErrorsCommand.self, TrendCommand.self, CheckCommand.self,
+        RetryCommand.self, IgnoreCommand.self, CaptureInsertCommand.self, CaptureUpdateCommand.self,
+        CleanupCommand.self, WatchCommand.self, ConsoleCommand.self, ExportCommand.self, CompletionCommand.self,
+        HelpCommand.self,
     ]
 
     /// Runs one command line.

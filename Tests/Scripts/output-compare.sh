@@ -169,6 +169,9 @@ for format in table json csv; do
     read_case list --limit 20 --format "$format"
     read_case list --state SUCCESS --since 30d --format "$format"
     read_case errors --format "$format"
+    read_case trend --format "$format"
+    read_case trend --by day --since 14d --per-table --format "$format"
+    read_case trend --table "$table" --code UNABLE_TO_LOCK_ROW --since 3d --format "$format"
     read_case show "$live_failed" --format "$format"
     read_case show "$success" --format "$format"
     read_case related "$live_failed" --format "$format"
@@ -201,6 +204,10 @@ read_case failed --format xml
 read_case failed --table no_such_table
 read_case failed --since yesterday
 read_case list --state NOPE
+read_case trend --by week
+read_case trend --since yesterday
+read_case trend --since 100w
+read_case trend --table no_such_table
 read_case check --max-failed x
 read_case retry
 read_case retry abc

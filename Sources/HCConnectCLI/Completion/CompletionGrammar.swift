@@ -100,6 +100,7 @@ struct CompletionGrammar {
         case EntryFilters.source.name: return .words(TriggerLogQuery.Source.allCases.map(\.rawValue))
         case EntryFilters.table.name: return .mappedTables
         case RetryCommand.writeModeOption.name: return .words(WriteMode.allCases.map(\.rawValue))
+        case TrendCommand.by.name: return .words(FailureTrend.Bucket.allCases.map(\.rawValue))
         default: break
         }
         switch spec.kind {

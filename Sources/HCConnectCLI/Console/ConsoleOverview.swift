@@ -122,7 +122,7 @@ struct ConsoleOverview {
         }
         let series = chartTable == nil ? trend.total : trend.series(of: chartTable)
         let counts = series?.counts ?? Array(repeating: 0, count: trend.starts.count)
-        let labels = trend.starts.map(\.minuteDescription)  // MERGE: TrendCommand.label
+        let labels = trend.starts.map { TrendCommand.label($0, bucket: trend.bucket) }
         let lines = FailureChart.lines(counts, labels: labels, width: max(20, area.width - 4), height: max(1, height - 3))
         for (offset, line) in lines.enumerated() where top + 1 + offset < area.top + area.height {
             screen.put("  " + line, row: top + 1 + offset, column: area.left, width: area.width, style: .init(foreground: 36))

@@ -121,41 +121,7 @@ extension TriggerLogStore {
     public func failureTrend(
         by bucket: FailureTrend.Bucket, over window: FailureTrend.Window, matching query: TriggerLogQuery = TriggerLogQuery()
     ) throws -> FailureTrend {
-        var filters = query
-        filters.states = FailureTrend.failureStates
-        filters.createdSince = nil
-        filters.createdUntil = nil
-        var statement = SQLStatement()
-        let unit = statement.bind(.text(bucket.unit))
-        let step = statement.bind(.text(bucket.step)) + "::interval"
-        let current = "date_trunc(\(unit), now())"
-        var conditions = filters.condition(&statement)
-        let first: String
-        switch window {
-        case .last(let count):
-            let buckets = min(max(count, 1), FailureTrend.maximumBuckets)
-            first = "(\(current) - \(statement.bind(.int(buckets - 1)))::int * \(step))"
-            conditions += " AND created_at >= " + first
-        case .retained:
-            let earliest = "\(current) - \(statement.bind(.int(FailureTrend.maximumBuckets - 1)))::int * \(step)"
-            first = "greatest(\(earliest), coalesce((SELECT date_trunc(\(unit), min(failed_at)) FROM failures"
-                + " WHERE isfinite(failed_at)), \(current)))"
-        }
-        let branches = filters.source.locations.map { location in
-            "SELECT table_name, greatest(coalesce(processed_at, updated_at, created_at), created_at) AS failed_at"
-                + " FROM \(location.qualifiedName(in: schemaName)) WHERE \(conditions)"
-        }
-        statement.append(
-            """
-            WITH failures AS (\(branches.joined(separator: " UNION ALL "))),
-            bounds AS (SELECT \(first) AS first, \(current) AS last),
-            buckets AS (SELECT generate_series(bounds.first, bounds.last, \(step)) AS start FROM bounds),
-            counted AS (SELECT date_trunc(\(unit), least(failed_at, now())) AS start, table_name, count(*) AS failures
-                        FROM failures GROUP BY 1, 2)
-            SELECT now() AS now, buckets.start, counted.table_name, coalesce(counted.failures, 0) AS failures
-            FROM buckets LEFT JOIN counted USING (start)
-            ORDER BY buckets.start, counted.table_name
-            """)
+        let statement = failureTrendStatement(by: bucket, over: window, matching: query)
         let rows = try connection.query(statement.sql, statement.parameters)
         let nowColumn = try rows.column("now")
         let startColumn = try rows.column("start")
@@ -165,7 +131,7 @@ extension TriggerLogStore {
         var measuredAt: PostgresTimestamp?
         var totals: [Int] = []
         var perTable: [String?: [Int: Int]] = [:]
-        for table in filters.tables { perTable[table] = [:] }
+        for table in query.tables { perTable[table] = [:] }
         for row in rows {
             if measuredAt == nil { measuredAt = try row.timestamp(nowColumn) }
             guard let start = try row.timestamp(startColumn) else { continue }
@@ -190,5 +156,51 @@ extension TriggerLogStore {
         return FailureTrend(
             bucket: bucket, starts: starts, measuredAt: measuredAt ?? starts.last ?? PostgresTimestamp(microsecondsSinceEpoch: 0),
             total: FailureTrend.Series(table: nil, counts: totals), tables: tables)
+    }
+
+    /// The statement of ``failureTrend(by:over:matching:)``: per bucket of the window (every
+    /// one, in order), the server's `now()`, the bucket's start, and the failures per
+    /// `table_name` (one row with 0 and no table for a bucket without failures).
+    func failureTrendStatement(
+        by bucket: FailureTrend.Bucket, over window: FailureTrend.Window, matching query: TriggerLogQuery
+    ) -> SQLStatement {
+        var filters = query
+        filters.states = FailureTrend.failureStates
+        filters.createdSince = nil
+        filters.createdUntil = nil
+        var statement = SQLStatement()
+        let unit = statement.bind(.text(bucket.unit)) + "::text"
+        let step = statement.bind(.text(bucket.step)) + "::interval"
+        let current = "date_trunc(\(unit), now())"
+        var conditions = filters.condition(&statement)
+        let first: String
+        switch window {
+        case .last(let count):
+            let buckets = min(max(count, 1), FailureTrend.maximumBuckets)
+            first = "(\(current) - \(statement.bind(.int(buckets - 1)))::int * \(step))"
+            conditions += " AND created_at >= " + first
+        case .retained:
+            let earliest = "\(current) - \(statement.bind(.int(FailureTrend.maximumBuckets - 1)))::int * \(step)"
+            // from the oldest failure's bucket, but no further back than the most buckets,
+            // and never after the current one (a time in the future counts as now)
+            first = "least(\(current), greatest(\(earliest), coalesce((SELECT date_trunc(\(unit), min(failed_at))"
+                + " FROM failures WHERE isfinite(failed_at)), \(current))))"
+        }
+        let branches = filters.source.locations.map { location in
+            "SELECT table_name, greatest(coalesce(processed_at, updated_at, created_at), created_at) AS failed_at"
+                + " FROM \(location.qualifiedName(in: schemaName)) WHERE \(conditions)"
+        }
+        statement.append(
+            """
+            WITH failures AS (\(branches.joined(separator: " UNION ALL "))),
+            bounds AS (SELECT \(first) AS first, \(current) AS last),
+            buckets AS (SELECT generate_series(bounds.first, bounds.last, \(step)) AS start FROM bounds),
+            counted AS (SELECT date_trunc(\(unit), least(failed_at, now())) AS start, table_name, count(*) AS failures
+                        FROM failures GROUP BY 1, 2)
+            SELECT now() AS now, buckets.start, counted.table_name, coalesce(counted.failures, 0) AS failures
+            FROM buckets LEFT JOIN counted USING (start)
+            ORDER BY buckets.start, counted.table_name
+            """)
+        return statement
     }
 }
