@@ -107,6 +107,23 @@ import Testing
         #expect(Help.command(ConsoleCommand.self).contains("Keys:\n"))
     }
 
+    @Test func withoutATerminalTheConsoleSaysWhatToUseInstead() throws {
+        let piped = try hcconnect(["console"])
+        #expect(piped.status == 2)
+        #expect(piped.stderr == "hcconnect: the console needs a terminal on standard input and output; for scripts use hcconnect failed, errors or trend\n")
+        let dumb = try hcconnect(["console"], environment: ["TERM": "dumb"], terminal: true, columns: 300, inputIsTerminal: true)
+        #expect(dumb.status == 2)
+        #expect(dumb.stderr.contains("TERM is dumb; use hcconnect failed or errors instead"))
+        #expect(dumb.stdout.isEmpty && !dumb.stderr.contains("\u{1B}["), "the screen was not touched")
+        let extra = try hcconnect(["console", "account"], terminal: true, columns: 300, inputIsTerminal: true)
+        #expect(extra.status == 2)
+        #expect(extra.stderr.contains("account"))
+        let mode = try hcconnect(["console", "--write-mode", "sideways"], terminal: true, columns: 300, inputIsTerminal: true)
+        #expect(mode.status == 2)
+        #expect(mode.stderr.contains("--write-mode") && mode.stderr.contains("sideways"))
+        #expect([piped, dumb, extra, mode].allSatisfy { $0.stderr.split(separator: "\n").count == 1 })
+    }
+
     @Test func theKeyListIsSearchable() {
         var help = ConsoleHelpState()
         help.search = "retry"
