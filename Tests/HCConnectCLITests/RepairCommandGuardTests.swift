@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// `retry` and `ignore`: the guards (states, locks, confirmation) and dry runs.
-extension RepairCommandTests {
+extension IntegrationSuites.RepairCommandTests {
     // MARK: - Guards
 
     @Test(arguments: ["retry", "ignore"])

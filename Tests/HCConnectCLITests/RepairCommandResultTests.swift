@@ -5,7 +5,7 @@ import Testing
 
 /// `retry` and `ignore`: the result in every format, --max and --batch-size, wrong command
 /// lines, ignore's own forms, and help.
-extension RepairCommandTests {
+extension IntegrationSuites.RepairCommandTests {
     // MARK: - The result
 
     @Test func theJSONResultIsOneObjectWithEveryCount() throws {

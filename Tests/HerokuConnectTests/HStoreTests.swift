@@ -77,101 +77,103 @@ import Testing
     }
 }
 
-/// The reader against PostgreSQL's own hstore: on values written by hstore itself, and
-/// against its parser (`text::hstore`) on thousands of seeded random texts, valid and not:
-/// where PostgreSQL accepts a text, hcconnect reads the same pairs; where it refuses one,
-/// hcconnect reports the text as malformed.
-@Suite(.tags(.database), .needsTestDatabase) struct HStoreAgainstPostgresTests {
-    /// The parser agrees with PostgreSQL's own hstore on values written by hstore itself.
-    @Test func agreesWithPostgres() throws {
-        let connection = try TestDatabase.connect()
-        let samples: [[String: String?]] = [
-            ["name": "Acme \"Inc\"", "path": "C:\\x\\y", "note": "a, b => c\nnext line", "nil": nil, "": ""],
-            ["ключ": "значение", "emoji 🚀": "東京", "tab\tkey": "tab\tvalue", "comma,key": ",,,"],
-            ["only": nil],
-            [:],
-        ]
-        for sample in samples {
-            let keys = Array(sample.keys)
-            let values = keys.map { sample[$0]! }
-            let rows = try connection.query(
-                "SELECT hstore($1::text[], $2::text[])::text", [.array(keys), .array(values)])
-            let text = try #require(rows[0].string(0))
-            let fields = HStore(text: text)
-            #expect(fields.isWellFormed, "\(text)")
-            #expect(fields.pairs.count == sample.count)
-            for pair in fields.pairs {
-                #expect(sample[pair.key] == .some(pair.value), "\(pair.key)")
-            }
-            // And PostgreSQL reads our own output back to the same hstore.
-            let roundTrip = try connection.query(
-                "SELECT $1::hstore = $2::hstore", [.text(HStore(pairs: fields.pairs).text), .text(text)])
-            #expect(try roundTrip[0].bool(0) == true)
-        }
-    }
-
-    /// SplitMix64, so that a failing text can be made again from the seed.
-    typealias Random = SeededRandom
-
-    /// Pieces that hit every state of both parsers.
-    static let pieces = [
-        "\"", "\\", "=", ">", "=>", ",", " ", "\n", "\t", "a", "b", "key", "Value", "NULL", "null", "nUlL",
-        "é", "東京", "🚀", "\"\"", "\\\"", "\\\\", "=>\"x\"", "\"k\"=>", ", ", "''",
-    ]
-
-    static func randomText(_ random: inout Random) -> String {
-        if random.below(3) == 0 {
-            // a valid text in hstore's own form, then mutated
-            var text = (0..<random.below(4) + 1).map { n in
-                "\"k\(n)\(pieces[random.below(pieces.count)])\"=>" + (random.below(4) == 0 ? "NULL" : "\"v\(n)\"")
-            }.joined(separator: ", ")
-            for _ in 0..<random.below(3) {
-                var characters = Array(text)
-                let at = random.below(characters.count + 1)
-                switch random.below(3) {
-                case 0 where at < characters.count: characters.remove(at: at)
-                default: characters.insert(contentsOf: pieces[random.below(pieces.count)], at: at)
+extension IntegrationSuites {
+    /// The reader against PostgreSQL's own hstore: on values written by hstore itself, and
+    /// against its parser (`text::hstore`) on thousands of seeded random texts, valid and not:
+    /// where PostgreSQL accepts a text, hcconnect reads the same pairs; where it refuses one,
+    /// hcconnect reports the text as malformed.
+    @Suite(.tags(.database)) struct HStoreAgainstPostgresTests {
+        /// The parser agrees with PostgreSQL's own hstore on values written by hstore itself.
+        @Test func agreesWithPostgres() throws {
+            let connection = try TestDatabase.connect()
+            let samples: [[String: String?]] = [
+                ["name": "Acme \"Inc\"", "path": "C:\\x\\y", "note": "a, b => c\nnext line", "nil": nil, "": ""],
+                ["ключ": "значение", "emoji 🚀": "東京", "tab\tkey": "tab\tvalue", "comma,key": ",,,"],
+                ["only": nil],
+                [:],
+            ]
+            for sample in samples {
+                let keys = Array(sample.keys)
+                let values = keys.map { sample[$0]! }
+                let rows = try connection.query(
+                    "SELECT hstore($1::text[], $2::text[])::text", [.array(keys), .array(values)])
+                let text = try #require(rows[0].string(0))
+                let fields = HStore(text: text)
+                #expect(fields.isWellFormed, "\(text)")
+                #expect(fields.pairs.count == sample.count)
+                for pair in fields.pairs {
+                    #expect(sample[pair.key] == .some(pair.value), "\(pair.key)")
                 }
-                text = String(characters)
+                // And PostgreSQL reads our own output back to the same hstore.
+                let roundTrip = try connection.query(
+                    "SELECT $1::hstore = $2::hstore", [.text(HStore(pairs: fields.pairs).text), .text(text)])
+                #expect(try roundTrip[0].bool(0) == true)
             }
-            return text
         }
-        return (0..<random.below(12)).map { _ in pieces[random.below(pieces.count)] }.joined()
-    }
 
-    @Test func theReaderAgreesWithPostgresOnRandomTexts() throws {
-        let connection = try TestDatabase.connect()
-        let seed = SeededRandom.seed(from: "HCCONNECT_HSTORE_SEED", fallback: 20261124)
-        var random = Random(seed: seed)
-        var accepted = 0
-        var refused = 0
-        for round in 0..<3_000 {
-            let text = Self.randomText(&random)
-            let fields = HStore(text: text)
-            let json: String?
-            do throws(PostgresError) {
-                json = try connection.query("SELECT hstore_to_json($1::hstore)::text", [.text(text)])[0].string(0)
-            } catch {
-                #expect(error.sqlState == "XX000" || error.sqlState == "42601", "\(error) for \(text.debugDescription)")
-                json = nil
+        /// SplitMix64, so that a failing text can be made again from the seed.
+        typealias Random = SeededRandom
+
+        /// Pieces that hit every state of both parsers.
+        static let pieces = [
+            "\"", "\\", "=", ">", "=>", ",", " ", "\n", "\t", "a", "b", "key", "Value", "NULL", "null", "nUlL",
+            "é", "東京", "🚀", "\"\"", "\\\"", "\\\\", "=>\"x\"", "\"k\"=>", ", ", "''",
+        ]
+
+        static func randomText(_ random: inout Random) -> String {
+            if random.below(3) == 0 {
+                // a valid text in hstore's own form, then mutated
+                var text = (0..<random.below(4) + 1).map { n in
+                    "\"k\(n)\(pieces[random.below(pieces.count)])\"=>" + (random.below(4) == 0 ? "NULL" : "\"v\(n)\"")
+                }.joined(separator: ", ")
+                for _ in 0..<random.below(3) {
+                    var characters = Array(text)
+                    let at = random.below(characters.count + 1)
+                    switch random.below(3) {
+                    case 0 where at < characters.count: characters.remove(at: at)
+                    default: characters.insert(contentsOf: pieces[random.below(pieces.count)], at: at)
+                    }
+                    text = String(characters)
+                }
+                return text
             }
-            let context = "seed \(seed), round \(round), text \(text.debugDescription)"
-            guard let json else {
-                refused += 1
-                #expect(!fields.isWellFormed, "PostgreSQL refuses, hcconnect reads \(fields.pairs): \(context)")
-                continue
-            }
-            accepted += 1
-            #expect(fields.isWellFormed, "PostgreSQL accepts, hcconnect says \(String(describing: fields.error)): \(context)")
-            let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
-            let expected = object.mapValues { $0 is NSNull ? nil : $0 as? String }
-            // PostgreSQL keeps one of duplicated keys; compare the keys, and the values of the others
-            #expect(Set(fields.pairs.map(\.key)) == Set(expected.keys), "\(context)")
-            let counts = Dictionary(fields.pairs.map { ($0.key, 1) }, uniquingKeysWith: +)
-            for pair in fields.pairs where counts[pair.key] == 1 {
-                #expect(expected[pair.key] == .some(pair.value), "\(pair.key): \(context)")
-            }
+            return (0..<random.below(12)).map { _ in pieces[random.below(pieces.count)] }.joined()
         }
-        #expect(accepted > 500 && refused > 500, "both kinds of text were tried: \(accepted) accepted, \(refused) refused")
+
+        @Test func theReaderAgreesWithPostgresOnRandomTexts() throws {
+            let connection = try TestDatabase.connect()
+            let seed = SeededRandom.seed(from: "HCCONNECT_HSTORE_SEED", fallback: 20261124)
+            var random = Random(seed: seed)
+            var accepted = 0
+            var refused = 0
+            for round in 0..<3_000 {
+                let text = Self.randomText(&random)
+                let fields = HStore(text: text)
+                let json: String?
+                do throws(PostgresError) {
+                    json = try connection.query("SELECT hstore_to_json($1::hstore)::text", [.text(text)])[0].string(0)
+                } catch {
+                    #expect(error.sqlState == "XX000" || error.sqlState == "42601", "\(error) for \(text.debugDescription)")
+                    json = nil
+                }
+                let context = "seed \(seed), round \(round), text \(text.debugDescription)"
+                guard let json else {
+                    refused += 1
+                    #expect(!fields.isWellFormed, "PostgreSQL refuses, hcconnect reads \(fields.pairs): \(context)")
+                    continue
+                }
+                accepted += 1
+                #expect(fields.isWellFormed, "PostgreSQL accepts, hcconnect says \(String(describing: fields.error)): \(context)")
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+                let expected = object.mapValues { $0 is NSNull ? nil : $0 as? String }
+                // PostgreSQL keeps one of duplicated keys; compare the keys, and the values of the others
+                #expect(Set(fields.pairs.map(\.key)) == Set(expected.keys), "\(context)")
+                let counts = Dictionary(fields.pairs.map { ($0.key, 1) }, uniquingKeysWith: +)
+                for pair in fields.pairs where counts[pair.key] == 1 {
+                    #expect(expected[pair.key] == .some(pair.value), "\(pair.key): \(context)")
+                }
+            }
+            #expect(accepted > 500 && refused > 500, "both kinds of text were tried: \(accepted) accepted, \(refused) refused")
+        }
     }
 }

@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 /// The guards of a repair: states, selections, batches, locks and dry runs.
-extension TriggerLogRepairTests {
+extension IntegrationSuites.TriggerLogRepairTests {
     // MARK: Guards
 
     /// Entries named explicitly that are not FAILED, in any state (documented, unknown or

@@ -24,32 +24,46 @@ extension Tag {
     public static let lanes: Set<Tag> = [.unit, .database, .process]
 }
 
-/// Cancels a database or process suite, with one line naming `make test`, when the tests run
-/// without the test database (a plain `swift test`): only the unit lane runs then.
+/// The database and process suites, every suite outside the unit lane, nested in one parent
+/// so that a plain `swift test` (no test database) cancels them all with one line naming
+/// `make test`, and runs the unit lane.
 ///
-/// Each suite outside the unit lane carries it: `@Suite(.tags(.database), .needsTestDatabase)`.
-public struct TestDatabaseRequirement: SuiteTrait, TestScoping {
-    /// Applies to the suite as a whole, once: its tests are not reported one by one.
-    public var isRecursive: Bool { false }
+/// A suite outside the unit lane is declared in an extension, in whichever test target holds it:
+///
+/// ```swift
+/// extension IntegrationSuites {
+///     @Suite(.tags(.database)) struct ShowAndTablesCommandTests { … }
+/// }
+/// ```
+///
+/// Its id becomes `TestSupport.IntegrationSuites/ShowAndTablesCommandTests` (Swift Testing
+/// names a suite after the module of the type it extends); the name alone still selects it
+/// (`--filter ShowAndTablesCommandTests`). `Tests/Scripts/lanes.sh` checks that the suites in
+/// here are in the database or process lane and the suites outside in the unit lane.
+///
+/// One parent rather than a trait on each suite: a cancelled suite is reported on a line of
+/// its own, and its children, never started, on none (a disabled suite would report each child
+/// as skipped).
+@Suite(.needsTestDatabase) public enum IntegrationSuites {}
 
-    public func provideScope(
+/// Cancels ``IntegrationSuites`` with one line naming `make test` when the tests run without
+/// the test database (a plain `swift test`), so that only the unit lane runs then.
+struct TestDatabaseRequirement: SuiteTrait, TestScoping {
+    /// Applies to the parent alone: its suites, never started, are not reported one by one.
+    var isRecursive: Bool { false }
+
+    func provideScope(
         for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
     ) async throws {
-        if test.isSuite {
-            let lanes = test.tags.intersection(Tag.lanes)
-            #expect(
-                lanes.count == 1 && !lanes.contains(.unit),
-                "a suite that needs the test database is in the database or the process lane, not \(lanes)")
-            if !TestDatabase.isConfigured {
-                try Test.cancel("needs the test database: run `make test` (HCCONNECT_TEST_DATABASE_URL is not set)")
-            }
+        if test.isSuite, !TestDatabase.isConfigured {
+            try Test.cancel(
+                "the database and process suites need the test database: run `make test` (HCCONNECT_TEST_DATABASE_URL is not set)")
         }
         try await function()
     }
 }
 
 extension Trait where Self == TestDatabaseRequirement {
-    /// The suite runs only with the test database `make test` starts; without it (a plain
-    /// `swift test`) it is cancelled with one line naming `make test`.
-    public static var needsTestDatabase: Self { TestDatabaseRequirement() }
+    /// Runs the suite only with the test database `make test` starts (on ``IntegrationSuites``).
+    static var needsTestDatabase: Self { TestDatabaseRequirement() }
 }
