@@ -262,8 +262,9 @@ final class ConsoleApp {
         let endpoint = store.connection.endpointDescription
         let database = endpoint.split(separator: "/").last.map(String.init) ?? endpoint
         let state = isConnected ? "● live " + lastRefresh : "○ reconnecting"
-        var left = " hcconnect · \(database) · \(store.schemaName.name) · \(writeMode.rawValue) writes"
-        if readOnly { left += " · read-only" }
+        // read-only first: it must never be cut off
+        let left = " hcconnect · " + (readOnly ? "read-only · " : "")
+            + "\(database) · \(store.schemaName.name) · \(writeMode.rawValue) writes"
         let stateWidth = DisplayText.width(state) + 2
         screen.highlight(row: 0, style: .reverse)
         screen.put(
