@@ -110,7 +110,7 @@ struct ConsoleOverview {
         let title: String
         if showsDays {
             trend = daily?.trend
-            title = "Failures per day, over the archive (\(scope)) · read at \(daily?.readAt ?? "-") · d: per hour"
+            title = "Failures per day, whole log (\(scope)) · read \(daily?.readAt ?? "-") · d: hourly"
         } else {
             trend = hourly
             title = "Failures per hour, last 24 hours (\(scope)) · p: table · d: per day"
