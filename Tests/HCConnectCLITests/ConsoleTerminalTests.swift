@@ -152,6 +152,38 @@ extension IntegrationSuites {
             }
         }
 
+        @Test func aTerminalTooSmallSaysSoAndTheViewsComeBack() throws {
+            try TestDatabase.withConnectSchema { schema in
+                _ = try prepare(schema)
+                let terminal = try console(schema)
+                defer { terminal.close() }
+                try terminal.waitFor("FAILED 6")
+                try terminal.resize(columns: 40, rows: 10)
+                try terminal.waitFor("needs at least 50×12")
+                try terminal.resize(columns: 80, rows: 24)
+                try terminal.waitFor("FAILED 6")
+            }
+        }
+
+        @Test func aLostConnectionIsShownAndTheConsoleReconnects() throws {
+            try TestDatabase.withConnectSchema { schema in
+                _ = try prepare(schema)
+                let terminal = try console(schema)
+                defer { terminal.close() }
+                try terminal.waitFor("FAILED 6")
+                let ended = try schema.connection.query(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'hcconnect'"
+                        + " AND pid <> pg_backend_pid() AND strpos(query, $1) > 0", [.text(schema.name)])
+                #expect(try ended[0].int(0) == 1, "the console's session was found and ended")
+                try terminal.waitFor("reconnecting")
+                try terminal.waitFor("reconnected at")
+                // and it is live again: a new failure appears
+                try schema.insertEntry(table: "account", recordID: 9, message: "FIELD_INTEGRITY_EXCEPTION: after the reconnection")
+                let screen = try terminal.waitFor("FAILED 7")
+                #expect(screen[0].contains("● live"))
+            }
+        }
+
         @Test(arguments: [("q", Int32(0)), ("C-c", Int32(130)), ("SIGTERM", Int32(143)), ("SIGHUP", Int32(129))])
         func everyWayOutLeavesTheTerminalAsItWas(_ way: String, _ status: Int32) throws {
             try TestDatabase.withConnectSchema { schema in

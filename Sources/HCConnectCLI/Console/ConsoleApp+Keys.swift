@@ -71,6 +71,11 @@ extension ConsoleApp {
         case .captureUpdate: if view == .entries || view == .entry { planCaptureUpdate() }
         case .retryAll, .ignoreAll:
             guard view == .entries || view == .causes else { return }
+            if view == .entries, !entries.filter.states.isEmpty, !entries.filter.states.contains(.failed) {
+                message = ("retry and ignore change FAILED entries; the list shows "
+                    + entries.filter.states.map(\.rawValue).joined(separator: ", ") + " (s changes the states)", true)
+                return
+            }
             do {
                 guard let scope = try filteredScope() else { return }
                 plan(binding == .retryAll ? .retry(writeMode, viaConnect: false) : .ignore, on: scope)

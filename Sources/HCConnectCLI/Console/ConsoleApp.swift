@@ -60,6 +60,11 @@ final class ConsoleApp {
     /// How long after a notification the refresh waits for more (a burst is one refresh).
     static let notificationDelay: Duration = .milliseconds(300)
     static let reconnectInterval: Duration = .seconds(2)
+    /// Below this size the views are not drawn (80×24 is the size everything fits).
+    static let smallest = ConsoleTerminal.Size(columns: 50, rows: 12)
+    /// The least time between two refreshes that notifications cause.
+    static let minimumRefreshGap: Duration = .seconds(2)
+    var lastRefreshAt: ContinuousClock.Instant = .now
 
     init(
         context: CommandContext, store: TriggerLogStore, terminal: ConsoleTerminal?, readOnly: Bool,
@@ -164,7 +169,11 @@ final class ConsoleApp {
     private func takeNotifications() {
         do {
             let notifications = try store.connection.waitForNotifications(timeout: .zero)
-            if !notifications.isEmpty { refreshDue = min(refreshDue, .now + Self.notificationDelay) }
+            // a busy log notifies on every change: one refresh per burst, at most one every
+            // minimumRefreshGap
+            if !notifications.isEmpty {
+                refreshDue = min(refreshDue, max(.now + Self.notificationDelay, lastRefreshAt + Self.minimumRefreshGap))
+            }
         } catch {
             connectionFailed(error)
         }
@@ -175,6 +184,7 @@ final class ConsoleApp {
     /// the backlog cost, never a scan of the archive (``TriggerLogStatistics/Counting/actionable``).
     func refresh(everything: Bool) {
         refreshDue = .now + Self.refreshInterval
+        lastRefreshAt = .now
         do {
             try overview.load(store)
             switch view {
@@ -244,6 +254,14 @@ final class ConsoleApp {
     /// The whole screen as it should look now.
     func frame() -> ConsoleScreen {
         var screen = ConsoleScreen(columns: size.columns, rows: size.rows, showsColors: style.isEnabled)
+        guard size.columns >= Self.smallest.columns, size.rows >= Self.smallest.rows else {
+            // too small to draw the views: say so, and wait for a resize (q still quits)
+            screen.put(
+                "hcconnect console needs at least \(Self.smallest.columns)×\(Self.smallest.rows)"
+                    + " (80×24 to see everything); this terminal is \(size.columns)×\(size.rows). q quits.",
+                row: 0, column: 0)
+            return screen
+        }
         drawHeader(&screen)
         let body = ConsoleArea(top: 2, left: 0, width: size.columns, height: max(1, size.rows - 4))
         switch view {
