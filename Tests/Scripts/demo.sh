@@ -66,6 +66,7 @@ explore it:
   hcconnect help
   hcconnect related $first
   hcconnect tables
+  hcconnect console        # the live triage console: look, then repair (? lists the keys)
   hcconnect trend --by day --per-table   # failures per day, a chart per table
   hcconnect check --max-failed 10 --max-backlog-age 15m; echo \$?
   hcconnect cleanup --retry-matching UNABLE_TO_LOCK_ROW --ignore-older-than 7d --dry-run
