@@ -255,6 +255,7 @@ extension ConsoleApp {
             entries.filter = ConsoleEntries.Filter()
             entries.filter.table = causes.table
             entries.filter.cause = group.message
+            entries.causeCount = (group.count, entries.filter)
             view = .entries
             reloadEntries()
         case .entries:

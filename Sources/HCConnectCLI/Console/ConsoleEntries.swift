@@ -65,6 +65,15 @@ struct ConsoleEntries {
     var hasOlder = false
     /// How many entries the filters select.
     var total: Int?
+    /// With a cause: its count, as the causes view read it (a cause is matched on the
+    /// client, so the server cannot count it).
+    var causeCount: (count: Int, filter: Filter)?
+
+    /// The cause's count while the filters are the ones it was opened with.
+    private var causeTotal: Int? {
+        guard let causeCount, causeCount.filter == filter else { return nil }
+        return causeCount.count
+    }
     var cursor = 0
     var top = 0
     /// The marked entries (id and place: an id can be live and archived at once).
@@ -85,7 +94,7 @@ struct ConsoleEntries {
         hasOlder = rows.count >= Self.pageSize
         cursor = 0
         top = 0
-        total = try filter.cause == nil ? store.count(matching: filter.query) : nil
+        total = try filter.cause == nil ? store.count(matching: filter.query) : causeTotal
         isLoaded = true
     }
 
@@ -94,14 +103,14 @@ struct ConsoleEntries {
     mutating func reload(_ store: TriggerLogStore) throws {
         guard isLoaded, offset == 0 else {
             if !isLoaded { try load(store) }
-            total = try filter.cause == nil ? store.count(matching: filter.query) : total
+            total = try filter.cause == nil ? store.count(matching: filter.query) : causeTotal
             return
         }
         let keep = current.map(TriggerLogRepair.Target.init)
         let wanted = max(Self.pageSize, rows.count)
         rows = try page(store, after: nil, newestFirst: true, limit: wanted)
         hasOlder = rows.count >= wanted
-        total = try filter.cause == nil ? store.count(matching: filter.query) : nil
+        total = try filter.cause == nil ? store.count(matching: filter.query) : causeTotal
         if let keep, let index = rows.firstIndex(where: { TriggerLogRepair.Target($0) == keep }) {
             // the cursor stays on its entry; the lines above it grow by the new ones
             top += index - cursor
