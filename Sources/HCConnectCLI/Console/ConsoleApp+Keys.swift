@@ -169,7 +169,7 @@ extension ConsoleApp {
             reloadEntries()
         case .searchCauses:
             causes.search = text.isEmpty ? nil : text
-            causes.cursor = 0
+            causes.list.cursor = 0
             causes.clamp()
         case .table:
             var name: String? = nil
@@ -273,7 +273,7 @@ extension ConsoleApp {
     }
 
     private func move(_ binding: ConsoleKeyMap.Binding) {
-        let page = max(1, (view == .entry ? entry?.visibleRows : view == .causes ? causes.visibleRows : entries.visibleRows) ?? 20)
+        let page = max(1, (view == .entry ? entry?.visibleRows : view == .causes ? causes.list.visibleRows : entries.visibleRows) ?? 20)
         let lines: Int
         switch binding {
         case .down: lines = 1

@@ -15,10 +15,8 @@ struct ConsoleCauses {
     var order: Order = .count
     var table: String?
     var search: String?
-    var cursor = 0
-    var top = 0
+    var list = ConsoleList()
     var isLoaded = false
-    var visibleRows = 20
 
     /// The groups shown: searched, in the chosen order.
     var shown: [FailureGroup] {
@@ -37,7 +35,7 @@ struct ConsoleCauses {
 
     var current: FailureGroup? {
         let list = shown
-        return list.indices.contains(cursor) ? list[cursor] : nil
+        return list.indices.contains(self.list.cursor) ? list[self.list.cursor] : nil
     }
 
     /// Reads the groups (a pass over the FAILED entries, as `errors` makes; the archive's
@@ -60,41 +58,26 @@ struct ConsoleCauses {
     }
 
     mutating func move(by lines: Int) {
-        cursor += lines
-        clamp()
+        list.move(by: lines, count: shown.count)
     }
 
     mutating func clamp() {
-        let count = shown.count
-        cursor = max(0, min(cursor, count - 1))
-        if cursor < top { top = cursor }
-        if cursor >= top + visibleRows { top = cursor - visibleRows + 1 }
-        top = max(0, min(top, max(0, count - visibleRows)))
-        if count == 0 { (cursor, top) = (0, 0) }
+        list.clamp(count: shown.count)
     }
 
     mutating func draw(_ screen: inout ConsoleScreen, in area: ConsoleArea) {
-        let list = shown
+        let groups = shown
         var summary = "FAILED entries by cause · sorted by \(order.rawValue)"
         if let table { summary += " · table " + table }
         if let search { summary += " · matching \"" + search + "\"" }
-        let total = ReadableFigure.count(list.reduce(0) { $0 + $1.count }) + " entries, \(list.count) causes"
-        screen.put(" " + summary, row: area.top, column: area.left, width: area.width - DisplayText.width(total) - 2, style: .dim)
-        screen.put(total + " ", row: area.top, column: area.left + area.width - DisplayText.width(total) - 1)
         let wide = area.width >= 110
-        let header = "   COUNT  LAST SEEN  24H        TABLES       " + (wide ? "FIRST SEEN        " : "") + "CAUSE"
-        screen.put(header, row: area.top + 1, column: area.left, style: .dim)
-        visibleRows = max(1, area.height - 2)
-        clamp()
-        if list.isEmpty {
-            screen.put(isLoaded ? "   No FAILED entries." : "   reading…", row: area.top + 2, column: area.left, style: .dim)
-            return
-        }
-        for line in 0..<visibleRows {
-            let index = top + line
-            guard index < list.count else { break }
-            let group = list[index]
-            let row = area.top + 2 + line
+        let lines = list.frame(
+            &screen, in: area, title: summary,
+            counts: ReadableFigure.count(groups.reduce(0) { $0 + $1.count }) + " entries, \(groups.count) causes",
+            header: "   COUNT  LAST SEEN  24H        TABLES       " + (wide ? "FIRST SEEN        " : "") + "CAUSE",
+            count: groups.count, empty: isLoaded ? "No FAILED entries." : "reading…")
+        for (index, row) in lines {
+            let group = groups[index]
             var text = "  " + DisplayText.padded(ReadableFigure.count(group.count), toColumns: 6, alignRight: true) + "  "
             text += DisplayText.fit(ConsoleEntries.age(group.lastSeen), 9) + "  "
             screen.put(text, row: row, column: area.left)
@@ -115,7 +98,7 @@ struct ConsoleCauses {
             } else {
                 screen.put(cause, row: row, column: column, width: area.left + area.width - column)
             }
-            if index == cursor { screen.highlight(row: row, column: area.left, width: area.width, style: .reverse) }
+            list.highlight(&screen, index: index, row: row, in: area)
         }
     }
 }

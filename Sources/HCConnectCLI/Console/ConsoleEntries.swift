@@ -74,13 +74,19 @@ struct ConsoleEntries {
         guard let causeCount, causeCount.filter == filter else { return nil }
         return causeCount.count
     }
-    var cursor = 0
-    var top = 0
+    var list = ConsoleList()
+    var cursor: Int {
+        get { list.cursor }
+        set { list.cursor = newValue }
+    }
+    var top: Int {
+        get { list.top }
+        set { list.top = newValue }
+    }
     /// The marked entries (id and place: an id can be live and archived at once).
     var marks: Set<TriggerLogRepair.Target> = []
     var isLoaded = false
-    /// Rows the list had room for at the last draw (a page for PgUp/PgDn).
-    var visibleRows = 20
+    var visibleRows: Int { list.visibleRows }
 
     var current: TriggerLogEntry? { rows.indices.contains(cursor) ? rows[cursor] : nil }
 
@@ -184,16 +190,11 @@ struct ConsoleEntries {
     }
 
     mutating func move(by lines: Int) {
-        cursor += lines
-        clamp()
+        list.move(by: lines, count: rows.count)
     }
 
     mutating func clamp() {
-        cursor = max(0, min(cursor, rows.count - 1))
-        if cursor < top { top = cursor }
-        if cursor >= top + visibleRows { top = cursor - visibleRows + 1 }
-        top = max(0, min(top, max(0, rows.count - visibleRows)))
-        if rows.isEmpty { (cursor, top) = (0, 0) }
+        list.clamp(count: rows.count)
     }
 
     mutating func toggleMark() {
@@ -209,23 +210,14 @@ struct ConsoleEntries {
         var counts = total.map { ReadableFigure.count($0) + " entries" } ?? "\(rows.count)\(hasOlder ? "+" : "") entries"
         if !marks.isEmpty { counts += " · \(marks.count) marked" }
         if let offset, !rows.isEmpty { counts += " · at \(ReadableFigure.count(offset + cursor + 1))" }
-        screen.put(" " + filter.summary, row: area.top, column: area.left, width: area.width - DisplayText.width(counts) - 2, style: .dim)
-        screen.put(counts + " ", row: area.top, column: area.left + area.width - DisplayText.width(counts) - 1)
         let wide = area.width >= 110
         var header = "   ID        TABLE          ACTION  RECORD  " + (filter.states == [.failed] ? "" : "STATE     ")
         header += wide ? "CREATED           MESSAGE" : "AGE   MESSAGE"
-        screen.put(header, row: area.top + 1, column: area.left, style: .dim)
-        visibleRows = max(1, area.height - 2)
-        clamp()
-        if rows.isEmpty {
-            screen.put(isLoaded ? "   No entries match." : "   reading…", row: area.top + 2, column: area.left, style: .dim)
-            return
-        }
-        for line in 0..<visibleRows {
-            let index = top + line
-            guard index < rows.count else { break }
+        let lines = list.frame(
+            &screen, in: area, title: filter.summary, counts: counts, header: header, count: rows.count,
+            empty: isLoaded ? "No entries match." : "reading…")
+        for (index, row) in lines {
             let entry = rows[index]
-            let row = area.top + 2 + line
             let marked = marks.contains(.init(entry))
             var text = (marked ? " *" : "  ") + " " + DisplayText.padded(String(entry.id), toColumns: 9) + " "
             text += DisplayText.fit(entry.tableName ?? "-", 14) + " "
@@ -238,7 +230,7 @@ struct ConsoleEntries {
             screen.put(
                 DisplayText.sanitized(entry.sfMessage ?? "", markLineBreaks: true), row: row, column: area.left + used,
                 width: area.width - used, style: entry.isArchived ? .dim : .plain)
-            if index == cursor { screen.highlight(row: row, column: area.left, width: area.width, style: .reverse) }
+            list.highlight(&screen, index: index, row: row, in: area)
         }
     }
 
