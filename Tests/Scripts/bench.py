@@ -1281,7 +1281,8 @@ def timing_rows(results, floor):
             continue
         ratio = f"{result.ratio:.2f}×" if result.ratio is not None else "—"
         if case.kind == "console":
-            rows.append([case.name, console_cell(result.hc), "—", "—", target_cell(case),
+            rows.append([case.name, console_cell(result.hc) if case.target else wall_cell(result.hc) + " per refresh",
+                         "—", "—", target_cell(case),
                          verdict(result.met) if case.target else "reported", rss_cell(result.hc, floor), "—"])
             continue
         rows.append([case.name, wall_cell(result.hc), wall_cell(result.psql), ratio, target_cell(case),
@@ -1582,7 +1583,8 @@ def console_scale_lines(cases, sizes, measured):
                          milliseconds(statistics.median(walls)), milliseconds(max(walls)),
                          f"{slowest.kind} ({milliseconds(slowest.frame_ms)})",
                          f"{statistics.median(runs.hc_buffers):,.0f}" if runs.hc_buffers else "—"])
-        out += ["**console-keys** at each size (the whole session's statements, connecting included, in buffers):", "",
+        out += [f"**console-keys** at each size (the target, p95 ≤ {CONSOLE_KEY_TARGET_MS:g} ms, is on the smallest; "
+                "buffers: every statement of the session, connecting included):", "",
                 markdown_table(["size", "presses", "p95", "median", "max", "slowest key", "buffers"], rows), ""]
         for size in sizes:
             presses = measured["console-keys"][size].details.get("presses")
@@ -1904,6 +1906,11 @@ def scale_outcome(cases, sizes, measured):
     """(cases with an error, targets missed)."""
     errors = [case.name for case in cases if any(measured[case.name][size].error for size in sizes)]
     missed = [case.name for case in cases if case.name not in errors and not growth(case, sizes, measured[case.name])[2]]
+    # console-keys: the target (p95 of the key presses) is on the smallest size, the issue's
+    # 200k-entry log; the larger sizes are reported
+    missed += [f"{case.name} (p95 at {size_label(sizes[0])})" for case in cases
+               if case.kind == "console" and case.target and case.name not in errors and measured[case.name][sizes[0]].hc
+               and percentile([run.wall_ms for run in measured[case.name][sizes[0]].hc], 0.95) > case.target]
     missed += [f"{case.name} memory" for case in cases
                if case.memory_mb and case.name not in errors and not scale_memory(case, sizes, measured[case.name])[1]]
     return errors, missed
