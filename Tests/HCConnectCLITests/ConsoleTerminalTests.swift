@@ -114,6 +114,29 @@ extension IntegrationSuites {
             }
         }
 
+        @Test func aCauseIsIgnoredWholeFromTheCausesView() throws {
+            try TestDatabase.withConnectSchema { schema in
+                let ids = try prepare(schema)
+                let terminal = try console(schema)
+                defer { terminal.close() }
+                try terminal.waitFor("FAILED 6")
+                try terminal.sendKeys("2")
+                try terminal.waitFor("DUPLICATE_VALUE")
+                try terminal.sendKeys("I")  // the first cause: the lock errors, 4 entries in both log tables
+                let screen = try terminal.waitFor("Ignore these 4 entries?")
+                #expect(screen.contains { $0.contains("the 4 FAILED entries of the cause UNABLE_TO_LOCK_ROW") })
+                try terminal.sendKeys("y")
+                try terminal.waitFor("4 changed")
+                #expect(try states(schema, ids.lock) == ["IGNORED", "IGNORED", "IGNORED"])
+                #expect(try states(schema, ids.duplicate) == ["FAILED", "FAILED"])
+                let archived = try schema.connection.query(
+                    "SELECT state FROM \(schema.quoted)._trigger_log_archive WHERE id = $1", [.int(ids.archived)])
+                #expect(archived[0].string(0) == "IGNORED")
+                try terminal.sendKeys("Escape")
+                try terminal.waitFor("FAILED 2")
+            }
+        }
+
         @Test func aFailureWrittenByAnotherSessionAppearsWithinFiveSeconds() throws {
             try TestDatabase.withConnectSchema { schema in
                 _ = try prepare(schema)

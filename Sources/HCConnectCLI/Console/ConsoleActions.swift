@@ -26,6 +26,8 @@ enum ConsoleScope {
     case entries([TriggerLogRepair.Target])
     /// Every FAILED entry a query selects.
     case selection(TriggerLogQuery, description: String)
+    /// The entries of a cause, by id (the server cannot match a masked message).
+    case cause([Int], description: String)
 }
 
 extension ConsoleApp {
@@ -38,25 +40,13 @@ extension ConsoleApp {
     }
 
     /// What the capital action keys act on: the cause under the cursor, or the filters.
-    func filteredScope() throws -> ConsoleScope? {
+    func filteredScope() -> ConsoleScope? {
         if view == .causes {
             guard let group = causes.current else { return nil }
-            // a cause is a code and a masked message: its entries are collected by id
-            var filter = ConsoleEntries.Filter()
-            filter.table = causes.table
-            filter.cause = group.message
-            var ids: [TriggerLogRepair.Target] = []
-            try store.forEachEntry(matching: filter.query.ordered(.idAscending)) { entry in
-                if filter.admits(entry) { ids.append(.init(entry)) }
-            }
-            return .entries(ids)
+            return .cause(causes.ids[group.message] ?? [], description: "cause " + group.message.summary)
         }
-        if entries.filter.cause != nil {
-            var ids: [TriggerLogRepair.Target] = []
-            try store.forEachEntry(matching: entries.filter.query.ordered(.idAscending)) { entry in
-                if entries.filter.admits(entry) { ids.append(.init(entry)) }
-            }
-            return .entries(ids)
+        if let cause = entries.filter.cause {
+            return .cause(entries.filter.causeIDs, description: "cause " + cause.summary)
         }
         return .selection(entries.filter.query, description: entries.filter.summary)
     }
@@ -83,6 +73,13 @@ extension ConsoleApp {
             case .selection(let query, let description):
                 selection = .failed(query)
                 what = "every FAILED entry of: " + description
+            case .cause(let ids, let description):
+                guard !ids.isEmpty else {
+                    message = ("the cause has no FAILED entries left", true)
+                    return
+                }
+                selection = .ids(ids)
+                what = "the \(ReadableFigure.count(ids.count)) FAILED entries of the " + description
             }
             let candidates = try repair.candidates(for: selection, records: action != .ignore)
             let (summary, changing) = try ChangePreview.dryRun(

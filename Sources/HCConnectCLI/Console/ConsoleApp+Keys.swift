@@ -76,12 +76,8 @@ extension ConsoleApp {
                     + entries.filter.states.map(\.rawValue).joined(separator: ", ") + " (s changes the states)", true)
                 return
             }
-            do {
-                guard let scope = try filteredScope() else { return }
-                plan(binding == .retryAll ? .retry(writeMode, viaConnect: false) : .ignore, on: scope)
-            } catch {
-                connectionFailed(error)
-            }
+            guard let scope = filteredScope() else { return }
+            plan(binding == .retryAll ? .retry(writeMode, viaConnect: false) : .ignore, on: scope)
         case .chartTable:
             if view == .overview { overview.nextChartTable() }
         case .chartDays:
@@ -255,6 +251,7 @@ extension ConsoleApp {
             entries.filter = ConsoleEntries.Filter()
             entries.filter.table = causes.table
             entries.filter.cause = group.message
+            entries.filter.causeIDs = causes.ids[group.message] ?? []
             entries.causeCount = (group.count, entries.filter)
             view = .entries
             reloadEntries()

@@ -12,6 +12,9 @@ struct ConsoleCauses {
     var groups: [FailureGroup] = []
     /// Per cause, its FAILED entries per hour of the last 24 hours (oldest first).
     var sparklines: [SalesforceErrorMessage: [Int]] = [:]
+    /// Per cause, the ids of its entries: Enter lists them by id, which the server can
+    /// find (it cannot mask messages).
+    var ids: [SalesforceErrorMessage: [Int]] = [:]
     var order: Order = .count
     var table: String?
     var search: String?
@@ -44,8 +47,10 @@ struct ConsoleCauses {
         var query = TriggerLogQuery.failed()
         if let table { query = query.tables([table]) }
         var hours: [SalesforceErrorMessage: [Int]] = [:]
+        var ids: [SalesforceErrorMessage: [Int]] = [:]
         let now = Int64(Glibc.time(nil)) * 1_000_000
-        let groups = try store.failureGroups(matching: query, examplesPerGroup: 3) { message, seen in
+        let groups = try store.failureGroups(matching: query, examplesPerGroup: 3) { message, seen, id in
+            ids[message, default: []].append(id)
             guard let seen, case .finite = seen.value else { return }
             let hoursAgo = Int((now - seen.microsecondsSinceEpoch) / 3_600_000_000)
             guard (0..<24).contains(hoursAgo) else { return }
@@ -53,6 +58,7 @@ struct ConsoleCauses {
         }
         self.groups = groups.groups
         sparklines = hours
+        self.ids = ids
         isLoaded = true
         clamp()
     }

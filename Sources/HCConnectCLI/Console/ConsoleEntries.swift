@@ -14,8 +14,10 @@ struct ConsoleEntries {
         /// Created in the last N seconds, with its label (`6h`).
         var since: (label: String, seconds: Int)?
         var search: String?
-        /// Opened from a cause: only entries of that code and masked message.
+        /// Opened from a cause: only entries of that code and masked message, found by the
+        /// ids the causes view read (``causeIDs``).
         var cause: SalesforceErrorMessage?
+        var causeIDs: [Int] = []
 
         static func == (lhs: Filter, rhs: Filter) -> Bool {
             lhs.states == rhs.states && lhs.table == rhs.table && lhs.source == rhs.source
@@ -28,7 +30,7 @@ struct ConsoleEntries {
             if let table { query = query.tables([table]) }
             if let since { query = query.since(.ago(seconds: since.seconds)) }
             if let search { query = query.message(containing: search) }
-            if let code = cause?.code { query = query.codes([code]) }
+            if cause != nil { query = query.ids(causeIDs.isEmpty ? [0] : causeIDs) }
             return query
         }
 
@@ -106,7 +108,23 @@ struct ConsoleEntries {
 
     /// A refresh: the same place, with what changed. At the top of the list the newest
     /// entries appear; further down the loaded entries are read again from where they start.
+    /// The ids of the cause's FAILED entries now (a pass over the FAILED entries, as the
+    /// causes view makes).
+    mutating func collectCauseIDs(_ store: TriggerLogStore) throws {
+        guard let cause = filter.cause else { return }
+        var ids: [Int] = []
+        var query = TriggerLogQuery.failed()
+        if let table = filter.table { query = query.tables([table]) }
+        _ = try store.failureGroups(matching: query, examplesPerGroup: 0) { message, _, id in
+            if message == cause { ids.append(id) }
+        }
+        let opened = causeCount.map { $0.filter == filter } ?? false
+        filter.causeIDs = ids
+        if opened { causeCount = (ids.count, filter) }
+    }
+
     mutating func reload(_ store: TriggerLogStore) throws {
+        try collectCauseIDs(store)
         guard isLoaded, offset == 0 else {
             if !isLoaded { try load(store) }
             total = try filter.cause == nil ? store.count(matching: filter.query) : causeTotal

@@ -185,12 +185,13 @@ extension TriggerLogStore {
     /// - Parameters:
     ///   - examplesPerGroup: How many of the newest ids each group keeps.
     ///   - splittingByTable: Whether the same cause on two tables makes two groups.
-    ///   - each: Called with every entry's cause and time as it streams past (the console
-    ///     draws each cause's recent hours from them).
+    ///   - each: Called with every entry's cause, time and id as it streams past (the
+    ///     console draws each cause's recent hours from them, and lists a cause's entries
+    ///     by their ids).
     /// - Throws: ``PostgresError``.
     public func failureGroups(
         matching query: TriggerLogQuery, examplesPerGroup: Int = 3, splittingByTable: Bool = false,
-        each: ((SalesforceErrorMessage, PostgresTimestamp?) -> Void)? = nil
+        each: ((SalesforceErrorMessage, PostgresTimestamp?, Int) -> Void)? = nil
     ) throws -> FailureGroups {
         var groups = FailureGroups(examplesPerGroup: examplesPerGroup, splitsByTable: splittingByTable)
         let selection = query.limit(nil).selectStatement(
@@ -205,7 +206,7 @@ extension TriggerLogStore {
             groups.add(
                 message: message, original: row.string(2), table: row.string(1), isArchived: try row.bool(4) == true,
                 id: id, seen: seen)
-            each?(message, seen)
+            each?(message, seen, id)
         }
         return groups
     }
