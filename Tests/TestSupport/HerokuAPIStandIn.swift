@@ -107,6 +107,7 @@ public final class HerokuAPIStandIn: @unchecked Sendable {
     }
 
     /// Changes the connection with id or resource name `key` (a test moving it to another state).
+    /// `change` runs holding the lock: it must not call the stand-in.
     public func update(connection key: String, _ change: (inout Connection) -> Void) {
         withLock {
             guard let at = locate(connection: key) else { return }
