@@ -15,8 +15,10 @@ final class ResponseCollector {
     /// response's headers stay; a line starting with white space continues the previous
     /// header (obsolete folding); the empty line that ends the headers is dropped.
     func receiveHeaderLine(_ bytes: UnsafeRawBufferPointer) {
-        var line = Substring(String(decoding: bytes, as: UTF8.self))
-        while let last = line.last, last == "\r" || last == "\n" { line.removeLast() }
+        // By bytes: "\r\n" is one Character.
+        var end = bytes.count
+        while end > 0, bytes[end - 1] == 0x0D || bytes[end - 1] == 0x0A { end -= 1 }
+        let line = Substring(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<end]), as: UTF8.self))
         if line.hasPrefix("HTTP/") {
             headers.removeAll()
             body.removeAll()
