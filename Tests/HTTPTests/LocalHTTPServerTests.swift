@@ -48,30 +48,42 @@ extension IntegrationSuites {
             #expect(server.connectionCount == 1)
         }
 
-        @Test func clientsOnSeveralThreadsAreServedAtOnce() async throws {
+        @Test func clientsOnSeveralThreadsAreServedAtOnce() throws {
+            // Each client's first request waits in the handler until all four are there:
+            // a server answering one at a time would keep them waiting until the deadline.
+            let meeting = Meeting(parties: 4)
             let server = try LocalHTTPServer { request in
-                StandInResponse(status: 200, body: Array((request.query["id"] ?? "").utf8), delay: .milliseconds(20))
+                let id = request.query["id"] ?? ""
+                let met = id.hasSuffix("-0") ? meeting.arriveAndWait(until: Date(timeIntervalSinceNow: 10)) : true
+                return StandInResponse(status: met ? 200 : 504, body: Array(id.utf8))
             }
             defer { server.stop() }
             let baseURL = server.baseURL
-            let clock = ContinuousClock()
-            let start = clock.now
-            let answers = try await withThrowingTaskGroup(of: [String].self) { group in
-                for thread in 0..<4 {
-                    group.addTask {
-                        let client = try HTTPClient()
-                        return try (0..<10).map { n in
-                            try client.send(HTTPRequest(url: "\(baseURL)/?id=\(thread)-\(n)")).text
-                        }
-                    }
-                }
-                return try await group.reduce(into: []) { $0 += $1 }
+            let answers = Answers()
+            for thread in 0..<4 {
+                Thread { Self.sendTen(from: thread, to: baseURL, into: answers) }.start()
             }
-            #expect(Set(answers) == Set((0..<4).flatMap { thread in (0..<10).map { "\(thread)-\($0)" } }))
+            #expect(answers.waitForFinished(4, until: Date(timeIntervalSinceNow: 60)))
+
+            var expected: Set<String> = []
+            for thread in 0..<4 {
+                for n in 0..<10 { expected.insert("200 \(thread)-\(n)") }
+            }
+            #expect(Set(answers.all) == expected)
+            #expect(answers.all.count == 40)
             #expect(server.requests.count == 40)
             #expect(server.connectionCount == 4)
-            // 40 answers each delayed 20 ms, four at a time: well under the 800 ms of one at a time.
-            #expect(clock.now - start < .milliseconds(700))
+        }
+
+        /// Ten requests on one client, their answers (`"STATUS BODY"`) added to `answers`.
+        private static func sendTen(from thread: Int, to baseURL: String, into answers: Answers) {
+            defer { answers.finish() }
+            guard let client = try? HTTPClient() else { return }
+            for n in 0..<10 {
+                if let response = try? client.send(HTTPRequest(url: "\(baseURL)/?id=\(thread)-\(n)")) {
+                    answers.add("\(response.status) \(response.text)")
+                }
+            }
         }
 
         @Test func stopEndsADelayedAnswerAndIsIdempotent() throws {
@@ -94,4 +106,55 @@ extension IntegrationSuites {
             #expect(error?.kind == .couldNotConnect)
         }
     }
+}
+
+/// Threads that wait for each other: each arrives, and waits until all have.
+private final class Meeting: @unchecked Sendable {
+    private let condition = NSCondition()
+    private let parties: Int
+    private var arrived = 0
+
+    init(parties: Int) { self.parties = parties }
+
+    /// Arrives and waits for the others; false when the deadline passed first.
+    func arriveAndWait(until deadline: Date) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        arrived += 1
+        condition.broadcast()
+        while arrived < parties {
+            guard condition.wait(until: deadline) else { return arrived >= parties }
+        }
+        return true
+    }
+}
+
+/// What several client threads got, and how many have finished.
+private final class Answers: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var answers: [String] = []
+    private var finished = 0
+
+    func add(_ answer: String) {
+        condition.withLock { answers.append(answer) }
+    }
+
+    func finish() {
+        condition.withLock {
+            finished += 1
+            condition.broadcast()
+        }
+    }
+
+    /// Waits until `count` threads have finished; false when the deadline passed first.
+    func waitForFinished(_ count: Int, until deadline: Date) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while finished < count {
+            guard condition.wait(until: deadline) else { return finished >= count }
+        }
+        return true
+    }
+
+    var all: [String] { condition.withLock { answers } }
 }
