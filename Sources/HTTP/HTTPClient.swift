@@ -47,11 +47,12 @@ public final class HTTPClient {
     ///
     /// - Parameter request: what to send.
     /// - Returns: the status, the final response's headers and the body.
-    /// - Throws: ``HTTPError``: ``HTTPError/Kind/invalidURL`` for a malformed URL, one that is
-    ///   not `http` or `https`, or a method or header that cannot be sent (a line break in a
-    ///   value); ``HTTPError/Kind/couldNotResolve``, ``HTTPError/Kind/couldNotConnect``,
-    ///   ``HTTPError/Kind/timedOut``, ``HTTPError/Kind/tls``, ``HTTPError/Kind/other``.
-    ///   Its message never holds a header's value or the body.
+    /// - Throws: ``HTTPError``: ``HTTPError/Kind/invalidURL`` for a malformed URL or one that
+    ///   is not `http` or `https`; ``HTTPError/Kind/couldNotResolve``,
+    ///   ``HTTPError/Kind/couldNotConnect``, ``HTTPError/Kind/timedOut``,
+    ///   ``HTTPError/Kind/tls``; ``HTTPError/Kind/other`` for the rest, a method or header
+    ///   that cannot be sent (not a token, a line break in a value) among them. Its message
+    ///   never holds a header's value or the body.
     public func send(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
         try Self.validate(request)
         let headerList = try Self.headerList(for: request)
