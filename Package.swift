@@ -20,8 +20,16 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // libcurl, found through pkg-config (Debian: libcurl4-openssl-dev).
+        .systemLibrary(
+            name: "CLibCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
         // The thin Postgres layer: the only module that imports CLibPQ.
         .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: startUpSettings),
+        // HTTP requests through libcurl: the only module that imports CLibCurl.
+        .target(name: "HTTP", dependencies: ["CLibCurl"], swiftSettings: startUpSettings),
         // The Heroku Connect domain: trigger log models, store, queries.
         .target(name: "HerokuConnect", dependencies: ["Postgres"], swiftSettings: startUpSettings),
         // Argument parsing, commands and rendering; testable without a process.
@@ -31,6 +39,7 @@ let package = Package(
         // Shared by the test targets: the test database and the emulation loader.
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
         .testTarget(name: "HerokuConnectTests", dependencies: ["HerokuConnect", "Postgres", "TestSupport"]),
         .testTarget(name: "HCConnectCLITests", dependencies: ["HCConnectCLI", "HerokuConnect", "Postgres", "TestSupport"]),
     ],

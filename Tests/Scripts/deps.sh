@@ -5,14 +5,15 @@
 #   deps.sh --check   only check; exit 1 and say what is missing
 #
 # Needs: the Debian packages libpq-dev (libpq + headers, for the CLibPQ module),
-# postgresql (the server binaries, for Tests/Scripts/pg.sh), pkg-config (SwiftPM finds
-# libpq through it), zsh (the tests load the zsh completion script into it; bash is
-# always there) and tmux (the terminal the full-screen tests drive, TmuxTerminal), and a
-# Swift toolchain on PATH. Quiet when everything is present.
+# libcurl4-openssl-dev (libcurl + headers, for the CLibCurl module), postgresql (the
+# server binaries, for Tests/Scripts/pg.sh), pkg-config (SwiftPM finds libpq and libcurl
+# through it), zsh (the tests load the zsh completion script into it; bash is always
+# there) and tmux (the terminal the full-screen tests drive, TmuxTerminal), and a Swift
+# toolchain on PATH. Quiet when everything is present.
 set -euo pipefail
 
 prog=$(basename "$0")
-packages=(libpq-dev postgresql pkg-config zsh tmux)
+packages=(libpq-dev libcurl4-openssl-dev postgresql pkg-config zsh tmux)
 
 usage() {
     echo "usage: $prog [--check]" >&2
@@ -34,7 +35,7 @@ installed() {
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "$prog: dpkg-query not found: this script supports Debian and Ubuntu only." >&2
-    echo "$prog: install libpq (with headers and its pkg-config file), the PostgreSQL server, pkg-config, zsh and tmux by hand." >&2
+    echo "$prog: install libpq and libcurl (with headers and their pkg-config files), the PostgreSQL server, pkg-config, zsh and tmux by hand." >&2
     exit 1
 fi
 
