@@ -30,16 +30,19 @@ let package = Package(
         .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: startUpSettings),
         // HTTP requests through libcurl: the only module that imports CLibCurl.
         .target(name: "HTTP", dependencies: ["CLibCurl"], swiftSettings: startUpSettings),
+        // The Heroku Platform and Connect APIs: credentials, an app's config vars, its Connect
+        // connections, their state, mappings and actions.
+        .target(name: "HerokuAPI", dependencies: ["HTTP", "Postgres"], swiftSettings: startUpSettings),
         // The Heroku Connect domain: trigger log models, store, queries.
         .target(name: "HerokuConnect", dependencies: ["Postgres"], swiftSettings: startUpSettings),
         // Argument parsing, commands and rendering; testable without a process.
-        .target(name: "HCConnectCLI", dependencies: ["HerokuConnect", "Postgres"], swiftSettings: startUpSettings),
+        .target(name: "HCConnectCLI", dependencies: ["HerokuConnect", "HerokuAPI", "Postgres"], swiftSettings: startUpSettings),
         .executableTarget(name: "hcconnect", dependencies: ["HCConnectCLI"], swiftSettings: startUpSettings),
 
         // Shared by the test targets: the test database and the emulation loader.
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HerokuAPI", "TestSupport"]),
         .testTarget(name: "HerokuConnectTests", dependencies: ["HerokuConnect", "Postgres", "TestSupport"]),
         .testTarget(name: "HCConnectCLITests", dependencies: ["HCConnectCLI", "HerokuConnect", "Postgres", "TestSupport"]),
     ],

@@ -56,7 +56,11 @@ extension Command {
 /// event log, the retry policy, and the database, connected on first use.
 final class CommandContext {
     let arguments: ParsedArguments
-    let options: GlobalOptions
+    /// The global options; with `--app`, the app's database and schema are written in by
+    /// ``resolveHerokuTarget()`` before the first connection.
+    var options: GlobalOptions
+    /// What `--app` resolved to, read once per run (CommandContext+Heroku.swift).
+    var heroku = HerokuState()
     let environment: [String: String]
     let input: InputChannel
     let output: OutputChannel
@@ -144,6 +148,7 @@ final class CommandContext {
     /// A new connection with the command's settings and timeouts, for work that needs a
     /// session of its own (cleanup's lock); retried like the first.
     func openConnection(logged: Bool = false) throws -> PostgresConnection {
+        try resolveHerokuTarget()
         var defaults: [ConnectionSettings.Parameter] = [.init("fallback_application_name", "hcconnect")]
         // libpq waits for the operating system's TCP timeout (minutes) by default; a cron job
         // should fail fast. The URL or PGCONNECT_TIMEOUT still decide when they say.
@@ -217,7 +222,8 @@ final class CommandContext {
     ///
     /// - Throws: ``CommandFailure`` (exit 74) when it cannot be opened.
     func openAuditLog() throws -> AuditLog? {
-        try AuditLog.open(options, environment: environment, commandLine: commandLine) { [weak self] in
+        try resolveHerokuTarget()
+        return try AuditLog.open(options, environment: environment, commandLine: commandLine) { [weak self] in
             try? self?.database().query("SELECT current_user::text")[0].string(0)
         }
     }

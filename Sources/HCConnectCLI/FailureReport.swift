@@ -1,3 +1,4 @@
+import HerokuAPI
 import HerokuConnect
 import Postgres
 
@@ -23,6 +24,8 @@ struct FailureReport: Equatable {
         case let error as HerokuConnectError:
             self.init(error)
         case let error as PostgresError:
+            self.init(error)
+        case let error as HerokuAPIError:
             self.init(error)
         case let error as CommandFailure:
             self.init(status: error.status, message: error.message)
@@ -62,6 +65,34 @@ struct FailureReport: Equatable {
                 message: error.description + " (hcconnect ignore --failed --table \(table) silences them)")
         case .entryLocked, .cleanupRunning:
             self.init(status: .temporaryFailure, message: error.description)
+        }
+    }
+
+    /// The Heroku APIs' errors; the domain says what is wrong, the CLI how to fix it.
+    private init(_ error: HerokuAPIError) {
+        switch error {
+        case .credentials:
+            self.init(
+                status: .permissionDenied,
+                message: error.description + "; set HEROKU_API_KEY, or log in with heroku login (~/.netrc)")
+        case .unauthorized(let status, _):
+            self.init(
+                status: .permissionDenied,
+                message: error.description
+                    + (status == 401 ? "; check HEROKU_API_KEY or log in again with heroku login" : ""))
+        case .unknownApp, .noConnection, .unknownMapping, .missingConfigVar:
+            self.init(status: .notFound, message: error.description)
+        case .multipleConnections:
+            // the plugin's words: "Multiple connections found. Please use '--resource' ..."
+            self.init(status: .usage, message: error.description + "; choose one with --resource NAME")
+        case .network:
+            self.init(status: .unavailable, message: error.description)
+        case .unavailable:
+            self.init(status: .temporaryFailure, message: error.description + "; try again later")
+        case .unexpectedResponse:
+            self.init(status: .unavailable, message: error.description)
+        case .refused:
+            self.init(status: .negative, message: error.description)
         }
     }
 

@@ -25,6 +25,16 @@ struct GlobalOptions {
     var auditLog: String?
     /// `--no-pager`: help and listings straight to the terminal.
     var noPager: Bool
+    /// `--app` (repeatable), else `HEROKU_APP` when no database is given: the Heroku apps whose
+    /// Connect connection to work on. Their database and schema come from the Heroku APIs
+    /// (``CommandContext/resolveHerokuTarget()``) unless `--database-url`/`--schema` say.
+    var apps: [String] = []
+    /// `--resource`: which of an app's connections, when it has several.
+    var resource: String?
+    /// Whether `--database-url` was given (it wins over `--app`).
+    var databaseURLGiven = false
+    /// Whether `--schema` was given (it wins over the app's connection).
+    var schemaGiven = false
 
     static let databaseURL = OptionSpec(
         "database-url", .value("URL"), "Database to connect to (else DATABASE_URL, else libpq's PG* variables)")
@@ -47,12 +57,17 @@ struct GlobalOptions {
         "Cancel a statement after DURATION (default 5min for changes, none for reads; 0: none)")
     static let noPager = OptionSpec(
         "no-pager", .flag, "Do not page help and listings on a terminal (else HCCONNECT_PAGER, PAGER, less -FRX)")
+    static let app = OptionSpec(
+        "app", short: "a", .list("APP"),
+        "Heroku app whose Connect connection to use (else HEROKU_APP): its database, schema and write mode")
+    static let resource = OptionSpec(
+        "resource", .value("NAME"), "Which of the app's Connect connections (its add-on resource name), when it has several")
     static let help = OptionSpec("help", short: "h", .flag, "Show help")
     static let version = OptionSpec("version", .flag, "Show hcconnect's version")
 
     /// The global options, in the order help lists them.
     static let specs: [OptionSpec] = [
-        databaseURL, schema, format, json, noColor, verbose, logFormat, retries,
+        databaseURL, schema, app, resource, format, json, noColor, verbose, logFormat, retries,
         auditLog, lockTimeout, statementTimeout, noPager, help, version,
     ]
 
@@ -60,8 +75,24 @@ struct GlobalOptions {
     ///
     /// - Throws: ``ArgumentError`` for a bad format or an empty schema name.
     init(_ arguments: ParsedArguments, environment: [String: String]) throws(ArgumentError) {
-        let url = arguments.value(Self.databaseURL) ?? environment["DATABASE_URL"]
+        // --database-url, then --app, then DATABASE_URL, then HEROKU_APP: what is typed wins
+        // over the environment, and a database named outright over an app
+        let given = arguments.value(Self.databaseURL)
+        databaseURLGiven = !(given?.isEmpty ?? true)
+        apps = try arguments.list(Self.app).map { name throws(ArgumentError) in try Self.appName(name) }
+        let environmentURL = environment["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        if apps.isEmpty, !databaseURLGiven, environmentURL == nil, let name = environment["HEROKU_APP"], !name.isEmpty {
+            apps = [try Self.appName(name, option: "HEROKU_APP")]
+        }
+        let url = given ?? (apps.isEmpty ? environmentURL : nil)
         databaseURL = (url?.isEmpty ?? true) ? nil : url
+        if let name = arguments.value(Self.resource) {
+            guard !name.isEmpty else { throw .invalidValue(option: Self.resource.longForm, value: name, reason: "is empty") }
+            guard !apps.isEmpty else {
+                throw .invalidCombination("\(Self.resource.longForm) chooses among an app's connections: use it with --app")
+            }
+            resource = name
+        }
         if let url = databaseURL, let scheme = Self.foreignScheme(url) {
             // named without the rest, which may hold a password
             throw .invalidCombination(
@@ -73,6 +104,7 @@ struct GlobalOptions {
                 throw .invalidValue(option: Self.schema.longForm, value: schema, reason: "is empty; name a schema")
             }
             self.schema = schema
+            schemaGiven = true
         } else if let schema = environment["HEROKU_CONNECT_SCHEMA"], !schema.isEmpty {
             self.schema = schema
         } else {
@@ -126,6 +158,21 @@ struct GlobalOptions {
         if let text = arguments.value(Self.statementTimeout) {
             statementTimeout = try Self.timeout(text, option: Self.statementTimeout.longForm)
         }
+    }
+
+    /// A Heroku app name as the Platform API takes it: lower-case letters, digits and dashes,
+    /// starting with a letter, 3 to 30 characters (an app's UUID is taken too).
+    static func appName(_ text: String, option: String = "--app") throws(ArgumentError) -> String {
+        let name = text.trimmingWhitespace()
+        let scalars = Array(name.unicodeScalars)
+        let isUUID = scalars.count == 36 && scalars.allSatisfy { ("0"..."9").contains($0) || ("a"..."f").contains($0) || $0 == "-" }
+        guard isUUID || (scalars.count >= 3 && scalars.count <= 30 && ("a"..."z").contains(scalars[0])
+            && scalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }))
+        else {
+            throw .invalidValue(
+                option: option, value: text, reason: "is not a Heroku app name (lower-case letters, digits and dashes)")
+        }
+        return name
     }
 
     /// The scheme of a URL that is not PostgreSQL's (`http` in `http://host/db`); nil for a

@@ -12,7 +12,8 @@ public enum HCConnect {
         FailedCommand.self, ListCommand.self, ShowCommand.self, RelatedCommand.self, HistoryCommand.self,
         TablesCommand.self, StatsCommand.self, ErrorsCommand.self, TrendCommand.self, CheckCommand.self,
         RetryCommand.self, IgnoreCommand.self, CaptureInsertCommand.self, CaptureUpdateCommand.self,
-        CleanupCommand.self, WatchCommand.self, ConsoleCommand.self, ExportCommand.self, CompletionCommand.self,
+        CleanupCommand.self, WatchCommand.self, ConsoleCommand.self, ExportCommand.self, ConnectionCommand.self,
+        PauseCommand.self, ResumeCommand.self, RestartCommand.self, ReloadCommand.self, CompletionCommand.self,
         HelpCommand.self,
     ]
 
@@ -176,7 +177,14 @@ public enum HCConnect {
             if argument == "--" { break }
             if argument.hasPrefix("-"), argument != "-" {
                 let name = argument.hasPrefix("--") ? String(argument.dropFirst(2).prefix { $0 != "=" }) : ""
-                let spec = GlobalOptions.specs.first { $0.name == name } ?? commandOptions.first { $0.name == name }
+                // a short option (`-a APP`) is the global one of that letter
+                let short = argument.hasPrefix("--") || argument.count != 2 ? nil : argument.last
+                let spec: OptionSpec?
+                if let short {
+                    spec = GlobalOptions.specs.first { $0.short == short }
+                } else {
+                    spec = GlobalOptions.specs.first { $0.name == name } ?? commandOptions.first { $0.name == name }
+                }
                 let takesValue = spec?.takesValue ?? false
                 index += (takesValue && !argument.contains("=")) ? 2 : 1
                 continue

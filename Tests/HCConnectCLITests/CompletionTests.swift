@@ -92,14 +92,14 @@ extension IntegrationSuites {
     /// The bash script in `bash --norc --noprofile`, its function called as bash calls it on Tab.
     @Suite(.tags(.process)) struct BashCompletionTests {
         private let globalOptions = [
-            "--database-url", "--schema", "--format", "--json", "--no-color", "--verbose", "--log-format", "--retries",
+            "--database-url", "--schema", "--app", "--resource", "--format", "--json", "--no-color", "--verbose", "--log-format", "--retries",
             "--audit-log", "--lock-timeout", "--statement-timeout", "--no-pager", "--help", "--version",
         ]
 
         @Test func commandsOptionsAndKnownValuesComplete() throws {
             let bash = try BashCompleter(script: hcconnect(["completion", "bash"]).stdout)
             let cases: [(String, [String])] = [
-                ("hcconnect re", ["related", "retry"]),
+                ("hcconnect re", ["related", "retry", "resume", "restart", "reload"]),
                 ("hcconnect retry --wr", ["--write-mode"]),
                 ("hcconnect retry --write-mode ", ["merged", "ordered"]),
                 ("hcconnect retry --write-mode=o", ["ordered"]),
@@ -165,7 +165,7 @@ extension IntegrationSuites {
                 "hcconnect re", "hcconnect retry --write-mode=o", "hcconnect list --state NEW,F", "hcconnect --format=json fa",
                 "hcconnect failed --format ", "hcconnect -- ",
             ])
-            #expect(replies == [["related", "retry"], ["ordered"], ["NEW,FAILED"], ["failed"], ["table", "json", "csv", "ids"], []])
+            #expect(replies == [["related", "retry", "resume", "restart", "reload"], ["ordered"], ["NEW,FAILED"], ["failed"], ["table", "json", "csv", "ids"], []])
             bash.wordBreaks = "\"'><;|&(:"
             #expect(try bash.complete(["hcconnect retry --write-mode=o"]) == [["--write-mode=ordered"]])
         }
@@ -252,7 +252,7 @@ extension IntegrationSuites {
                 "hcconnect completion ", "hcconnect capture-update --ex", "hcconnect --format json fa",
             ])
             let expected: [[String]] = [
-                ["related", "retry"], ["--write-mode"], ["merged", "ordered"], ["table", "json", "csv", "ids"],
+                ["related", "retry", "resume", "restart", "reload"], ["--write-mode"], ["merged", "ordered"], ["table", "json", "csv", "ids"],
                 ["table", "json", "csv"], ["--schema"], ["FAILED"], ["retry"], ["bash", "zsh"], [], ["failed"],
             ]
             #expect(results.map(\.matches) == expected)

@@ -52,10 +52,17 @@ enum Confirmation {
     ///
     /// - Throws: ``CommandFailure`` (exit 1) unless the answer is exactly `yes`.
     static func ask(_ context: CommandContext, _ preview: ChangePreview) throws {
-        context.output.flush()
         let width = context.errors.columns ?? 80
-        for line in preview.lines(width: width, style: context.errorStyle) { context.errors.line(line) }
-        context.errors.write(preview.question + " Type yes to go ahead, no to cancel: ")
+        try ask(context, lines: preview.lines(width: width, style: context.errorStyle), question: preview.question)
+    }
+
+    /// Shows `lines` on standard error, then `question`, and reads the answer.
+    ///
+    /// - Throws: ``CommandFailure`` (exit 1) unless the answer is exactly `yes`.
+    static func ask(_ context: CommandContext, lines: [String], question: String) throws {
+        context.output.flush()
+        for line in lines { context.errors.line(line) }
+        context.errors.write(question + " Type yes to go ahead, no to cancel: ")
         context.errors.flush()
         guard let line = context.input.readLine() else {
             context.errors.line()

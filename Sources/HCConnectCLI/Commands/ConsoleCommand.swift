@@ -41,11 +41,6 @@ enum ConsoleCommand: Command {
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
         try context.expectNoPositionals()
-        let mode = try RetryCommand.writeMode(context)
-        let modeSource =
-            context.arguments.value(RetryCommand.writeModeOption) != nil
-            ? "--write-mode" : context.environment["HEROKU_CONNECT_WRITE_MODE"].map { $0.isEmpty ? nil : $0 } != nil
-                ? "HEROKU_CONNECT_WRITE_MODE" : "the default"
         if context.environment["TERM"] == "dumb" {
             throw CommandFailure(
                 status: .usage,
@@ -56,6 +51,7 @@ enum ConsoleCommand: Command {
                 status: .usage,
                 message: "the console needs a terminal on standard input and output; for scripts use hcconnect failed, errors or trend")
         }
+        let choice = try RetryCommand.writeModeChoice(context)
         // connect and check the schema before the screen changes: errors stay readable
         let store = try context.triggerLog(inspected: true)
         context.output.flush()
@@ -65,7 +61,7 @@ enum ConsoleCommand: Command {
         defer { terminal.restore() }
         let app = ConsoleApp(
             context: context, store: store, terminal: terminal, readOnly: context.arguments.flag(readOnly),
-            writeMode: mode, writeModeSource: modeSource, size: terminal.size)
+            writeMode: choice.mode, writeModeSource: choice.source, size: terminal.size)
         #if DEBUG
             // the tests' crash: the terminal must come back from one (ConsoleTerminal)
             if context.environment["HCCONNECT_CONSOLE_TEST_CRASH"] == "1" {

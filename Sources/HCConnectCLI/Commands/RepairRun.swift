@@ -3,7 +3,9 @@ import HerokuConnect
 /// Runs `retry` or `ignore`: resolves the selection, asks for confirmation when it is not a
 /// list of ids, changes the entries batch by batch, and reports.
 enum RepairRun {
-    static func run(_ context: CommandContext, action: RepairAction) throws -> ExitStatus {
+    /// - Parameter writeModeSource: Where a retry's write mode came from, when the app's
+    ///   connection chose it: the result says so.
+    static func run(_ context: CommandContext, action: RepairAction, writeModeSource: String? = nil) throws -> ExitStatus {
         let request = try RepairRequest(context.arguments, command: action.name, input: context.input)
         if !request.dryRun, context.format == .csv {
             throw ArgumentError.invalidValue(
@@ -93,7 +95,9 @@ enum RepairRun {
                 sofar.requested = candidates.requested
                 sofar.notFound = candidates.notFound
             }
-            finishReport(context, action: action, summary: sofar, dryRun: request.dryRun, streamed: streamed, failure: error)
+            finishReport(
+                context, action: action, summary: sofar, dryRun: request.dryRun, streamed: streamed, failure: error,
+                writeModeSource: writeModeSource)
             throw error
         }
         progress.finish()
@@ -109,7 +113,9 @@ enum RepairRun {
                     + "\(action == .ignore ? "ignored" : "retried"): \(reason)")
             return .negative
         }
-        finishReport(context, action: action, summary: summary, dryRun: request.dryRun, streamed: streamed, failure: nil)
+        finishReport(
+            context, action: action, summary: summary, dryRun: request.dryRun, streamed: streamed, failure: nil,
+            writeModeSource: writeModeSource)
         return status(summary, explicit: candidates.isExplicit)
     }
 
@@ -119,7 +125,7 @@ enum RepairRun {
     /// - Parameter streamed: A dry run's JSON object, begun with its entries array open.
     private static func finishReport(
         _ context: CommandContext, action: RepairAction, summary: RepairSummary, dryRun: Bool,
-        streamed: JSONObjectWriter?, failure: (any Error)?
+        streamed: JSONObjectWriter?, failure: (any Error)?, writeModeSource: String?
     ) {
         // a closed standard output gets no result: the summary goes to standard error
         if context.format == .json, !context.outputClosed {
@@ -131,6 +137,7 @@ enum RepairRun {
                 object = RepairReport.jsonHeader(action, dryRun: dryRun)
             }
             RepairReport.json(summary, into: &object)
+            if let writeModeSource { object.add("write_mode_source", writeModeSource) }
             if let failure {
                 object.add("completed", false)
                 object.add("error", FailureReport(failure).message)
@@ -147,6 +154,9 @@ enum RepairRun {
                     + "So far:")
         }
         for line in RepairReport.lines(summary, style: context.errorStyle) { context.note(line) }
+        if let writeModeSource, case .retry(let mode, _) = action {
+            context.note("  write mode \(mode.rawValue): from \(writeModeSource) (features.poll_db_no_merge)")
+        }
     }
 
     /// 0 when everything requested was changed (or would be), 3 when an explicit id does

@@ -61,24 +61,45 @@ enum RetryCommand: Command {
     static var changesData: Bool { true }
 
     static func run(_ context: CommandContext) throws -> ExitStatus {
-        let mode = try writeMode(context)
-        return try RepairRun.run(context, action: .retry(mode, viaConnect: context.arguments.flag(viaConnect)))
+        let choice = try writeModeChoice(context)
+        return try RepairRun.run(
+            context, action: .retry(choice.mode, viaConnect: context.arguments.flag(viaConnect)),
+            writeModeSource: choice.isFromConnection ? choice.source : nil)
     }
 
-    /// --write-mode, else HEROKU_CONNECT_WRITE_MODE, else merged.
-    static func writeMode(_ context: CommandContext) throws(ArgumentError) -> WriteMode {
+    /// The write mode and where it came from.
+    struct WriteModeChoice: Equatable {
+        let mode: WriteMode
+        /// `--write-mode`, `HEROKU_CONNECT_WRITE_MODE`, `app APP's connection`, or `the default`.
+        let source: String
+        /// True when the connection's own features chose it.
+        let isFromConnection: Bool
+    }
+
+    /// --write-mode, else HEROKU_CONNECT_WRITE_MODE, else with --app the connection's own
+    /// (ordered when its features say `poll_db_no_merge`), else merged.
+    static func writeMode(_ context: CommandContext) throws -> WriteMode {
+        try writeModeChoice(context).mode
+    }
+
+    static func writeModeChoice(_ context: CommandContext) throws -> WriteModeChoice {
         if let text = context.arguments.value(writeModeOption) {
             guard let mode = WriteMode(userInput: text) else {
-                throw .invalidValue(option: writeModeOption.longForm, value: text, reason: "is not merged or ordered")
+                throw ArgumentError.invalidValue(option: writeModeOption.longForm, value: text, reason: "is not merged or ordered")
             }
-            return mode
+            return WriteModeChoice(mode: mode, source: writeModeOption.longForm, isFromConnection: false)
         }
         if let text = context.environment["HEROKU_CONNECT_WRITE_MODE"], !text.isEmpty {
             guard let mode = WriteMode(userInput: text) else {
-                throw .invalidValue(option: "HEROKU_CONNECT_WRITE_MODE", value: text, reason: "is not merged or ordered")
+                throw ArgumentError.invalidValue(option: "HEROKU_CONNECT_WRITE_MODE", value: text, reason: "is not merged or ordered")
             }
-            return mode
+            return WriteModeChoice(mode: mode, source: "HEROKU_CONNECT_WRITE_MODE", isFromConnection: false)
         }
-        return .merged
+        if let app = context.herokuApp, let connection = try context.herokuConnection() {
+            let mode: WriteMode = connection.orderedWrites == true ? .ordered : .merged
+            context.debug("write mode: \(mode.rawValue), from app \(app)'s connection (features.poll_db_no_merge)")
+            return WriteModeChoice(mode: mode, source: "app \(app)'s connection", isFromConnection: true)
+        }
+        return WriteModeChoice(mode: .merged, source: "the default", isFromConnection: false)
     }
 }

@@ -41,6 +41,14 @@ struct JSONObjectWriter {
         bytes.append(literal: value ? "true" : "false")
     }
 
+    mutating func add(_ name: String, _ value: Bool?) {
+        guard let value else {
+            add(name, nil as String?)
+            return
+        }
+        add(name, value)
+    }
+
     mutating func add(_ name: String, _ value: PostgresTimestamp?) {
         key(name)
         JSONEncoding.appendValue(value, to: &bytes)
@@ -92,6 +100,12 @@ struct JSONObjectWriter {
     mutating func openArray(_ name: String) {
         key(name)
         bytes.append(UInt8(ascii: "["))
+    }
+
+    /// Writes `element` as the next item of the array ``openArray(_:)`` began.
+    mutating func appendElement(_ element: JSONObjectWriter, first: Bool) {
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        bytes += element.finished()
     }
 
     /// Ends the array ``openArray(_:)`` began.
