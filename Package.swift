@@ -42,7 +42,8 @@ let package = Package(
         // Shared by the test targets: the test database and the emulation loader.
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "HerokuAPI", "TestSupport"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
+        .testTarget(name: "HerokuAPITests", dependencies: ["HerokuAPI", "TestSupport"]),
         .testTarget(name: "HerokuConnectTests", dependencies: ["HerokuConnect", "Postgres", "TestSupport"]),
         .testTarget(name: "HCConnectCLITests", dependencies: ["HCConnectCLI", "HerokuConnect", "Postgres", "TestSupport"]),
     ],
