@@ -119,6 +119,34 @@ extension IntegrationSuites {
             }
         }
 
+        @Test func checkWithAnAppChecksTheConnectionToo() throws {
+            try TestDatabase.withConnectSchema { schema in
+                let heroku = try Heroku(databaseURL: try TestDatabase.url, schema: schema.name)
+                let healthy = try run(["check", "-a", "demo-app", "--max-failed", "0"], heroku)
+                #expect(healthy.status == 0, "\(healthy.stderr)")
+                let failing = try run(["check", "-a", "failing-app"], heroku)
+                #expect(failing.status == 1)
+                #expect(failing.lines == [
+                    "connection herokuconnect-failing-app-400 of failing-app is SYSTEM_ERROR",
+                    "1 mapping in error (limit 0): Contact SYSTEM_ERROR",
+                ])
+                #expect(try run(["check", "-a", "failing-app", "--max-mappings-in-error", "1"], heroku).lines.count == 1)
+                let paused = try run(["check", "-a", "paused-app"], heroku)
+                #expect(paused.status == 1 && paused.stdout.contains("is PAUSED"))
+                #expect(try run(["check", "-a", "paused-app", "--allow-paused"], heroku).status == 0)
+                let json = try run(["check", "-a", "failing-app", "--json"], heroku)
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+                #expect(object["healthy_connection"] as? Bool == false)
+                #expect((object["connection"] as? [String: Any])?["mappings_in_error"] as? Int == 1)
+                let prometheus = try run(["check", "-a", "failing-app", "--format", "prometheus"], heroku)
+                #expect(prometheus.stdout.contains(
+                    "hcconnect_connection_state{schema=\"\(schema.name)\",app=\"failing-app\",resource=\"herokuconnect-failing-app-400\",state=\"SYSTEM_ERROR\"} 1"))
+                #expect(prometheus.stdout.contains("hcconnect_connection_healthy{"))
+                let withoutApp = try hcconnect(["check", "--max-mappings-in-error", "1"], schema: schema.name)
+                #expect(withoutApp.status == 2 && withoutApp.stderr.contains("use it with --app"))
+            }
+        }
+
         @Test func twoConnectionsNeedAResource() throws {
             try TestDatabase.withConnectSchema { schema in
                 let heroku = try Heroku(databaseURL: try TestDatabase.url, schema: schema.name)

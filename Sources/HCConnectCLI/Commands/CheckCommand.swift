@@ -1,3 +1,4 @@
+import HerokuAPI
 import HerokuConnect
 
 /// `hcconnect check`: compares the figures of `stats` with limits, for monitors and cron.
@@ -33,7 +34,12 @@ enum CheckCommand: Command {
             prometheus writes the figures per table as gauges (the entries of the live log \
             in NEW, PENDING, REQUEUE and FAILED and of the archive in FAILED, the backlog, \
             the failures, their ages, the time since the last processing), and the check's \
-            outcome, for node-exporter's textfile collector.
+            outcome, for node-exporter's textfile collector. With --app, the connection \
+            itself is checked too, through the Connect API: a state of trouble \
+            (SYSTEM_ERROR, DB_UNAVAILABLE, TOO_MANY_ROWS, UNAUTHORIZED, and PAUSED unless \
+            --allow-paused) and more mappings in an error state than \
+            --max-mappings-in-error (default 0) are findings, with the same exit status, \
+            JSON (connection) and Prometheus gauges (hcconnect_connection_*).
             """,
         examples: [
             ("hcconnect check --max-failed 0 --max-backlog-age 15m",
@@ -43,6 +49,7 @@ enum CheckCommand: Command {
             ("hcconnect check --max-failed 100 --format prometheus > hc.prom.tmp; [ $? -le 1 ] && mv hc.prom.tmp hc.prom",
              "for node-exporter's textfile collector: exit 1 (a limit crossed) still wrote every metric"),
             ("hcconnect check --json --max-backlog-age 30m", "the outcome and the figures as one JSON object"),
+            ("hcconnect check -a myapp --max-failed 0", "the log and the connection's state and mappings"),
         ])
 
     static let maxFailed = OptionSpec("max-failed", .value("N"), "At most N FAILED entries, live and archived")
@@ -51,7 +58,58 @@ enum CheckCommand: Command {
     static let maxBacklog = OptionSpec("max-backlog", .value("N"), "At most N entries waiting for Connect (the live log's NEW, PENDING and REQUEUE)")
     static let maxBacklogAge = OptionSpec(
         "max-backlog-age", .value("DUR"), "No backlog entry waiting longer than DUR (since capture or retry): catches a stuck sync")
-    static let options: [OptionSpec] = [maxFailed, maxFailedAge, maxBacklog, maxBacklogAge, StatsCommand.table]
+    static let maxMappingsInError = OptionSpec(
+        "max-mappings-in-error", .value("N"),
+        "With --app: at most N of the connection's mappings in an error state (default 0)")
+    static let allowPaused = OptionSpec(
+        "allow-paused", .flag, "With --app: a PAUSED connection is not a finding")
+    static let options: [OptionSpec] = [
+        maxFailed, maxFailedAge, maxBacklog, maxBacklogAge, StatsCommand.table, maxMappingsInError, allowPaused,
+    ]
+
+    /// What `check --app` found wrong with the connection itself (the Connect API's view).
+    struct ConnectionFinding: Equatable {
+        /// `connection_state` or `max_mappings_in_error`.
+        let check: String
+        let message: String
+    }
+
+    /// The connection's state and its mappings in error, against the limits; nil without --app.
+    static func connectionFindings(
+        _ context: CommandContext
+    ) throws -> (connection: HerokuConnection, app: String, findings: [ConnectionFinding])? {
+        let limitText = context.arguments.value(maxMappingsInError)
+        guard let app = context.herokuApp else {
+            if limitText != nil || context.arguments.flag(allowPaused) {
+                throw ArgumentError.invalidCombination(
+                    "\(limitText != nil ? maxMappingsInError.longForm : allowPaused.longForm) checks a Heroku Connect connection: use it with --app")
+            }
+            return nil
+        }
+        var limit = 0
+        if let limitText {
+            guard let count = Int(limitText.trimmingWhitespace()), count >= 0 else {
+                throw ArgumentError.invalidValue(
+                    option: maxMappingsInError.longForm, value: limitText, reason: "is not a number of mappings (0 or more)")
+            }
+            limit = count
+        }
+        guard let connection = try context.herokuConnection() else { return nil }
+        var findings: [ConnectionFinding] = []
+        let state = connection.state ?? "unknown"
+        if HerokuConnection.troubledStates.contains(state) || (state == "PAUSED" && !context.arguments.flag(allowPaused)) {
+            findings.append(.init(check: "connection_state", message: "connection \(connection.resourceName) of \(app) is \(state)"))
+        }
+        let inError = connection.mappings.filter(\.isInError)
+        if inError.count > limit {
+            findings.append(
+                .init(
+                    check: "max_mappings_in_error",
+                    message: "\(inError.count) mapping\(inError.count == 1 ? "" : "s") in error (limit \(limit)): "
+                        + inError.map { "\($0.objectName) \($0.state)" }.joined(separator: ", ")))
+        }
+        return (connection, app, findings)
+    }
     static let formats: [OutputFormat] = [.table, .json, .prometheus]
 
     /// The threshold each option sets.
@@ -69,23 +127,56 @@ enum CheckCommand: Command {
         let statistics = try StatsCommand.actionableFigures(context, tables: tables)
         let duration = ContinuousClock.now - start
         let check = HealthCheck(figures: statistics.totals, limits: limits)
+        let connection = try connectionFindings(context)
+        let healthy = check.isHealthy && (connection?.findings.isEmpty ?? true)
         switch context.format {
         case .json:
-            context.output.line(json(check, statistics: statistics, schema: store.schemaName.name).text)
+            var object = json(check, statistics: statistics, schema: store.schemaName.name)
+            if let connection {
+                object.add("healthy_connection", connection.findings.isEmpty)
+                var item = JSONObjectWriter()
+                item.add("app", connection.app)
+                item.add("resource_name", connection.connection.resourceName)
+                item.add("state", connection.connection.state)
+                item.add("mappings_in_error", connection.connection.mappings.filter(\.isInError).count)
+                item.add("findings", raw: RepairReport.array(connection.findings.map { finding in
+                    var entry = JSONObjectWriter()
+                    entry.add("check", finding.check)
+                    entry.add("message", finding.message)
+                    return entry.finished()
+                }))
+                object.add("connection", raw: item.finished())
+            }
+            context.output.line(object.text)
         case .prometheus:
             context.output.write(
                 prometheus(check, statistics: statistics, schema: store.schemaName.name, duration: duration))
+            if let connection {
+                var writer = PrometheusWriter()
+                let labels = [("schema", store.schemaName.name), ("app", connection.app), ("resource", connection.connection.resourceName)]
+                writer.gauge(
+                    "hcconnect_connection_state", help: "1 for the state the Connect API reports for the connection.",
+                    [.init(labels + [("state", connection.connection.state ?? "unknown")], 1)])
+                writer.gauge(
+                    "hcconnect_connection_mappings_in_error", help: "The connection's mappings in an error state.",
+                    [.init(labels, Double(connection.connection.mappings.filter(\.isInError).count))])
+                writer.gauge(
+                    "hcconnect_connection_healthy", help: "1 when the connection's state and mappings pass the check, else 0.",
+                    [.init(labels, connection.findings.isEmpty ? 1 : 0)])
+                context.output.write(writer.text)
+            }
         case .table, .csv, .ids:
             for finding in check.findings { context.output.line(CheckReport.message(finding)) }
-            if limits.isEmpty {
+            for finding in connection?.findings ?? [] { context.output.line(finding.message) }
+            if limits.isEmpty, connection == nil {
                 context.note(
                     "No limit given, so nothing was checked (use --max-failed, --max-failed-age, --max-backlog"
                         + " or --max-backlog-age); " + StatisticsReport.headline(statistics.totals))
             } else if context.errors.isTerminal {
-                context.note((check.isHealthy ? "healthy: " : "") + StatisticsReport.headline(statistics.totals))
+                context.note((healthy ? "healthy: " : "") + StatisticsReport.headline(statistics.totals))
             }
         }
-        return check.isHealthy ? .success : .negative
+        return healthy ? .success : .negative
     }
 
     /// Reads the limits given on the command line.
