@@ -31,6 +31,9 @@ struct GlobalOptions {
     var apps: [String] = []
     /// `--resource`: which of an app's connections, when it has several.
     var resource: String?
+    /// `--all-schemas`: every Heroku Connect schema of the database (read and monitoring
+    /// commands, ``MultiTargetRun``).
+    var allSchemas = false
     /// Whether `--database-url` was given (it wins over `--app`).
     var databaseURLGiven = false
     /// Whether `--schema` was given (it wins over the app's connection).
@@ -62,12 +65,15 @@ struct GlobalOptions {
         "Heroku app whose Connect connection to use (else HEROKU_APP): its database, schema and write mode")
     static let resource = OptionSpec(
         "resource", .value("NAME"), "Which of the app's Connect connections (its add-on resource name), when it has several")
+    static let allSchemas = OptionSpec(
+        "all-schemas", .flag,
+        "Every Heroku Connect schema of the database, one after another (stats, check, errors, failed, tables, connection)")
     static let help = OptionSpec("help", short: "h", .flag, "Show help")
     static let version = OptionSpec("version", .flag, "Show hcconnect's version")
 
     /// The global options, in the order help lists them.
     static let specs: [OptionSpec] = [
-        databaseURL, schema, app, resource, format, json, noColor, verbose, logFormat, retries,
+        databaseURL, schema, app, resource, allSchemas, format, json, noColor, verbose, logFormat, retries,
         auditLog, lockTimeout, statementTimeout, noPager, help, version,
     ]
 
@@ -86,6 +92,10 @@ struct GlobalOptions {
         }
         let url = given ?? (apps.isEmpty ? environmentURL : nil)
         databaseURL = (url?.isEmpty ?? true) ? nil : url
+        allSchemas = arguments.flag(Self.allSchemas)
+        if allSchemas, arguments.value(Self.schema) != nil {
+            throw .conflictingOptions(Self.allSchemas.longForm, Self.schema.longForm)
+        }
         if let name = arguments.value(Self.resource) {
             guard !name.isEmpty else { throw .invalidValue(option: Self.resource.longForm, value: name, reason: "is empty") }
             guard !apps.isEmpty else {

@@ -135,6 +135,11 @@ public enum HCConnect {
         }
         // a table asked for by name in a pipe is read by a person: it fits COLUMNS, else 80
         if options.format == .table { output.fitTables(environment: environment) }
+        if MultiTargetRun.isAsked(options) {
+            return try MultiTargetRun.run(
+                command, parsed: parsed, options: options, format: format, environment: environment, input: input,
+                output: output, errors: errors, interruption: interruption, commandLine: arguments)
+        }
         let context = CommandContext(
             arguments: parsed, options: options, format: format, environment: environment, input: input,
             output: output, errors: errors, interruption: interruption, changesData: command.changesData)

@@ -92,7 +92,7 @@ extension IntegrationSuites {
     /// The bash script in `bash --norc --noprofile`, its function called as bash calls it on Tab.
     @Suite(.tags(.process)) struct BashCompletionTests {
         private let globalOptions = [
-            "--database-url", "--schema", "--app", "--resource", "--format", "--json", "--no-color", "--verbose", "--log-format", "--retries",
+            "--database-url", "--schema", "--app", "--resource", "--all-schemas", "--format", "--json", "--no-color", "--verbose", "--log-format", "--retries",
             "--audit-log", "--lock-timeout", "--statement-timeout", "--no-pager", "--help", "--version",
         ]
 

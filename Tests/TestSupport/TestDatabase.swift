@@ -103,6 +103,12 @@ public struct ConnectTestSchema {
     /// The test's connection.
     public let connection: PostgresConnection
 
+    /// A schema made elsewhere (a database of the test's own), for the fixture helpers.
+    public init(name: String, connection: PostgresConnection) {
+        self.name = name
+        self.connection = connection
+    }
+
     /// The schema's name quoted for SQL text.
     public var quoted: String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 

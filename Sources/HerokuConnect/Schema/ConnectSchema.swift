@@ -83,6 +83,20 @@ public struct ConnectSchema: Sendable {
         return name
     }
 
+    /// Every schema of the database that holds a Heroku Connect connection (the trigger log,
+    /// its archive and `_hcmeta`), by name.
+    public static func connectSchemaNames(_ connection: PostgresConnection) throws -> [String] {
+        try connection.query(
+            """
+            SELECT n.nspname::text FROM pg_catalog.pg_namespace n
+            WHERE (SELECT count(*) FROM pg_catalog.pg_class c
+                   WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p')
+                     AND c.relname IN ('_trigger_log', '_trigger_log_archive', '_hcmeta')) = 3
+            ORDER BY 1
+            """
+        ).map { $0.string(0) ?? "" }
+    }
+
     private static let checkSQL = """
         SELECT n.oid IS NOT NULL
                AND (SELECT count(*) FROM pg_catalog.pg_class c
