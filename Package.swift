@@ -20,10 +20,11 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
-        // libcurl, found through pkg-config (Debian: libcurl4-openssl-dev).
+        // libcurl's headers (Debian: libcurl4-openssl-dev, in the compiler's default include
+        // path); the library is loaded on first use (dlopen in shim.h), not linked: commands
+        // that never make a request do not load it.
         .systemLibrary(
             name: "CLibCurl",
-            pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         // The thin Postgres layer: the only module that imports CLibPQ.

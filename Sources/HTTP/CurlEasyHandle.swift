@@ -5,7 +5,7 @@ import CLibCurl
 final class CurlEasyHandle {
     /// `curl_global_init`, once per process (a `static let` is initialised once, thread-safe)
     /// and before the first handle; its result's raw value.
-    private static let globalInitialization: UInt32 = curl_global_init(HC_CURL_GLOBAL_DEFAULT).rawValue
+    private static let globalInitialization: UInt32 = hc_curl_global_init(HC_CURL_GLOBAL_DEFAULT).rawValue
 
     private let handle: UnsafeMutableRawPointer
     /// curl writes a failure's text here (`CURLOPT_ERRORBUFFER`); set again after each reset.
@@ -15,11 +15,16 @@ final class CurlEasyHandle {
     ///
     /// - Throws: ``HTTPError/Kind/other`` when curl cannot be initialised.
     init() throws(HTTPError) {
+        // loaded on first use (shim.h): say so plainly when it is not installed
+        if let failure = hc_curl_load_error() {
+            throw HTTPError(
+                kind: .other, message: "libcurl cannot be loaded (\(String(cString: failure))); install libcurl4")
+        }
         let initialization = CURLcode(rawValue: Self.globalInitialization)
         guard initialization == CURLE_OK else {
             throw HTTPError(kind: .other, message: "curl_global_init: " + Self.text(of: initialization))
         }
-        guard let handle = curl_easy_init() else {
+        guard let handle = hc_curl_easy_init() else {
             throw HTTPError(kind: .other, message: "curl_easy_init failed")
         }
         self.handle = handle
@@ -29,14 +34,14 @@ final class CurlEasyHandle {
 
     /// Frees the handle and closes its connections (`curl_easy_cleanup`).
     deinit {
-        curl_easy_cleanup(handle)
+        hc_curl_easy_cleanup(handle)
         errorBuffer.deallocate()
     }
 
     /// Every option back to its default, keeping the open connections for reuse
     /// (`curl_easy_reset`), then the error buffer set and cleared.
     func reset() {
-        curl_easy_reset(handle)
+        hc_curl_easy_reset(handle)
         errorBuffer[0] = 0
         // Cannot fail: CURLOPT_ERRORBUFFER only stores the pointer.
         _ = hc_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
@@ -93,7 +98,7 @@ final class CurlEasyHandle {
 
     /// Runs the request set up (`curl_easy_perform`).
     func perform() throws(HTTPError) {
-        try check(curl_easy_perform(handle), nil)
+        try check(hc_curl_easy_perform(handle), nil)
     }
 
     /// A `long` about the last transfer (`curl_easy_getinfo`), such as `CURLINFO_RESPONSE_CODE`.
@@ -115,6 +120,6 @@ final class CurlEasyHandle {
 
     /// curl's text for a result (`curl_easy_strerror`).
     private static func text(of code: CURLcode) -> String {
-        String(cString: curl_easy_strerror(code))
+        String(cString: hc_curl_easy_strerror(code))
     }
 }

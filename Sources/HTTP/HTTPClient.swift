@@ -60,7 +60,7 @@ public final class HTTPClient {
         defer {
             // Nothing in the handle may point at this call's list or collector afterwards.
             curl.reset()
-            curl_slist_free_all(headerList)
+            hc_curl_slist_free_all(headerList)
         }
         do throws(HTTPError) {
             try configure(for: request, headers: headerList)
@@ -131,8 +131,8 @@ public final class HTTPClient {
         }
         var list: UnsafeMutablePointer<curl_slist>? = nil
         for line in lines {
-            guard let longer = curl_slist_append(list, line) else {
-                curl_slist_free_all(list)
+            guard let longer = hc_curl_slist_append(list, line) else {
+                hc_curl_slist_free_all(list)
                 throw HTTPError(kind: .other, message: "curl_slist_append failed")
             }
             list = longer

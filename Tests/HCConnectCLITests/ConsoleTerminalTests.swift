@@ -261,6 +261,33 @@ extension IntegrationSuites {
             }
         }
 
+        @Test func withAnAppTheConsoleTakesTheConnectionsWriteMode() throws {
+            try TestDatabase.withConnectSchema { schema in
+                _ = try prepare(schema)
+                let standIn = HerokuAPIStandIn.scenarios(databaseURL: try TestDatabase.url, schema: schema.name)
+                let server = try LocalHTTPServer { standIn.handle($0) }
+                defer { server.stop() }
+                standIn.baseURL = server.baseURL
+                let terminal = try TmuxTerminal(
+                    [TestDatabase.packageRoot.appendingPathComponent(".build/debug/hcconnect").path, "console", "-a", "ordered-app"],
+                    environment: [
+                        "HEROKU_API_KEY": HerokuAPIStandIn.demoToken, "HCCONNECT_HEROKU_API_URL": server.baseURL,
+                        "HCCONNECT_CONNECT_API_URL": server.baseURL,
+                    ])
+                defer { terminal.close() }
+                var screen = try terminal.waitFor("FAILED 6")
+                #expect(screen[0].contains("\(schema.name) · ordered writes"))
+                try terminal.sendKeys("3")
+                try terminal.waitFor("6 entries")
+                try terminal.sendKeys("r")
+                screen = try terminal.waitFor("Retry this entry?")
+                #expect(screen.contains { $0.contains("Write mode: ordered (app ordered-app's connection)") })
+                #expect(!screen.joined().contains(HerokuAPIStandIn.demoToken))
+                try terminal.sendKeys("n", "q")
+                #expect(try terminal.waitForExit().status == 0)
+            }
+        }
+
         /// The overview at 80×24, line by line (the clock and the ages, which move, masked).
         @Test func theOverviewAt80x24() throws {
             try TestDatabase.withConnectSchema { schema in
