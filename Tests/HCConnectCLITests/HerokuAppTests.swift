@@ -94,6 +94,11 @@ extension IntegrationSuites {
                 let merged = try run(["-a", "ordered-app", "retry", String(second), "--write-mode", "merged", "--json"], heroku)
                 #expect(merged.stdout.contains("\"write_mode\":\"merged\""))
                 #expect(!merged.stdout.contains("write_mode_source"))
+                // cleanup takes the connection's write mode too, and says so
+                let cleanup = try run(["-a", "ordered-app", "cleanup", "--retry-matching", "X", "--dry-run", "--json"], heroku)
+                #expect(cleanup.status == 0, "\(cleanup.stderr)")
+                #expect(cleanup.stdout.contains("\"write_mode\":\"ordered\""))
+                #expect(cleanup.stdout.contains("\"write_mode_source\":\"app ordered-app's connection\""))
             }
         }
 

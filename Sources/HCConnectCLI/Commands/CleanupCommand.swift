@@ -88,7 +88,8 @@ enum CleanupCommand: Command {
         let arguments = context.arguments
         let dryRun = arguments.flag(RepairRequest.dryRun)
         let batchSize = try RepairRequest.batchSize(arguments)
-        let mode = try RetryCommand.writeMode(context)
+        let choice = try RetryCommand.writeModeChoice(context)
+        let mode = choice.mode
         let policy = try policy(arguments)
         let confirmation = Confirmation.decision(
             context, isSelection: true, dryRun: dryRun, yes: arguments.flag(RepairRequest.yes))
@@ -123,7 +124,8 @@ enum CleanupCommand: Command {
 
         var report = CleanupReport(
             policy: policy, plan: plan, retry: RepairSummary(action: retryAction, isDryRun: dryRun),
-            ignore: RepairSummary(action: .ignore, isDryRun: dryRun))
+            ignore: RepairSummary(action: .ignore, isDryRun: dryRun),
+            writeModeSource: choice.isFromConnection ? choice.source : nil)
         let total = plan.retry.count + plan.ignore.count
         var progress = ProgressMeter(
             errors: context.errors, label: "cleanup", total: total, isEnabled: !context.options.verbose && total > batchSize)

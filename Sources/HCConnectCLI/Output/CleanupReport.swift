@@ -7,6 +7,8 @@ struct CleanupReport {
     let plan: CleanupPlan
     var retry: RepairSummary
     var ignore: RepairSummary
+    /// Where the retries' write mode came from, when the app's connection chose it (`--app`).
+    var writeModeSource: String? = nil
 
     /// One line per rule: the pattern or age, and how many entries it chose.
     var ruleLines: [String] {
@@ -38,6 +40,7 @@ struct CleanupReport {
             if case .retry(let mode, let viaConnect) = retry.action {
                 object.add("write_mode", mode.rawValue)
                 object.add("via_connect", viaConnect)
+                if let writeModeSource { object.add("write_mode_source", writeModeSource) }
             }
             object.add("max_attempts", policy.retryPatterns.isEmpty ? nil : policy.maxAttempts)
             object.add("rules", raw: RepairReport.array(rulesJSON))
@@ -71,6 +74,9 @@ struct CleanupReport {
         for line in ruleLines { context.note(line) }
         if !plan.retry.isEmpty || retry.batches > 0 {
             for line in RepairReport.lines(retry, style: context.errorStyle) { context.note("  " + line) }
+            if let writeModeSource, case .retry(let mode, _) = retry.action {
+                context.note("    write mode \(mode.rawValue): from \(writeModeSource) (features.poll_db_no_merge)")
+            }
         }
         if !plan.ignore.isEmpty || ignore.batches > 0 {
             for line in RepairReport.lines(ignore, style: context.errorStyle) { context.note("  " + line) }
