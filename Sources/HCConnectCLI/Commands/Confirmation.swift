@@ -42,9 +42,9 @@ enum Confirmation {
     /// The refusal when there is no terminal to ask at (exit 2, nothing changed).
     ///
     /// - Parameter command: The command as typed, `retry --failed` or `cleanup`.
-    static func refusal(_ command: String) -> ArgumentError {
+    static func refusal(_ command: String, changes: String = "every entry it selects") -> ArgumentError {
         .invalidCombination(
-            "\(command) changes every entry it selects and there is no terminal to confirm at: add --yes to go ahead"
+            "\(command) changes \(changes) and there is no terminal to confirm at: add --yes to go ahead"
                 + " (or --dry-run to see what it would change)")
     }
 

@@ -65,6 +65,7 @@ enum ReloadCommand: Command {
             throw ArgumentError.missingArgument("MAPPING (the Salesforce object, as hcconnect connection lists it)")
         }
         if let extra = context.arguments.positionals.dropFirst().first { throw ArgumentError.unexpectedArgument(extra) }
+        try ConnectionAction.refuseWithoutTerminal(context, "reload")
         let (app, connection) = try ConnectionAction.target(context)
         let wanted = name.lowercased()
         guard let mapping = connection.mappings.first(where: { $0.objectName.lowercased() == wanted }) else {
@@ -104,10 +105,21 @@ enum ConnectionAction {
 
     static func run(_ context: CommandContext, _ action: HerokuAPIClient.Action) throws -> ExitStatus {
         try context.expectNoPositionals()
+        try refuseWithoutTerminal(context, action.rawValue)
         let (app, connection) = try target(context)
         let what = "\(action.rawValue) connection \(connection.resourceName) of \(app) (now \(connection.state ?? "in an unknown state"))"
         return try confirmAndDo(context, what: what, action: action.rawValue, app: app, connection: connection) {
             try context.herokuClient().perform(action, on: connection)
+        }
+    }
+
+    /// Without a terminal to ask at and without --yes, the refusal comes before anything is
+    /// asked of the API.
+    static func refuseWithoutTerminal(_ context: CommandContext, _ action: String) throws {
+        let dryRun = context.arguments.flag(RepairRequest.dryRun)
+        let decision = Confirmation.decision(context, isSelection: true, dryRun: dryRun, yes: context.arguments.flag(RepairRequest.yes))
+        if decision == .refuse {
+            throw Confirmation.refusal("\(action) -a \(context.herokuApp ?? "APP")", changes: "the Heroku Connect connection")
         }
     }
 
@@ -119,7 +131,7 @@ enum ConnectionAction {
     ) throws -> ExitStatus {
         let dryRun = context.arguments.flag(RepairRequest.dryRun)
         let decision = Confirmation.decision(context, isSelection: true, dryRun: dryRun, yes: context.arguments.flag(RepairRequest.yes))
-        if decision == .refuse { throw Confirmation.refusal("\(action) -a \(app)") }
+        if decision == .refuse { throw Confirmation.refusal("\(action) -a \(app)", changes: "the Heroku Connect connection") }
         if dryRun {
             report(context, done: false, text: "would " + what, action: action, app: app, connection: connection)
             return .success
