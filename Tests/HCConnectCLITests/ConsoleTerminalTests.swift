@@ -152,6 +152,35 @@ extension IntegrationSuites {
             }
         }
 
+        @Test func theListGoesToItsEndAndBackAPageAtATime() throws {
+            try TestDatabase.withConnectSchema { schema in
+                let ids = try prepare(schema)
+                // enough entries for several pages (the console reads 100 at a time)
+                try schema.connection.execute(
+                    """
+                    INSERT INTO \(schema.quoted)._trigger_log (table_name, record_id, action, state, sf_message, created_at)
+                    SELECT 'account', n, 'UPDATE', 'FAILED', 'X_ERROR: bulk ' || n, now() - interval '1 day' - n * interval '1 minute'
+                    FROM generate_series(1, 250) AS n
+                    """)
+                let terminal = try console(schema)
+                defer { terminal.close() }
+                try terminal.waitFor("FAILED 256")
+                try terminal.sendKeys("3")
+                try terminal.waitFor("256 entries · at 1")
+                try terminal.sendKeys("G")
+                var screen = try terminal.waitFor("at 256")
+                // the oldest: the archived entry of three days ago, on the last line of the list
+                #expect(screen.contains { $0.hasPrefix("   \(ids.archived) ") })
+                for _ in 0..<20 { try terminal.sendKeys("PageUp") }
+                screen = try terminal.waitUntil("back at the first entry") { $0[2].hasSuffix("· at 1") }
+                #expect(screen.contains { $0.hasPrefix("   \(ids.lock[0]) ") }, "back at the newest")
+                try terminal.sendKeys("G")
+                try terminal.waitFor("at 256")
+                try terminal.sendKeys("g")
+                try terminal.waitUntil("at the first entry again") { $0[2].hasSuffix("· at 1") }
+            }
+        }
+
         @Test func aResizeRedrawsAtTheNewSize() throws {
             try TestDatabase.withConnectSchema { schema in
                 _ = try prepare(schema)

@@ -146,14 +146,15 @@ struct ConsoleEntries {
     /// A page of entries after `position` (newest first), or before it (then read oldest
     /// first and turned around).
     private func page(
-        _ store: TriggerLogStore, after position: TriggerLogQuery.Position?, newestFirst: Bool, limit: Int = pageSize
+        _ store: TriggerLogStore, after position: TriggerLogQuery.Position?, newestFirst: Bool, limit: Int = pageSize,
+        avoidingOrderScan: Bool = false
     ) throws -> [TriggerLogEntry] {
         var found: [TriggerLogEntry] = []
         var from = position
         // a cause is matched by its masked message here: read on until the page is full
         for _ in 0..<20 {
             let query = filter.query.ordered(newestFirst ? .newestFirst : .oldestFirst).after(from).limit(limit)
-            let read = try store.entries(matching: query)
+            let read = try avoidingOrderScan ? store.entriesAvoidingOrderScan(matching: query) : store.entries(matching: query)
             found += read.filter(filter.admits)
             guard read.count == limit, found.count < limit, let last = read.last else { break }
             from = .init(last)
@@ -199,7 +200,9 @@ struct ConsoleEntries {
             clamp()
             return
         }
-        rows = try page(store, after: nil, newestFirst: false)
+        // the oldest FAILED entries sit behind every finished entry of the archive's far end:
+        // read them through the state index, not by walking created_at from the oldest
+        rows = try page(store, after: nil, newestFirst: false, avoidingOrderScan: filter.states == [.failed])
         hasOlder = false
         hasNewer = true
         offset = total.map { $0 - rows.count }

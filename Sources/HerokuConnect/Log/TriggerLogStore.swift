@@ -105,6 +105,22 @@ public final class TriggerLogStore {
         }
     }
 
+    /// The selected entries, read through the state indexes (bitmap scans) rather than by
+    /// walking the `created_at` index in the query's order: for a page of FAILED entries at
+    /// the far end of a long log (the oldest, when the archive's oldest millions are
+    /// finished), where the walk would pass every entry before the first FAILED one. The
+    /// cost then follows the entries the filters select, never the log's size. The planner
+    /// settings hold for the one statement (`SET LOCAL`).
+    public func entriesAvoidingOrderScan(matching query: TriggerLogQuery) throws -> [TriggerLogEntry] {
+        let statement = query.selectStatement(schema: schemaName)
+        return try readingLog {
+            try connection.queryInOwnTransaction(
+                statement.sql, statement.parameters,
+                settings: [(name: "enable_indexscan", value: "off"), (name: "enable_seqscan", value: "off")]
+            ).map { row in try TriggerLogEntry(row: row) }
+        }
+    }
+
     /// How many entries the query selects, ignoring its limit.
     public func count(matching query: TriggerLogQuery) throws -> Int {
         let statement = query.countStatement(schema: schemaName)
