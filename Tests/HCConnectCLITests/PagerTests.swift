@@ -48,9 +48,14 @@ extension IntegrationSuites {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let fake = directory + "/less"
-            #expect(FileManager.default.createFile(
-                atPath: fake, contents: Data("#!/bin/sh\necho \"less LESS=$LESS args=$*\"\ncat\n".utf8),
-                attributes: [.posixPermissions: 0o755]))
+            // written through a descriptor that closes on exec: a process that another test
+            // spawns meanwhile would otherwise inherit it open for writing, and exec of the
+            // fake would fail with ETXTBSY, which sends sh on to the real less in /usr/bin
+            let script = Array("#!/bin/sh\necho \"less LESS=$LESS args=$*\"\ncat\n".utf8)
+            let descriptor = open(fake, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+            #expect(descriptor >= 0)
+            #expect(script.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } == script.count)
+            close(descriptor)
             let path = directory + ":/usr/bin:/bin"
             let result = try screen(["help"], ["PATH": path])
             #expect(result.screen.hasPrefix("less LESS=FRX args=\nhcconnect "), "\(result.screen.prefix(100))")

@@ -33,7 +33,7 @@ enum ConsoleCommand: Command {
             ("hcconnect console --read-only", "look, with every action refused"),
             ("hcconnect console --write-mode ordered", "retries re-capture from the records (ordered writes)"),
         ],
-        sections: [("Keys", ConsoleKeyMap.helpText() + [""] + DisplayText.wrapped(ConsoleKeyMap.confirmationNote, width: 76))])
+        sections: [("Keys", ConsoleKeyMap.helpText(width: 78) + [""] + DisplayText.wrapped(ConsoleKeyMap.confirmationNote, width: 76))])
 
     static let readOnly = OptionSpec("read-only", .flag, "Refuse every action: retry, ignore and capture-update")
     static let options = [readOnly, RetryCommand.writeModeOption]

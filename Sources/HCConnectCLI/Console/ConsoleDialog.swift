@@ -86,24 +86,17 @@ struct ConsoleHelpState {
     var isSearching = false
     var scroll = 0
 
+    /// The box's inner width the lines are wrapped to.
+    var width = 74
+
     var lines: [String] {
-        // the search keeps the sections' titles of the lines it finds
-        var result: [String] = []
-        var title: String?
-        for line in ConsoleKeyMap.helpText() {
-            if !line.hasPrefix(" ") {
-                title = line
-            } else if search.isEmpty || line.lowercased().contains(search.lowercased()) {
-                if let pending = title { result.append(pending) }
-                title = nil
-                result.append(line)
-            }
-        }
-        return result
+        ConsoleKeyMap.helpText(width: width, matching: search)
     }
 
     func draw(_ screen: inout ConsoleScreen) {
-        var shown = Array(lines.dropFirst(scroll))
+        var state = self
+        state.width = screen.columns - 6
+        var shown = Array(state.lines.dropFirst(scroll))
         if shown.isEmpty { shown = ["no key matches \"\(search)\""] }
         let footer = isSearching ? "search: \(search)█" : "/ search · j/k scroll · Esc or ? closes"
         ConsoleDialog.box(&screen, title: "Keys" + (search.isEmpty ? "" : " matching \"\(search)\""), lines: shown + ["", ConsoleKeyMap.confirmationNote], footer: footer)

@@ -75,16 +75,25 @@ enum ConsoleKeyMap {
         line.keys.map(\.name).joined(separator: " ")
     }
 
-    /// The key list as lines of text, by section (for `hcconnect help console`).
-    static func helpText(width: Int = 80) -> [String] {
+    /// The key list as lines of text, by section (for `hcconnect help console`), the
+    /// descriptions wrapped to `width`; with `matching`, only the keys whose names or
+    /// description contain it (any case), under their sections' titles.
+    static func helpText(width: Int = 80, matching search: String = "") -> [String] {
         var result: [String] = []
         var section = ""
-        for line in lines {
+        let needle = search.lowercased()
+        for line in lines
+        where needle.isEmpty || line.text.lowercased().contains(needle) || keyNames(line).lowercased().contains(needle)
+        {
             if line.section != section {
                 section = line.section
                 result.append(section + ":")
             }
-            result.append("  " + DisplayText.padded(keyNames(line), toColumns: 18) + "  " + line.text)
+            // the description wraps under itself, keeping the keys' column
+            let lead = "  " + DisplayText.padded(keyNames(line), toColumns: 18) + "  "
+            result += DisplayText.wrapped(
+                line.text, width: max(width, DisplayText.width(lead) + 20), indent: lead,
+                continuation: String(repeating: " ", count: DisplayText.width(lead)))
         }
         return result
     }
