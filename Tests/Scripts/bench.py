@@ -43,7 +43,7 @@ import tempfile
 import termios
 import time
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -323,6 +323,9 @@ CONSOLE_QUIET_S = 0.015
 CONSOLE_FIRST_QUIET_S = 0.1
 CONSOLE_TIMEOUT_S = 10.0
 CONSOLE_KEY_TARGET_MS = 50.0
+# The key target is the issue's, for a log of 200,000 entries (issue 17): on a larger log the
+# key presses are measured and reported, not judged (the default run's log has 1.1M).
+CONSOLE_KEY_TARGET_LOG = 250_000
 ENTER, ESC, CTRL_R, CTRL_L, PAGE_DOWN = b"\r", b"\x1b", b"\x12", b"\x0c", b"\x1b[6~"
 # One pass of the key-press case: (kind, bytes). The kinds are what the report groups by.
 CONSOLE_SEQUENCE = [
@@ -1083,6 +1086,11 @@ class Bench:
         if case.name == "console-keys":
             presses, session = console_keys(self.options.hcconnect, self.server, case.database, self.options.runs)
             result.hc = [Run(0, press.frame_ms, session.rss_kb, "") for press in presses]
+            entries = self.options.archived + self.options.live
+            if entries > CONSOLE_KEY_TARGET_LOG:
+                result.case = replace(case, target=0.0)
+                result.checks.append(f"the target (p95 ≤ {CONSOLE_KEY_TARGET_MS:g} ms) is for a log of 200,000 entries; "
+                                     f"this one has {entries:,}: reported (--archived 200000 --live 20000 judges it)")
             result.extra["presses"] = presses
             result.checks.append(f"{len(presses):,} key presses ({self.options.runs} passes of {len(CONSOLE_SEQUENCE)} "
                                  "keys), each answered by a frame; q, exit 0")
