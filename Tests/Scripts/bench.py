@@ -1268,6 +1268,8 @@ def verdict(met):
 
 def target_cell(case):
     if case.kind == "console":
+        if case.name == "console-keys" and not case.target:
+            return f"p95 ≤ {CONSOLE_KEY_TARGET_MS:g} ms on a 200k log"
         return f"p95 ≤ {case.target:g} ms" if case.target else "— (flat: --scale)"
     return f"≤ {case.target:g} ms" if case.kind == "absolute" else f"≤ {case.target:g}×"
 
@@ -1289,7 +1291,8 @@ def timing_rows(results, floor):
             continue
         ratio = f"{result.ratio:.2f}×" if result.ratio is not None else "—"
         if case.kind == "console":
-            rows.append([case.name, console_cell(result.hc) if case.target else wall_cell(result.hc) + " per refresh",
+            keys = case.name == "console-keys"
+            rows.append([case.name, console_cell(result.hc) if keys else wall_cell(result.hc) + " per refresh",
                          "—", "—", target_cell(case),
                          verdict(result.met) if case.target else "reported", rss_cell(result.hc, floor), "—"])
             continue
@@ -1505,7 +1508,7 @@ def console_keys_lines(presses, first_frame):
     lines = [f"**console-keys**: {len(presses):,} key presses, measured from writing the key's bytes to the pty to "
              f"the last byte of the frame it causes (the frame is complete when no byte came for "
              f"{CONSOLE_QUIET_S * 1000:g} ms), and to its first byte. All presses: p95 {milliseconds(percentile(walls, 0.95))}"
-             f" (the target, ≤ {CONSOLE_KEY_TARGET_MS:g} ms), median {milliseconds(statistics.median(walls))}, max "
+             f" (the target, ≤ {CONSOLE_KEY_TARGET_MS:g} ms, judged on a log of 200,000 entries), median {milliseconds(statistics.median(walls))}, max "
              f"{milliseconds(max(walls))}; the slowest key: {slowest.kind}, {milliseconds(slowest.frame_ms)}. The first "
              f"frame (connect, inspect, first refresh): {milliseconds(first_frame[0])}, {first_frame[1]:,} bytes.", "",
              markdown_table(KEY_HEADER, key_summary(presses)), ""]
