@@ -149,6 +149,14 @@ public final class HerokuAPIClient {
         }
     }
 
+    /// The connection's failed writes of the last 24 hours (`GET /api/v3/connections/{id}/errors`).
+    public func writeErrors(_ connection: HerokuConnection) throws(HerokuAPIError) -> [HerokuWriteError] {
+        let url = regionAPI(connection) + "/connections/" + Self.pathComponent(connection.id) + "/errors"
+        let (status, body) = try request("GET", url)
+        try Self.requireSuccess(status, body, url: url)
+        return (body?["results"]?.array ?? []).map(HerokuWriteError.init(json:))
+    }
+
     /// What can be done to a connection (`POST /api/v3/connections/{id}/actions/NAME`).
     public enum Action: String, Sendable, CaseIterable {
         case pause, resume, restart

@@ -164,3 +164,29 @@ extension HerokuMapping {
             activelyWriting: json["actively_writing"]?.bool)
     }
 }
+
+/// A write to Salesforce that failed in the last 24 hours, as the Connect API lists it
+/// (`WriteErrorsResponse` of the plugin's fixtures: id, table_name, record_id, message,
+/// created_at; the ids are trigger log and table ids, sent as strings).
+public struct HerokuWriteError: Sendable, Equatable {
+    public var id: String
+    public var tableName: String
+    public var recordID: String
+    public var message: String
+    public var createdAt: String
+
+    public init(id: String, tableName: String, recordID: String, message: String, createdAt: String) {
+        self.id = id
+        self.tableName = tableName
+        self.recordID = recordID
+        self.message = message
+        self.createdAt = createdAt
+    }
+
+    init(json: JSONValue) {
+        func text(_ key: String) -> String { json[key]?.string ?? json[key]?.int.map(String.init) ?? "" }
+        self.init(
+            id: text("id"), tableName: text("table_name"), recordID: text("record_id"), message: text("message"),
+            createdAt: text("created_at"))
+    }
+}

@@ -13,7 +13,8 @@ enum ConnectionCommand: Command {
             var that holds its database, its write mode (ordered when its features say \
             poll_db_no_merge), each mapping's state, counts (rows in the database and in \
             Salesforce, changes pending, errors) and last poll and write times, and the \
-            notifications nobody acknowledged. An app with several connections needs \
+            notifications nobody acknowledged, and the writes that failed in the last 24 \
+            hours (each names its trigger log entry, for show). An app with several connections needs \
             --resource NAME. With --format json one object; with csv one line per mapping. \
             Reads only: the database is not opened.
             """,
@@ -34,14 +35,28 @@ enum ConnectionCommand: Command {
         let client = try context.herokuClient()
         guard let connection = try context.herokuConnection() else { return .success }
         let notifications = try client.notifications(connection)
+        let writeErrors = context.format == .csv ? [] : try client.writeErrors(connection)
         switch context.format {
         case .json:
-            context.output.line(String(decoding: json(connection, app: app, notifications: notifications).finished(), as: UTF8.self))
+            var object = json(connection, app: app, notifications: notifications)
+            object.openArray("write_errors")
+            for (index, error) in writeErrors.enumerated() {
+                var item = JSONObjectWriter()
+                item.add("id", error.id)
+                item.add("table_name", error.tableName)
+                item.add("record_id", error.recordID)
+                item.add("message", error.message)
+                item.add("created_at", error.createdAt)
+                object.appendElement(item, first: index == 0)
+            }
+            object.closeArray()
+            context.output.line(object.text)
         case .csv:
             context.output.write(bytes: CSVWriter.line(csvHeader))
             for mapping in connection.mappings { context.output.write(bytes: CSVWriter.line(csvFields(connection, mapping, app: app))) }
         default:
             context.output.write(text(connection, app: app, notifications: notifications, style: context.style))
+            context.output.write(writeErrorsText(writeErrors, style: context.style))
         }
         return .success
     }
@@ -91,6 +106,21 @@ enum ConnectionCommand: Command {
                     + DisplayText.sanitized(notification.message) + "\n"
             }
         }
+        return text
+    }
+
+    /// The failed writes of the last 24 hours, the newest 5 listed: each names the trigger
+    /// log entry (`hcconnect show ID`).
+    static func writeErrorsText(_ errors: [HerokuWriteError], style: TextStyle) -> String {
+        guard !errors.isEmpty else { return style.dim("No write errors in the last 24 hours.") + "\n" }
+        var text = style.bold("\(errors.count) write error\(errors.count == 1 ? "" : "s") in the last 24 hours")
+            + style.dim("  (hcconnect show ID)") + "\n"
+        for error in errors.prefix(5) {
+            text += "  \(shortTime(error.createdAt))  \(DisplayText.sanitized(error.id))  "
+                + DisplayText.sanitized(error.tableName) + " " + DisplayText.sanitized(error.recordID) + "  "
+                + DisplayText.sanitized(error.message) + "\n"
+        }
+        if errors.count > 5 { text += style.dim("  … and \(errors.count - 5) more (--json lists them all)") + "\n" }
         return text
     }
 
