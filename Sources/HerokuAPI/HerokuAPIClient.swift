@@ -257,7 +257,7 @@ public final class HerokuAPIClient {
     private func retryDelay(_ retries: Int, retryAfter: String?, since start: ContinuousClock.Instant) -> Duration? {
         guard retries < policy.totalMaximum, retries < (policy.maximum[.connection] ?? 0) else { return nil }
         var delay = policy.delay(beforeRetry: retries + 1)
-        if let text = retryAfter, let seconds = Int(text.trimmingSpaces), seconds >= 0 {
+        if let text = retryAfter, let seconds = Int(text.trimmingWhitespace()), seconds >= 0 {
             delay = max(delay, .seconds(min(seconds, 300)))
         }
         guard ContinuousClock.now + delay - start <= policy.deadline else { return nil }

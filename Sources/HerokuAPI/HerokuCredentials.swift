@@ -1,3 +1,5 @@
+import Postgres
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -34,7 +36,7 @@ public struct HerokuCredentials: Sendable, CustomStringConvertible {
     /// - Throws: ``HerokuAPIError/credentials(_:)`` when the netrc file exists but cannot
     ///   be read or has no password for the machine it names.
     public static func find(in environment: [String: String]) throws(HerokuAPIError) -> HerokuCredentials? {
-        if let key = environment["HEROKU_API_KEY"]?.trimmingSpaces, !key.isEmpty {
+        if let key = environment["HEROKU_API_KEY"]?.trimmingWhitespace(), !key.isEmpty {
             return HerokuCredentials(token: key, source: "HEROKU_API_KEY")
         }
         let path: String
@@ -118,7 +120,7 @@ public struct NetrcFile: Sendable {
         var tokens: [String] = []
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)[...]
         while let line = lines.popFirst() {
-            if line.trimmingSpaces.hasPrefix("#") { continue }
+            if line.trimmingWhitespace().hasPrefix("#") { continue }
             var current = ""
             var inQuotes = false
             var hasToken = false
@@ -143,21 +145,11 @@ public struct NetrcFile: Sendable {
             }
             if hasToken { tokens.append(current) }
             // a macro runs to the next empty line and holds no tokens of the file
-            if let last = tokens.last, tokens.count >= 2, tokens[tokens.count - 2] == "macdef" {
-                _ = last
+            if tokens.count >= 2, tokens[tokens.count - 2] == "macdef" {
                 tokens.removeLast(2)
-                while let body = lines.popFirst(), !body.trimmingSpaces.isEmpty {}
+                while let body = lines.popFirst(), !body.trimmingWhitespace().isEmpty {}
             }
         }
         return tokens
-    }
-}
-
-extension StringProtocol {
-    /// Without leading and trailing spaces, tabs and line breaks.
-    var trimmingSpaces: String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
-        return String(self[first...last])
     }
 }

@@ -39,23 +39,22 @@ enum ConnectionCommand: Command {
         switch context.format {
         case .json:
             var object = json(connection, app: app, notifications: notifications)
-            object.openArray("write_errors")
-            for (index, error) in writeErrors.enumerated() {
+            object.add("write_errors", raw: RepairReport.array(writeErrors.map { error in
                 var item = JSONObjectWriter()
                 item.add("id", error.id)
                 item.add("table_name", error.tableName)
                 item.add("record_id", error.recordID)
                 item.add("message", error.message)
                 item.add("created_at", error.createdAt)
-                object.appendElement(item, first: index == 0)
-            }
-            object.closeArray()
+                return item.finished()
+            }))
             context.output.line(object.text)
         case .csv:
             context.output.write(bytes: CSVWriter.line(csvHeader))
             for mapping in connection.mappings { context.output.write(bytes: CSVWriter.line(csvFields(connection, mapping, app: app))) }
         default:
-            context.output.write(text(connection, app: app, notifications: notifications, style: context.style))
+            context.output.write(
+                text(connection, app: app, notifications: notifications, style: context.style, width: context.output.tableWidth))
             context.output.write(writeErrorsText(writeErrors, style: context.style))
         }
         return .success
@@ -66,7 +65,9 @@ enum ConnectionCommand: Command {
         connection.orderedWrites == true ? "ordered" : "merged"
     }
 
-    static func text(_ connection: HerokuConnection, app: String, notifications: [HerokuNotification], style: TextStyle) -> String {
+    static func text(
+        _ connection: HerokuConnection, app: String, notifications: [HerokuNotification], style: TextStyle, width: Int?
+    ) -> String {
         let state = connection.state ?? "unknown"
         let stateText = HerokuConnection.troubledStates.contains(state) ? style.red(state) : state == "PAUSED" ? style.yellow(state) : style.green(state)
         var text = style.bold("Connection \(connection.resourceName)") + (connection.name.map { " (\($0))" } ?? "") + " of \(app)\n"
@@ -95,7 +96,7 @@ enum ConnectionCommand: Command {
                     TextTable.Cell(shortTime(mapping.times.salesforcePoll)), TextTable.Cell(shortTime(mapping.times.salesforceWrite)),
                 ])
             }
-            text += table.render(header: true, maxWidth: 80, style: style)
+            text += table.render(header: true, maxWidth: width, style: style)
         }
         if notifications.isEmpty {
             text += "\n" + style.dim("No unacknowledged notifications.") + "\n"
@@ -140,8 +141,7 @@ enum ConnectionCommand: Command {
         object.add("schema", connection.schemaName)
         object.add("db_key", connection.dbKey)
         object.add("write_mode", writeMode(connection))
-        object.openArray("mappings")
-        for (index, mapping) in connection.mappings.enumerated() {
+        object.add("mappings", raw: RepairReport.array(connection.mappings.map { mapping in
             var item = JSONObjectWriter()
             item.add("id", mapping.id)
             item.add("object_name", mapping.objectName)
@@ -155,19 +155,16 @@ enum ConnectionCommand: Command {
             item.add("db_poll", mapping.times.databasePoll)
             item.add("db_write", mapping.times.databaseWrite)
             item.add("actively_writing", mapping.activelyWriting)
-            object.appendElement(item, first: index == 0)
-        }
-        object.closeArray()
-        object.openArray("notifications")
-        for (index, notification) in notifications.enumerated() {
+            return item.finished()
+        }))
+        object.add("notifications", raw: RepairReport.array(notifications.map { notification in
             var item = JSONObjectWriter()
             item.add("id", notification.id)
             item.add("event_type", notification.eventType)
             item.add("message", notification.message)
             item.add("created_at", notification.createdAt)
-            object.appendElement(item, first: index == 0)
-        }
-        object.closeArray()
+            return item.finished()
+        }))
         return object
     }
 

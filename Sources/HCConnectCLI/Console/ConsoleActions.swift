@@ -208,7 +208,7 @@ extension ConsoleApp {
         } catch {
             dialog = .message(title: "Failed", lines: [FailureReport(error).message, "Each batch is one transaction: what is not listed as done was not changed."])
         }
-        refresh(everything: true)
+        refresh()
     }
 
     private func refuseReadOnly(_ action: String) {

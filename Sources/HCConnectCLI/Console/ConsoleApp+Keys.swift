@@ -22,7 +22,7 @@ extension ConsoleApp {
         case .entries: show(.entries)
         case .nextView: show(View(rawValue: (min(view.rawValue, 2) + 1) % 3)!)
         case .previousView: show(View(rawValue: (min(view.rawValue, 2) + 2) % 3)!)
-        case .refresh: refresh(everything: true)
+        case .refresh: refresh()
         case .redraw: forgetFrame()
         case .suspend:
             terminal?.suspend()
@@ -220,7 +220,7 @@ extension ConsoleApp {
         view = next
         do {
             switch next {
-            case .causes: if !causes.isLoaded { try causes.load(store, force: true) }
+            case .causes: if !causes.isLoaded { try causes.load(store) }
             case .entries: if !entries.isLoaded { try entries.load(store) }
             default: break
             }
@@ -310,7 +310,7 @@ extension ConsoleApp {
 
     private func reloadCauses() {
         do {
-            try causes.load(store, force: true)
+            try causes.load(store)
         } catch {
             connectionFailed(error)
         }

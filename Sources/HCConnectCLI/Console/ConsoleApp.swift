@@ -89,7 +89,7 @@ final class ConsoleApp {
     func run() throws -> ExitStatus {
         guard let terminal else { return .usage }
         listen()
-        refresh(everything: true)
+        refresh()
         var decoder = ConsoleKeyDecoder()
         var buffer = [UInt8](repeating: 0, count: 4096)
         while exitStatus == nil {
@@ -122,9 +122,9 @@ final class ConsoleApp {
                 for key in decoder.flushEscape() { handle(key) }
             }
             if descriptors.count > 2, descriptors[2].revents != 0 { takeNotifications() }
-            if dialog == nil || dialog?.pausesRefresh == false {
+            if dialog == nil {
                 if let reconnectDue, ContinuousClock.now >= reconnectDue { reconnect() }
-                if isConnected, ContinuousClock.now >= refreshDue { refresh(everything: false) }
+                if isConnected, ContinuousClock.now >= refreshDue { refresh() }
             }
         }
         return exitStatus ?? .success
@@ -182,14 +182,14 @@ final class ConsoleApp {
     /// Reloads what the screen shows. The overview's figures are always read (the header
     /// shows them); the rest only for the view on screen. Costs what the FAILED entries and
     /// the backlog cost, never a scan of the archive (``TriggerLogStatistics/Counting/actionable``).
-    func refresh(everything: Bool) {
+    func refresh() {
         refreshDue = .now + Self.refreshInterval
         lastRefreshAt = .now
         do {
             try overview.load(store)
             switch view {
             case .overview: break
-            case .causes: try causes.load(store, force: everything)
+            case .causes: try causes.load(store)
             case .entries: try entries.reload(store)
             case .entry: try entry?.reload(store, style: style)
             }
@@ -222,7 +222,7 @@ final class ConsoleApp {
             reconnectDue = nil
             message = ("reconnected at " + ConsoleApp.clockTime(), false)
             listen()
-            refresh(everything: true)
+            refresh()
         } catch {
             reconnectDue = .now + Self.reconnectInterval
         }

@@ -42,8 +42,8 @@ struct ConsoleCauses {
     }
 
     /// Reads the groups (a pass over the FAILED entries, as `errors` makes; the archive's
-    /// other entries are never read). Without `force`, a refresh.
-    mutating func load(_ store: TriggerLogStore, force: Bool) throws {
+    /// other entries are never read).
+    mutating func load(_ store: TriggerLogStore) throws {
         var query = TriggerLogQuery.failed()
         if let table { query = query.tables([table]) }
         var hours: [SalesforceErrorMessage: [Int]] = [:]

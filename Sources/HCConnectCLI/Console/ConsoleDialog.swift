@@ -13,8 +13,6 @@ enum ConsoleDialog {
     /// What an action did, or why nothing can be done; any key closes it.
     case message(title: String, lines: [String])
 
-    var pausesRefresh: Bool { true }
-
     func draw(_ screen: inout ConsoleScreen, style: TextStyle) {
         switch self {
         case .help(let state): state.draw(&screen)

@@ -102,12 +102,6 @@ struct JSONObjectWriter {
         bytes.append(UInt8(ascii: "["))
     }
 
-    /// Writes `element` as the next item of the array ``openArray(_:)`` began.
-    mutating func appendElement(_ element: JSONObjectWriter, first: Bool) {
-        if !first { bytes.append(UInt8(ascii: ",")) }
-        bytes += element.finished()
-    }
-
     /// Ends the array ``openArray(_:)`` began.
     mutating func closeArray() {
         bytes.append(UInt8(ascii: "]"))
